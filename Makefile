@@ -1,0 +1,49 @@
+# NQI Hub — the two commands that matter: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: demo setup test serve lint schema messages clean
+
+## Set up, migrate, load the demo data and serve on http://127.0.0.1:8000
+demo: setup
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo
+	@echo "NQI Hub: http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
+	$(BIN)/gunicorn nqihub.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+## The whole test suite (SQLite by default; set DATABASE_URL=postgres://… for PostgreSQL)
+test: setup
+	$(BIN)/pytest
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+serve: setup
+	$(BIN)/gunicorn nqihub.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Regenerate the committed OpenAPI schema after an API change
+schema: setup
+	$(BIN)/python manage.py spectacular --api-version v1 --file schema/openapi.yaml --validate
+
+## Regenerate and compile the translations (needs gettext)
+messages: setup
+	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,232 @@
+"""Use cases of accounts and sign-in security, split along the three staff roles:
+
+* system administrator — accounts (create, deactivate);
+* security administrator — security policy, staff-role grants, unlocking;
+* everyone — their own password, second factor and API tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from axes.utils import reset as axes_reset
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nqihub.audit.models import Outcome
+from nqihub.audit.services import audit_record
+from nqihub.core.access import Capability, StaffRole, has_capability
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
+
+from .models import ApiToken, SecurityPolicy
+from .policy import clear_policy_cache, get_policy
+
+User = get_user_model()
+
+
+def _refuse(exc: ServiceError, *, actor, action: str, target=None, details: dict | None = None):
+    audit_record(
+        action=action,
+        actor=actor,
+        target=target,
+        outcome=Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILURE,
+        details={"code": exc.code, **(details or {})},
+    )
+    raise exc
+
+
+def _validate_password(password: str, user) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), code="password_invalid", field="password", errors={"password": exc.messages}) from exc
+
+
+def _clean_username(username: str) -> str:
+    username = (username or "").strip()
+    if not username:
+        raise InvalidInput(_("The account name is required."), code="required", field="username")
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0], code="username_invalid", field="username") from exc
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(_("This account name is taken."), code="username_taken", field="username")
+    return username
+
+
+def account_register(*, username: str, password: str, display_name: str, phone: str = "", email: str = ""):
+    """A person opens their own account (to apply for their enterprise afterwards)."""
+    action = "account.register"
+    try:
+        username = _clean_username(username)
+        if not (display_name or "").strip():
+            raise InvalidInput(_("Your name is required."), code="required", field="display_name")
+        candidate = User(username=username, display_name=display_name.strip(), phone=phone.strip(), email=email.strip())
+        _validate_password(password, candidate)
+        with transaction.atomic():
+            candidate.set_password(password)
+            candidate.save()
+            audit_record(action=action, actor=candidate, target=candidate)
+            return candidate
+    except ServiceError as exc:
+        _refuse(exc, actor=None, action=action, details={"username": (username or "")[:150]})
+
+
+def account_create(*, actor, username: str, password: str, display_name: str, email: str = "", phone: str = ""):
+    """The system administrator creates an account (roles are granted separately)."""
+    action = "account.create"
+    try:
+        if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
+            raise Forbidden()
+        username = _clean_username(username)
+        candidate = User(username=username, display_name=(display_name or "").strip(), email=email, phone=phone)
+        _validate_password(password, candidate)
+        with transaction.atomic():
+            candidate.set_password(password)
+            candidate.save()
+            audit_record(action=action, actor=actor, target=candidate)
+            return candidate
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, details={"username": (username or "")[:150]})
+
+
+def account_set_active(*, actor, user, active: bool):
+    action = "account.activate" if active else "account.deactivate"
+    try:
+        if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
+            raise Forbidden()
+        if user.pk == actor.pk:
+            raise InvalidInput(_("You cannot deactivate your own account."), code="self_deactivation")
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            locked.is_active = active
+            locked.save(update_fields=["is_active"])
+            if not active:
+                ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=timezone.now())
+            audit_record(action=action, actor=actor, target=locked)
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=user)
+
+
+def staff_role_grant(*, actor, user, role: str):
+    """Give an account one of the three staff roles, or take it away (``role=""``).
+
+    The security administrator grants; nobody changes their own role, and a person who acts
+    for organisations cannot also hold a staff role (least privilege, 三员分立).
+    """
+    action = "account.staff_role"
+    try:
+        if not has_capability(actor, Capability.GRANT_ROLES):
+            raise Forbidden()
+        if role and role not in StaffRole.values:
+            raise InvalidInput(_("Unknown role."), code="invalid_role", field="role")
+        if user.pk == actor.pk:
+            raise Forbidden(_("Nobody may change their own role."), code="self_grant")
+        if role and user.memberships.filter(is_active=True).exists():
+            raise InvalidInput(
+                _("This account acts for organisations; platform staff need a separate account."),
+                code="staff_no_membership",
+            )
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            before = locked.staff_role
+            locked.staff_role = role
+            locked.save(update_fields=["staff_role", "is_staff"])
+            audit_record(action=action, actor=actor, target=locked, details={"before": before, "after": role})
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=user)
+
+
+def account_unlock(*, actor, username: str) -> int:
+    """Lift a lockout after repeated failed sign-ins. Returns how many lock records ended."""
+    action = "account.unlock"
+    try:
+        if not has_capability(actor, Capability.UNLOCK_ACCOUNTS):
+            raise Forbidden()
+        count = axes_reset(username=username)
+        audit_record(action=action, actor=actor, target=("accounts.user", "", username), details={"cleared": count})
+        return count
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, details={"username": username})
+
+
+POLICY_FIELDS = (
+    "password_min_length",
+    "password_min_classes",
+    "password_max_age_days",
+    "lockout_threshold",
+    "lockout_minutes",
+    "idle_timeout_minutes",
+    "require_second_factor_for_staff",
+)
+
+
+def security_policy_update(*, actor, data: dict[str, Any]) -> SecurityPolicy:
+    action = "security_policy.update"
+    try:
+        if not has_capability(actor, Capability.MANAGE_SECURITY_POLICY):
+            raise Forbidden()
+        with transaction.atomic():
+            get_policy()  # make sure the row exists
+            policy = SecurityPolicy.objects.select_for_update().get(pk=1)
+            changes = {}
+            for key in POLICY_FIELDS:
+                if key in data and getattr(policy, key) != data[key]:
+                    changes[key] = [getattr(policy, key), data[key]]
+                    setattr(policy, key, data[key])
+            try:
+                policy.full_clean(exclude=["updated_by"])
+            except ValidationError as exc:
+                raise InvalidInput("; ".join(exc.messages), code="invalid", errors=exc.message_dict) from exc
+            policy.updated_by = actor
+            policy.save()
+            audit_record(action=action, actor=actor, target=policy, details={"changes": changes})
+        clear_policy_cache()
+        return policy
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action)
+
+
+def api_token_create(*, actor, name: str, membership=None, days: int | None = 365) -> tuple[ApiToken, str]:
+    """Create a token for the acting person; returns the token and its key (shown once)."""
+    action = "api_token.create"
+    try:
+        name = (name or "").strip()
+        if not name:
+            raise InvalidInput(_("Give the token a name, such as the system that will use it."), code="required", field="name")
+        if membership is not None and membership.user_id != actor.pk:
+            raise Forbidden()
+        key = ApiToken.generate_key()
+        with transaction.atomic():
+            token = ApiToken.objects.create(
+                user=actor,
+                membership=membership,
+                name=name[:100],
+                prefix=key[: ApiToken.PREFIX_LENGTH],
+                key_hash=ApiToken.hash_key(key),
+                expires_at=timezone.now() + timedelta(days=days) if days else None,
+            )
+            audit_record(action=action, actor=actor, target=token)
+        return token, key
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action)
+
+
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    action = "api_token.revoke"
+    if not ApiToken.objects.for_user(actor).filter(pk=token.pk).exists():
+        from nqihub.core.errors import NotFound
+
+        _refuse(NotFound(), actor=actor, action=action)
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(action=action, actor=actor, target=token)
+    return token

@@ -1,0 +1,26 @@
+"""The versioned API: /api/v1/. Each app contributes its routes here."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from nqihub.accounts.api.views import MeView, TokenViewSet
+from nqihub.audit.api.views import AuditEventViewSet
+from nqihub.divisions.api import AdminDivisionViewSet
+from nqihub.organizations.api.views import (
+    EnterpriseRegistrationViewSet,
+    MembershipViewSet,
+    OrganizationViewSet,
+)
+
+router = DefaultRouter()
+router.register("divisions", AdminDivisionViewSet, basename="division")
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("registrations", EnterpriseRegistrationViewSet, basename="registration")
+router.register("tokens", TokenViewSet, basename="token")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import AuditEventQuerySet
+
+GENESIS_HASH = "0" * 64
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an audit record."""
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+    DENIED = "denied", _("Denied")
+
+
+class AuditEvent(models.Model):
+    """One record of the audit trail (痕迹管理).
+
+    Records are append-only: ``save`` refuses updates and ``delete`` refuses always. Each
+    record carries the hash of the one before it, so removing or altering any record breaks
+    the chain at that point; ``manage.py verify_audit_chain`` names the first broken record.
+    The actor and organisation are copied as text too, so a record stays readable after an
+    account or organisation is renamed or removed.
+    """
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
+    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_username = models.CharField(_("account"), max_length=150, blank=True, db_index=True)
+    organization_id_snapshot = models.BigIntegerField(_("organisation id"), null=True, blank=True, db_index=True)
+    organization_name = models.CharField(_("organisation"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("object type"), max_length=64, blank=True)
+    target_id = models.CharField(_("object id"), max_length=64, blank=True)
+    target_repr = models.CharField(_("object"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    source_address = models.CharField(_("source address"), max_length=64, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    request_id = models.CharField(_("request id"), max_length=32, blank=True, db_index=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None or not self._state.adding:
+            raise AppendOnlyError("Audit records cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit records cannot be deleted.")
+
+    def canonical_payload(self) -> str:
+        """The exact text the hash covers; any change to a field changes the hash."""
+        data = {
+            "seq": self.seq,
+            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "organization_id": self.organization_id_snapshot,
+            "organization_name": self.organization_name,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "target_repr": self.target_repr,
+            "outcome": self.outcome,
+            "source_address": self.source_address,
+            "channel": self.channel,
+            "request_id": self.request_id,
+            "details": self.details,
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical_payload().encode("utf-8")).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """The single row that serialises appends: the last sequence number and hash.
+
+    Appending locks this row (SELECT … FOR UPDATE on PostgreSQL; SQLite serialises writers
+    anyway), so sequence numbers have no gaps and removing the newest records is detected by
+    comparing the chain with the head. ``anchor_*`` is where the chain starts after records
+    older than the retention period were pruned.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    anchor_seq = models.PositiveBigIntegerField(default=0)
+    anchor_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"audit chain at #{self.last_seq}"

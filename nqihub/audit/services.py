@@ -1,0 +1,72 @@
+"""Writing the audit trail. ``audit_record`` is the only way records are created."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from nqihub.core import context
+from nqihub.core.access import get_actor
+
+from .models import AuditChainHead, AuditEvent, Outcome
+
+
+def _describe_target(target: Any) -> tuple[str, str, str]:
+    if target is None:
+        return "", "", ""
+    if isinstance(target, models.Model):
+        return target._meta.label_lower, str(target.pk), str(target)[:200]
+    if isinstance(target, tuple) and len(target) == 3:
+        return tuple(str(x)[:200] for x in target)  # type: ignore[return-value]
+    return type(target).__name__, "", str(target)[:200]
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    target: Any = None,
+    outcome: str = Outcome.SUCCESS,
+    details: dict | None = None,
+    username: str | None = None,
+    organization=None,
+) -> AuditEvent:
+    """Append one record. Call it inside the service's transaction for writes (so the
+    record and the change commit or roll back together), and on its own for refusals and
+    failed sign-ins (which change nothing else).
+
+    ``actor`` is the acting user; the organisation they act for is taken from their acting
+    membership unless ``organization`` is given. ``username`` names the account for
+    anonymous attempts (a failed sign-in).
+    """
+    ctx = context.current()
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    if organization is None and user is not None:
+        organization = get_actor(user).organization
+    target_type, target_id, target_repr = _describe_target(target)
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        event = AuditEvent(
+            seq=head.last_seq + 1,
+            occurred_at=timezone.now(),
+            actor=user,
+            actor_username=(user.get_username() if user is not None else (username or ""))[:150],
+            organization_id_snapshot=organization.pk if organization is not None else None,
+            organization_name=str(organization)[:200] if organization is not None else "",
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            target_repr=target_repr,
+            outcome=outcome,
+            source_address=ctx.source_address[:64],
+            channel=ctx.channel,
+            request_id=ctx.request_id,
+            details=details or {},
+            prev_hash=head.last_hash,
+        )
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
+    return event

@@ -1,0 +1,71 @@
+"""The management console: Django's admin, opened to the three staff roles only.
+
+Each ModelAdmin names the capability that lets a staff role view and change it; the
+queryset comes from the model's ``for_user`` like everywhere else, and every save or delete
+writes an audit record in the same transaction. Django's own ``is_superuser`` grants nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import transaction
+
+from nqihub.audit.services import audit_record
+from nqihub.core.access import has_capability
+
+
+class RoleAdmin(admin.ModelAdmin):
+    view_capability: str | None = None
+    change_capability: str | None = None
+    allow_add = True
+    allow_delete = False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if hasattr(qs, "for_user"):
+            return qs.for_user(request.user, "view")
+        return qs
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return bool(
+            (self.view_capability and has_capability(request.user, self.view_capability))
+            or self.has_change_permission(request, obj)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return bool(self.change_capability and has_capability(request.user, self.change_capability))
+
+    def has_add_permission(self, request):
+        return self.allow_add and self.has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.allow_delete and self.has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_record(
+                action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
+                actor=request.user,
+                target=obj,
+                details={"fields": list(form.changed_data), "via": "console"},
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_record(action=f"{obj._meta.model_name}.delete", actor=request.user, target=obj, details={"via": "console"})
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+class ReadOnlyRoleAdmin(RoleAdmin):
+    allow_add = False
+
+    def has_change_permission(self, request, obj=None):
+        return False

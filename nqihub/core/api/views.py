@@ -1,0 +1,59 @@
+"""Base API views. The queryset of every endpoint comes from ``Model.objects.for_user``
+applied here, once, so no endpoint can forget it (NetBox's pattern)."""
+
+from __future__ import annotations
+
+from django.db import models
+from rest_framework import viewsets
+
+from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
+from nqihub.core.auditing import record_regulator_query
+
+
+class ScopedViewSetMixin:
+    """``queryset`` names the model's base queryset; ``for_user(user, action)`` narrows it.
+
+    Reads use the "view" action; writes go through services, which check their own action.
+    A session caller may pick which of their organisations to act for with the
+    ``X-Organization`` header (a token's organisation is fixed by the token).
+    """
+
+    queryset: models.QuerySet
+    scope_action = "view"
+    audit_regulator_queries = True
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        wanted = request.headers.get("X-Organization")
+        if wanted and request.user.is_authenticated and request.auth is None:
+            membership = resolve_acting_membership(request.user, wanted)
+            if membership is not None:
+                set_acting_membership(request.user, membership)
+
+    def get_queryset(self):
+        return self.queryset.all().for_user(self.request.user, self.scope_action)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        if self.audit_regulator_queries and get_actor(request.user).is_regulator:
+            count = response.data.get("count") if isinstance(response.data, dict) else None
+            record_regulator_query(
+                user=request.user, model=self.queryset.model, params=request.query_params, count=count, kind="list"
+            )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if self.audit_regulator_queries and get_actor(request.user).is_regulator:
+            record_regulator_query(
+                user=request.user, model=self.queryset.model, params={"id": kwargs.get("pk")}, count=1, kind="detail"
+            )
+        return response
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+    pass

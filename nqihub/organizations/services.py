@@ -1,0 +1,491 @@
+"""Use cases of organisations, memberships and enterprise registration.
+
+Each function is the one way its change is made — from a page, the API, the management
+console or a command. They take the acting user explicitly, check what that user may do
+through the ``for_user`` querysets, run in one transaction, lock what they change and write
+one audit record with it. A refusal changes nothing and is itself recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nqihub.audit.models import Outcome
+from nqihub.audit.services import audit_record
+from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.divisions.models import AdminDivision
+
+from .credit_code import CreditCodeError, validate_credit_code
+from .models import (
+    Discipline,
+    EnterpriseRegistration,
+    InstitutionDiscipline,
+    Membership,
+    Organization,
+    OrganizationContact,
+)
+
+REGISTRATION_FIELDS = (
+    "credit_code",
+    "name",
+    "division",
+    "address",
+    "legal_representative",
+    "industry",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+REQUIRED_REGISTRATION_FIELDS = (
+    "credit_code",
+    "name",
+    "division",
+    "address",
+    "legal_representative",
+    "contact_name",
+    "contact_phone",
+)
+
+
+def _refuse(exc: ServiceError, *, actor, action: str, target=None, details: dict | None = None):
+    """Record a refused attempt, then raise. Called outside the write transaction so the
+    record survives the refusal."""
+    audit_record(
+        action=action,
+        actor=actor,
+        target=target,
+        outcome=Outcome.DENIED if isinstance(exc, (Forbidden, NotFound)) else Outcome.FAILURE,
+        details={"code": exc.code, **(details or {})},
+    )
+    raise exc
+
+
+def _clean_credit_code(value: str, *, field: str = "credit_code") -> str:
+    try:
+        return validate_credit_code(value)
+    except CreditCodeError as exc:
+        raise InvalidInput(exc.messages[0], code=f"credit_code_{exc.code}", field=field) from exc
+
+
+def _registered_county(division: AdminDivision | str | None) -> AdminDivision:
+    code = division.pk if isinstance(division, AdminDivision) else division
+    found = AdminDivision.objects.filter(pk=code, level=AdminDivision.Level.COUNTY, is_current=True).first()
+    if found is None:
+        raise InvalidInput(
+            _("Choose the county-level division (旗县区) where the enterprise is registered."),
+            code="division_not_county",
+            field="division",
+        )
+    return found
+
+
+def _clean_registration(data: dict[str, Any]) -> dict[str, Any]:
+    cleaned = {k: (data.get(k) or "") for k in REGISTRATION_FIELDS}
+    for key, value in cleaned.items():
+        if isinstance(value, str):
+            cleaned[key] = value.strip()
+    missing = [k for k in REQUIRED_REGISTRATION_FIELDS if not cleaned[k]]
+    if missing:
+        raise InvalidInput(
+            _("Please fill in every required field."),
+            code="required",
+            field=missing[0],
+            errors={k: [_("This field is required.")] for k in missing},
+        )
+    cleaned["credit_code"] = _clean_credit_code(cleaned["credit_code"])
+    cleaned["division"] = _registered_county(cleaned["division"])
+    return cleaned
+
+
+def _ensure_code_free(credit_code: str, *, exclude_registration: int | None = None) -> None:
+    if Organization.objects.filter(credit_code=credit_code).exists():
+        raise Conflict(
+            _("An organisation with this unified social credit code is already registered on the platform."),
+            code="credit_code_registered",
+            field="credit_code",
+        )
+    open_apps = EnterpriseRegistration.objects.open().filter(credit_code=credit_code)
+    if exclude_registration is not None:
+        open_apps = open_apps.exclude(pk=exclude_registration)
+    if open_apps.exists():
+        raise Conflict(
+            _("An application for this unified social credit code is already being processed."),
+            code="credit_code_pending",
+            field="credit_code",
+        )
+
+
+def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistration:
+    """An enterprise applies to join the platform with its credit code."""
+    action = "registration.submit"
+    try:
+        if not actor.is_authenticated or actor.staff_role:
+            raise Forbidden(_("Platform staff accounts cannot apply for enterprises."), code="staff_cannot_apply")
+        cleaned = _clean_registration(data)
+        _ensure_code_free(cleaned["credit_code"])
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, details={"credit_code": str(data.get("credit_code", ""))[:40]})
+    try:
+        with transaction.atomic():
+            registration = EnterpriseRegistration.objects.create(
+                number=uuid.uuid4().hex[:20], applicant=actor, submitted_at=timezone.now(), **cleaned
+            )
+            registration.number = f"QY{timezone.localdate():%Y%m%d}{registration.pk:06d}"
+            registration.save(update_fields=["number"])
+            audit_record(action=action, actor=actor, target=registration, details={"credit_code": registration.credit_code})
+    except IntegrityError:
+        # Another application for the same code was committed a moment ago.
+        _refuse(
+            Conflict(
+                _("An application for this unified social credit code is already being processed."),
+                code="credit_code_pending",
+                field="credit_code",
+            ),
+            actor=actor,
+            action=action,
+        )
+    return registration
+
+
+def _locked_registration(registration_id: int) -> EnterpriseRegistration:
+    return EnterpriseRegistration.objects.select_for_update().get(pk=registration_id)
+
+
+def _check_state(registration: EnterpriseRegistration, *states: str) -> None:
+    if registration.state not in states:
+        raise Conflict(
+            _("This application is %(state)s and can no longer be changed this way.")
+            % {"state": registration.get_state_display()},
+            code="invalid_state",
+        )
+
+
+def _registration_for(actor, registration_id: int, action: str) -> EnterpriseRegistration:
+    visible = EnterpriseRegistration.objects.for_user(actor, "view")
+    if not visible.filter(pk=registration_id).exists():
+        raise NotFound()
+    if not EnterpriseRegistration.objects.for_user(actor, action).filter(pk=registration_id).exists():
+        raise Forbidden()
+    return _locked_registration(registration_id)
+
+
+def registration_resubmit(*, actor, registration: EnterpriseRegistration, data: dict[str, Any]) -> EnterpriseRegistration:
+    action = "registration.resubmit"
+    try:
+        with transaction.atomic():
+            locked = _registration_for(actor, registration.pk, "change")
+            _check_state(locked, EnterpriseRegistration.State.RETURNED)
+            cleaned = _clean_registration(data)
+            _ensure_code_free(cleaned["credit_code"], exclude_registration=locked.pk)
+            for key, value in cleaned.items():
+                setattr(locked, key, value)
+            locked.resubmit()
+            locked.submitted_at = timezone.now()
+            locked.save()
+            audit_record(action=action, actor=actor, target=locked)
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=registration)
+    except IntegrityError:
+        _refuse(Conflict(code="credit_code_pending"), actor=actor, action=action, target=registration)
+
+
+def registration_withdraw(*, actor, registration: EnterpriseRegistration) -> EnterpriseRegistration:
+    action = "registration.withdraw"
+    try:
+        with transaction.atomic():
+            locked = _registration_for(actor, registration.pk, "withdraw")
+            _check_state(locked, *EnterpriseRegistration.OPEN_STATES)
+            locked.withdraw()
+            locked.save()
+            audit_record(action=action, actor=actor, target=locked)
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=registration)
+
+
+def registration_approve(*, actor, registration: EnterpriseRegistration) -> EnterpriseRegistration:
+    """The county regulator approves: the enterprise is created and the applicant becomes
+    its manager, acting for it from their next request on."""
+    action = "registration.approve"
+    try:
+        with transaction.atomic():
+            locked = _registration_for(actor, registration.pk, "review")
+            _check_state(locked, EnterpriseRegistration.State.SUBMITTED)
+            if Organization.objects.filter(credit_code=locked.credit_code).exists():
+                raise Conflict(
+                    _("An organisation with this unified social credit code is already registered on the platform."),
+                    code="credit_code_registered",
+                )
+            organization = Organization.objects.create(
+                kind=OrganizationKind.ENTERPRISE,
+                name=locked.name,
+                credit_code=locked.credit_code,
+                division=locked.division,
+                address=locked.address,
+                legal_representative=locked.legal_representative,
+                industry=locked.industry,
+            )
+            OrganizationContact.objects.create(
+                organization=organization,
+                name=locked.contact_name,
+                phone=locked.contact_phone,
+                email=locked.contact_email,
+                is_primary=True,
+            )
+            has_default = Membership.objects.filter(user=locked.applicant, is_default=True).exists()
+            membership = Membership.objects.create(
+                user=locked.applicant,
+                organization=organization,
+                role=MembershipRole.MANAGER,
+                is_default=not has_default,
+            )
+            locked.approve()
+            locked.organization = organization
+            locked.reviewed_at = timezone.now()
+            locked.reviewed_by = actor
+            locked.save()
+            audit_record(
+                action=action,
+                actor=actor,
+                target=locked,
+                details={"organization_id": organization.pk, "membership_id": membership.pk},
+            )
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=registration)
+    except IntegrityError:
+        _refuse(Conflict(code="credit_code_registered"), actor=actor, action=action, target=registration)
+
+
+def registration_return(*, actor, registration: EnterpriseRegistration, reason: str) -> EnterpriseRegistration:
+    action = "registration.return"
+    try:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput(
+                _("Give the reason for returning the application, so the applicant can correct it."),
+                code="reason_required",
+                field="reason",
+            )
+        with transaction.atomic():
+            locked = _registration_for(actor, registration.pk, "review")
+            _check_state(locked, EnterpriseRegistration.State.SUBMITTED)
+            locked.return_for_correction()
+            locked.return_reason = reason[:2000]
+            locked.reviewed_at = timezone.now()
+            locked.reviewed_by = actor
+            locked.save()
+            audit_record(action=action, actor=actor, target=locked, details={"reason": locked.return_reason})
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=registration)
+
+
+# --- Organisations ----------------------------------------------------------------------
+
+ORGANIZATION_FIELDS = (
+    "name",
+    "credit_code",
+    "division",
+    "address",
+    "legal_representative",
+    "industry",
+    "phone",
+    "cma_number",
+    "cnas_number",
+)
+
+
+def _clean_organization(data: dict[str, Any], *, kind: str) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key in ORGANIZATION_FIELDS:
+        if key in data:
+            value = data[key]
+            cleaned[key] = value.strip() if isinstance(value, str) else value
+    if "name" in cleaned and not cleaned["name"]:
+        raise InvalidInput(_("The name is required."), code="required", field="name")
+    if cleaned.get("credit_code"):
+        cleaned["credit_code"] = _clean_credit_code(cleaned["credit_code"])
+    elif "credit_code" in cleaned:
+        if kind == OrganizationKind.ENTERPRISE:
+            raise InvalidInput(_("An enterprise needs its unified social credit code."), code="required", field="credit_code")
+        cleaned["credit_code"] = None
+    if "division" in cleaned:
+        division = cleaned["division"]
+        code = division.pk if isinstance(division, AdminDivision) else division
+        found = AdminDivision.objects.filter(pk=code, is_current=True).first()
+        if found is None:
+            raise InvalidInput(_("Choose a division that is in force."), code="division_unknown", field="division")
+        if kind != OrganizationKind.REGULATOR and found.level != AdminDivision.Level.COUNTY:
+            raise InvalidInput(
+                _("Choose the county-level division (旗县区) where the organisation is registered."),
+                code="division_not_county",
+                field="division",
+            )
+        cleaned["division"] = found
+    return cleaned
+
+
+def _set_disciplines(organization: Organization, disciplines) -> None:
+    wanted = {d for d in disciplines or [] if d in Discipline.values}
+    InstitutionDiscipline.objects.filter(organization=organization).exclude(discipline__in=wanted).delete()
+    have = set(InstitutionDiscipline.objects.filter(organization=organization).values_list("discipline", flat=True))
+    InstitutionDiscipline.objects.bulk_create(
+        [InstitutionDiscipline(organization=organization, discipline=d) for d in sorted(wanted - have)]
+    )
+
+
+def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=None) -> Organization:
+    """The system administrator adds an institution, a regulator or an enterprise."""
+    action = "organization.create"
+    try:
+        if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
+            raise Forbidden()
+        if kind not in OrganizationKind.values:
+            raise InvalidInput(_("Unknown kind of organisation."), code="invalid_kind", field="kind")
+        cleaned = _clean_organization(data, kind=kind)
+        if "division" not in cleaned:
+            raise InvalidInput(_("Choose a division."), code="required", field="division")
+        if cleaned.get("credit_code"):
+            _ensure_code_free(cleaned["credit_code"])
+        with transaction.atomic():
+            organization = Organization.objects.create(kind=kind, **cleaned)
+            if kind == OrganizationKind.INSTITUTION:
+                _set_disciplines(organization, disciplines)
+            audit_record(action=action, actor=actor, target=organization, details={"kind": kind})
+            return organization
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action)
+    except IntegrityError:
+        _refuse(Conflict(code="credit_code_registered", field="credit_code"), actor=actor, action=action)
+
+
+def organization_update(*, actor, organization: Organization, data: dict[str, Any], disciplines=None) -> Organization:
+    """Change an organisation's profile: its own manager, or the system administrator.
+
+    Enterprises cannot change their credit code or division here: those identify them and
+    changing them is the system administrator's correction.
+    """
+    action = "organization.update"
+    try:
+        with transaction.atomic():
+            if not Organization.objects.for_user(actor, "view").filter(pk=organization.pk).exists():
+                raise NotFound()
+            if not Organization.objects.for_user(actor, "change").filter(pk=organization.pk).exists():
+                raise Forbidden()
+            locked = Organization.objects.select_for_update().get(pk=organization.pk)
+            if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
+                data = {k: v for k, v in data.items() if k not in ("credit_code", "division")}
+            cleaned = _clean_organization(data, kind=locked.kind)
+            if cleaned.get("credit_code") and cleaned["credit_code"] != locked.credit_code:
+                if Organization.objects.filter(credit_code=cleaned["credit_code"]).exclude(pk=locked.pk).exists():
+                    raise Conflict(
+                        _("An organisation with this unified social credit code is already registered on the platform."),
+                        code="credit_code_registered",
+                        field="credit_code",
+                    )
+            changes = {}
+            for key, value in cleaned.items():
+                old = getattr(locked, key)
+                if old != value:
+                    changes[key] = [str(getattr(old, "pk", old) or ""), str(getattr(value, "pk", value) or "")]
+                    setattr(locked, key, value)
+            locked.full_clean(exclude=["division"])
+            locked.save()
+            if disciplines is not None and locked.kind == OrganizationKind.INSTITUTION:
+                _set_disciplines(locked, disciplines)
+            audit_record(action=action, actor=actor, target=locked, details={"changes": changes})
+            return locked
+    except ValidationError as exc:
+        _refuse(InvalidInput("; ".join(exc.messages), code="invalid"), actor=actor, action=action, target=organization)
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=organization)
+
+
+def organization_set_active(*, actor, organization: Organization, active: bool) -> Organization:
+    action = "organization.activate" if active else "organization.deactivate"
+    try:
+        if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
+            raise Forbidden()
+        with transaction.atomic():
+            locked = Organization.objects.select_for_update().get(pk=organization.pk)
+            locked.is_active = active
+            locked.save(update_fields=["is_active", "updated_at"])
+            audit_record(action=action, actor=actor, target=locked)
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=organization)
+
+
+# --- Memberships (role grants) --------------------------------------------------------
+
+
+def membership_grant(*, actor, user, organization: Organization, role: str) -> Membership:
+    """Give a person a role in an organisation (or change it). Security administrator only."""
+    action = "membership.grant"
+    try:
+        if not has_capability(actor, Capability.GRANT_ROLES):
+            raise Forbidden()
+        if role not in MembershipRole.values:
+            raise InvalidInput(_("Unknown role."), code="invalid_role", field="role")
+        if user.staff_role:
+            raise InvalidInput(
+                _("Platform staff accounts do not act for organisations; use a separate account."),
+                code="staff_no_membership",
+            )
+        with transaction.atomic():
+            membership, created = Membership.objects.select_for_update().get_or_create(
+                user=user,
+                organization=organization,
+                defaults={"role": role, "is_default": not Membership.objects.filter(user=user).exists()},
+            )
+            before = None if created else membership.role
+            if not created:
+                membership.role = role
+                membership.is_active = True
+                membership.save(update_fields=["role", "is_active"])
+            audit_record(
+                action=action,
+                actor=actor,
+                target=membership,
+                organization=None,
+                details={"user": user.username, "organization_id": organization.pk, "role": role, "before": before},
+            )
+            return membership
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, details={"user": getattr(user, "username", "")})
+
+
+def membership_revoke(*, actor, membership: Membership) -> Membership:
+    action = "membership.revoke"
+    try:
+        if not has_capability(actor, Capability.GRANT_ROLES):
+            raise Forbidden()
+        with transaction.atomic():
+            locked = Membership.objects.select_for_update().get(pk=membership.pk)
+            locked.is_active = False
+            locked.save(update_fields=["is_active"])
+            audit_record(action=action, actor=actor, target=locked)
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=membership)
+
+
+def membership_switch(*, actor, organization_id) -> Membership:
+    """Which of their organisations a person acts for from now on (recorded, since every
+    later record names that organisation)."""
+    from nqihub.core.access import resolve_acting_membership
+
+    membership = resolve_acting_membership(actor, organization_id)
+    if membership is None:
+        _refuse(NotFound(), actor=actor, action="membership.switch", details={"organization_id": str(organization_id)})
+    audit_record(action="membership.switch", actor=actor, target=membership, organization=membership.organization)
+    return membership

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from nqihub.core import views as core_views
+
+admin.site.site_header = "NQI Hub"
+admin.site.site_title = "NQI Hub"
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("accounts/", include("nqihub.accounts.urls")),
+    path("organizations/", include("nqihub.organizations.urls")),
+    path("audit/", include("nqihub.audit.urls")),
+    path("", include("nqihub.core.urls")),
+    path("console/", admin.site.urls),
+    path("api/v1/", include(("nqihub.api_urls", "v1"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler400 = "nqihub.core.views.bad_request"
+handler403 = "nqihub.core.views.permission_denied"
+handler404 = "nqihub.core.views.page_not_found"
+handler500 = "nqihub.core.views.server_error"
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
