@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NQI_VAR_DIR", BASE_DIR / "var"))
@@ -70,11 +69,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the security middlewares below: they tell people why they were stopped.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "nqihub.accounts.middleware.IdleTimeoutMiddleware",
     "nqihub.accounts.middleware.ActingMembershipMiddleware",
     "nqihub.accounts.middleware.SignInGateMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Must be last: it turns lockouts raised by authentication into responses.
     "axes.middleware.AxesMiddleware",

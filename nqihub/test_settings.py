@@ -1,6 +1,6 @@
 """Settings for the test suite: the real settings, with a fast password hasher."""
 
-from nqihub.settings import *  # noqa: F403
+from nqihub.settings import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

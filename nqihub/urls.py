@@ -4,8 +4,6 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from nqihub.core import views as core_views
-
 admin.site.site_header = "NQI Hub"
 admin.site.site_title = "NQI Hub"
 

@@ -11,7 +11,19 @@ from django.contrib import admin
 from django.db import transaction
 
 from nqihub.audit.services import audit_record
-from nqihub.core.access import has_capability
+from nqihub.core.access import StaffRole, has_capability
+
+CONSOLE_ROLES = (StaffRole.SYSTEM_ADMIN, StaffRole.SECURITY_ADMIN)
+
+
+def _console_permission(request) -> bool:
+    """Only the system and security administrators use the console; the audit
+    administrator's work is the audit trail pages, and nobody else is staff."""
+    user = request.user
+    return bool(user.is_active and user.is_authenticated and user.staff_role in CONSOLE_ROLES)
+
+
+admin.site.has_permission = _console_permission
 
 
 class RoleAdmin(admin.ModelAdmin):

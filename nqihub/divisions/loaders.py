@@ -32,7 +32,15 @@ from typing import TypedDict
 DATA_DIR = Path(__file__).resolve().parent / "data"
 INNER_MONGOLIA_CSV = DATA_DIR / "inner_mongolia.csv"
 
-CSV_COLUMNS = ("code", "name", "level", "parent_code", "is_current", "valid_until", "source")
+CSV_COLUMNS = (
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "is_current",
+    "valid_until",
+    "source",
+)
 LEVEL_ORDER = {"province": 0, "prefecture": 1, "county": 2}
 
 #: Source text of the current Inner Mongolia rows (the list FACTS 2.2 checked).
@@ -46,7 +54,9 @@ SUMMARY_NAMES = frozenset(
     {"市辖区", "县", "省直辖县级行政单位", "自治区直辖县级行政单位", "省直辖行政单位"}
 )
 
-_LOC_LINE = re.compile(r'^(?P<indent>\s*)(?P<code>\d+) (?P<kind>province|county)="(?P<names>[^"]*)"\s*$')
+_LOC_LINE = re.compile(
+    r'^(?P<indent>\s*)(?P<code>\d+) (?P<kind>province|county)="(?P<names>[^"]*)"\s*$'
+)
 _LOC_ENTRY = re.compile(r"^(?:\[(?P<start>\d{4})?-(?P<end>\d{4})?\])?(?P<name>.+)$")
 
 
@@ -160,11 +170,19 @@ def _parse_names(names: str) -> list[tuple[int | None, int | None, str]]:
         if not match:
             raise ValueError(f"cannot parse loc.dat entry {part!r}")
         start, end = match["start"], match["end"]
-        entries.append((int(start) if start else None, int(end) if end else None, match["name"].strip()))
+        entries.append(
+            (
+                int(start) if start else None,
+                int(end) if end else None,
+                match["name"].strip(),
+            )
+        )
     return entries
 
 
-def rows_from_stdnum(province_prefix: str | None = None, *, path: str | Path | None = None) -> list[DivisionRow]:
+def rows_from_stdnum(
+    province_prefix: str | None = None, *, path: str | Path | None = None
+) -> list[DivisionRow]:
     """Parse python-stdnum's ``cn/loc.dat`` into division rows.
 
     loc.dat lists each province as ``15 province="…"`` followed by indented lines
@@ -183,10 +201,15 @@ def rows_from_stdnum(province_prefix: str | None = None, *, path: str | Path | N
     country (about 6.5k codes).
     """
     if path is None:
-        data = (resources.files("stdnum") / "cn" / "loc.dat").read_text(encoding="utf-8")
+        data = (resources.files("stdnum") / "cn" / "loc.dat").read_text(
+            encoding="utf-8"
+        )
     else:
         data = Path(path).read_text(encoding="utf-8")
-    current_source, historic_source = stdnum_source(historic=False), stdnum_source(historic=True)
+    current_source, historic_source = (
+        stdnum_source(historic=False),
+        stdnum_source(historic=True),
+    )
 
     parsed: dict[str, tuple[str, bool, int | None]] = {}
     province = ""
@@ -262,7 +285,9 @@ def write_inner_mongolia_csv(path: str | Path = INNER_MONGOLIA_CSV) -> Path:
 _FIELDS = ("name", "level", "parent", "path", "is_current", "valid_until", "source")
 
 
-def load_division_rows(rows: Iterable[DivisionRow], *, source: str, batch_size: int = 1000) -> tuple[int, int]:
+def load_division_rows(
+    rows: Iterable[DivisionRow], *, source: str, batch_size: int = 1000
+) -> tuple[int, int]:
     """Upsert rows into ``AdminDivision``; returns ``(created, updated)``.
 
     ``source`` is used for rows whose own ``source`` is empty. Rows are applied parent-first
@@ -286,16 +311,21 @@ def load_division_rows(rows: Iterable[DivisionRow], *, source: str, batch_size: 
 
     with transaction.atomic():
         existing = {
-            values[0]: values[1:] for values in AdminDivision.objects.values_list("code", *_FIELDS)
+            values[0]: values[1:]
+            for values in AdminDivision.objects.values_list("code", *_FIELDS)
         }
-        paths = {code: values[_FIELDS.index("path")] for code, values in existing.items()}
+        paths = {
+            code: values[_FIELDS.index("path")] for code, values in existing.items()
+        }
         to_create: list[AdminDivision] = []
         to_update: list[AdminDivision] = []
         moved = False
         for row in ordered:
             code, parent = row["code"], row["parent_code"]
             if parent is not None and parent not in paths:
-                raise ValueError(f"division {code}: parent {parent} is neither loaded nor in the rows")
+                raise ValueError(
+                    f"division {code}: parent {parent} is neither loaded nor in the rows"
+                )
             path = compute_path(paths[parent] if parent else None, code)
             paths[code] = path
             values = (
@@ -340,7 +370,9 @@ def rebuild_paths() -> int:
         return paths[code]
 
     changed = [
-        AdminDivision(code=code, path=path_of(code)) for code, _parent, path, _level in rows if path_of(code) != path
+        AdminDivision(code=code, path=path_of(code))
+        for code, _parent, path, _level in rows
+        if path_of(code) != path
     ]
     AdminDivision.objects.bulk_update(changed, ["path"], batch_size=1000)
     return len(changed)

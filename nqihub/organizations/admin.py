@@ -8,7 +8,14 @@ from nqihub.core.admin import ReadOnlyRoleAdmin, RoleAdmin
 from nqihub.core.errors import ServiceError
 
 from . import services
-from .models import AuthorisationScope, EnterpriseRegistration, InstitutionDiscipline, Membership, Organization, OrganizationContact
+from .models import (
+    AuthorisationScope,
+    EnterpriseRegistration,
+    InstitutionDiscipline,
+    Membership,
+    Organization,
+    OrganizationContact,
+)
 
 
 class ContactInline(admin.TabularInline):

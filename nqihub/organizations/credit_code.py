@@ -39,9 +39,9 @@ from django.utils.translation import gettext as _
 __all__ = [
     "AUTHORITIES",
     "CHARSET",
+    "MUNICIPALITY_CODES",
     "PROVINCE_CODES",
     "WEIGHTS",
-    "MUNICIPALITY_CODES",
     "CreditCodeError",
     "compute_check_character",
     "compute_organisation_check_character",
@@ -107,7 +107,12 @@ AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
     "A": ("中央军委改革和编制办公室", {}),
     "N": (
         "农业",
-        {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"},
+        {
+            "1": "组级集体经济组织",
+            "2": "村级集体经济组织",
+            "3": "乡镇级集体经济组织",
+            "9": "其他",
+        },
     ),
     "Y": ("其他", {}),
 }
@@ -160,9 +165,14 @@ def compute_check_character(first17: str) -> str:
     if len(first17) != 17:
         raise ValueError("compute_check_character needs exactly 17 characters")
     try:
-        total = sum(_VALUES[char] * weight for char, weight in zip(first17, WEIGHTS, strict=True))
+        total = sum(
+            _VALUES[char] * weight
+            for char, weight in zip(first17, WEIGHTS, strict=True)
+        )
     except KeyError as exc:
-        raise ValueError(f"character {exc.args[0]!r} is not in the credit code charset") from None
+        raise ValueError(
+            f"character {exc.args[0]!r} is not in the credit code charset"
+        ) from None
     return CHARSET[(31 - total % 31) % 31]
 
 
@@ -204,7 +214,9 @@ def default_division_exists(code6: str) -> bool:
     return not AdminDivision.objects.filter(code__startswith=province).exists()
 
 
-def validate_credit_code(value: object, *, division_exists: Callable[[str], bool] | None = None) -> str:
+def validate_credit_code(
+    value: object, *, division_exists: Callable[[str], bool] | None = None
+) -> str:
     """Return the normalised code, or raise :class:`CreditCodeError`.
 
     ``division_exists`` decides whether positions 3–8 name a known division; it defaults to
@@ -224,9 +236,9 @@ def validate_credit_code(value: object, *, division_exists: Callable[[str], bool
     for position, char in enumerate(code, start=1):
         if char not in _VALUES:
             raise CreditCodeError(
-                # Translators: 中文：第 %(position)d 位的字符“%(character)s”不允许使用。统一社会信用代码只使用数字和大写字母，不使用 I、O、S、V、Z。
                 _(
-                    "Character %(position)d (\"%(character)s\") is not allowed. A credit code "
+                    # Translators: 中文：第 %(position)d 位的字符“%(character)s”不允许使用。统一社会信用代码只使用数字和大写字母，不使用 I、O、S、V、Z。
+                    'Character %(position)d ("%(character)s") is not allowed. A credit code '
                     "uses only digits and capital letters, never I, O, S, V or Z."
                 ),
                 code="charset",
@@ -236,16 +248,20 @@ def validate_credit_code(value: object, *, division_exists: Callable[[str], bool
     division = code[2:8]
     if not division.isdigit():
         raise CreditCodeError(
-            # Translators: 中文：第 3–8 位应为 6 位数字的行政区划代码，实际为“%(division)s”。
-            _("Characters 3-8 must be the six-digit division code; \"%(division)s\" is not."),
+            _(
+                # Translators: 中文：第 3–8 位应为 6 位数字的行政区划代码，实际为“%(division)s”。
+                'Characters 3-8 must be the six-digit division code; "%(division)s" is not.'
+            ),
             code="division",
             params={"division": division},
         )
 
     if compute_check_character(code[:17]) != code[17]:
         raise CreditCodeError(
-            # Translators: 中文：校验码（第 18 位）不正确，请检查代码是否输错。
-            _("The check character (character 18) does not match; please check the code for typos."),
+            _(
+                # Translators: 中文：校验码（第 18 位）不正确，请检查代码是否输错。
+                "The check character (character 18) does not match; please check the code for typos."
+            ),
             code="check_character",
         )
 
@@ -253,7 +269,7 @@ def validate_credit_code(value: object, *, division_exists: Callable[[str], bool
     if not exists(division):
         raise CreditCodeError(
             # Translators: 中文：第 3–8 位“%(division)s”不是已知的行政区划代码。
-            _("Characters 3-8 (\"%(division)s\") are not a known division code."),
+            _('Characters 3-8 ("%(division)s") are not a known division code.'),
             code="division",
             params={"division": division},
         )
@@ -278,9 +294,14 @@ def compute_organisation_check_character(body8: str) -> str:
     if len(body8) != 8:
         raise ValueError("an organisation code body has 8 characters")
     try:
-        total = sum(_ORG_BODY_CHARS.index(char) * w for char, w in zip(body8, _ORG_WEIGHTS, strict=True))
+        total = sum(
+            _ORG_BODY_CHARS.index(char) * w
+            for char, w in zip(body8, _ORG_WEIGHTS, strict=True)
+        )
     except ValueError:
-        raise ValueError(f"{body8!r} may only contain digits and capital letters") from None
+        raise ValueError(
+            f"{body8!r} may only contain digits and capital letters"
+        ) from None
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 
@@ -309,12 +330,22 @@ def make_organisation_code(seed_digits: str) -> str:
     return body + compute_organisation_check_character(body)
 
 
-def make_credit_code(*, authority: str = "9", category: str = "1", division: str = "150203", body: str) -> str:
+def make_credit_code(
+    *, authority: str = "9", category: str = "1", division: str = "150203", body: str
+) -> str:
     """Build a valid credit code for demo data and tests; ``body`` is the 9-character
     organisation code (see :func:`make_organisation_code`)."""
     first17 = f"{authority}{category}{division}{body}".upper()
-    if len(authority) != 1 or len(category) != 1 or len(division) != 6 or not division.isdigit() or len(body) != 9:
-        raise ValueError("authority and category take 1 character, division 6 digits, body 9 characters")
+    if (
+        len(authority) != 1
+        or len(category) != 1
+        or len(division) != 6
+        or not division.isdigit()
+        or len(body) != 9
+    ):
+        raise ValueError(
+            "authority and category take 1 character, division 6 digits, body 9 characters"
+        )
     return first17 + compute_check_character(first17)
 
 

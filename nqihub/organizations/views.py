@@ -217,7 +217,7 @@ def registration_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The corrected application was submitted again."))
             return redirect("organizations:registration_detail", pk=pk)
-    registration.refresh_from_db()
+    registration = EnterpriseRegistration.objects.select_related("division__parent").get(pk=registration.pk)
     return render(
         request,
         "organizations/registration_detail.html",

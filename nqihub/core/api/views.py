@@ -33,20 +33,26 @@ class ScopedViewSetMixin:
     def get_queryset(self):
         return self.queryset.all().for_user(self.request.user, self.scope_action)
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        if self.audit_regulator_queries and get_actor(request.user).is_regulator:
-            count = response.data.get("count") if isinstance(response.data, dict) else None
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Record a regulator's successful reads (list and detail). Done here rather than in
+        ``list``/``retrieve`` so no mixin order can skip it."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        action = getattr(self, "action", None)
+        if (
+            self.audit_regulator_queries
+            and action in ("list", "retrieve")
+            and response.status_code == 200
+            and request.user.is_authenticated
+            and get_actor(request.user).is_regulator
+        ):
+            if action == "list":
+                data = response.data if isinstance(response.data, dict) else {}
+                params, count = request.query_params, data.get("count")
+            else:
+                params, count = {"id": kwargs.get(self.lookup_url_kwarg or self.lookup_field)}, 1
             record_regulator_query(
-                user=request.user, model=self.queryset.model, params=request.query_params, count=count, kind="list"
-            )
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        if self.audit_regulator_queries and get_actor(request.user).is_regulator:
-            record_regulator_query(
-                user=request.user, model=self.queryset.model, params={"id": kwargs.get("pk")}, count=1, kind="detail"
+                user=request.user, model=self.queryset.model, params=params, count=count,
+                kind="list" if action == "list" else "detail",
             )
         return response
 

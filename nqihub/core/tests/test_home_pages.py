@@ -1,5 +1,6 @@
 import pytest
 
+
 @pytest.mark.django_db
 def test_every_role_reaches_its_pages(world, web, api):
     for name in ["applicant","ent_manager","kundulun","baotou","sysadmin","secadmin","auditor","inst"]:

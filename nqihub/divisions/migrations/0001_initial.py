@@ -5,29 +5,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AdminDivision',
+            name="AdminDivision",
             fields=[
-                ('code', models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name='code')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('level', models.CharField(choices=[('province', 'Province / autonomous region'), ('prefecture', 'Prefecture / league / city'), ('county', 'County / banner / district')], max_length=16, verbose_name='level')),
-                ('path', models.CharField(db_index=True, editable=False, max_length=64, verbose_name='path')),
-                ('is_current', models.BooleanField(default=True, verbose_name='in force')),
-                ('valid_until', models.PositiveSmallIntegerField(blank=True, help_text='Only for historic codes.', null=True, verbose_name='last year in force')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='source')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='divisions.admindivision', verbose_name='parent')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=6,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("province", "Province / autonomous region"),
+                            ("prefecture", "Prefecture / league / city"),
+                            ("county", "County / banner / district"),
+                        ],
+                        max_length=16,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        db_index=True,
+                        editable=False,
+                        max_length=64,
+                        verbose_name="path",
+                    ),
+                ),
+                (
+                    "is_current",
+                    models.BooleanField(default=True, verbose_name="in force"),
+                ),
+                (
+                    "valid_until",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Only for historic codes.",
+                        null=True,
+                        verbose_name="last year in force",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(blank=True, max_length=200, verbose_name="source"),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="divisions.admindivision",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'administrative division',
-                'verbose_name_plural': 'administrative divisions',
-                'ordering': ['code'],
+                "verbose_name": "administrative division",
+                "verbose_name_plural": "administrative divisions",
+                "ordering": ["code"],
             },
         ),
     ]

@@ -80,9 +80,15 @@ def test_one_province_row(rows):
 
 def test_current_prefectures_and_counties_are_exactly_facts_2_2(rows):
     prefectures, counties = facts_listing()
-    current_prefectures = {r["code"]: r["name"] for r in rows if r["level"] == "prefecture" and r["is_current"]}
+    current_prefectures = {
+        r["code"]: r["name"]
+        for r in rows
+        if r["level"] == "prefecture" and r["is_current"]
+    }
     current_counties = {
-        r["code"]: (r["name"], r["parent_code"]) for r in rows if r["level"] == "county" and r["is_current"]
+        r["code"]: (r["name"], r["parent_code"])
+        for r in rows
+        if r["level"] == "county" and r["is_current"]
     }
     assert len(current_prefectures) == 12
     assert len(current_counties) == 103
@@ -92,13 +98,30 @@ def test_current_prefectures_and_counties_are_exactly_facts_2_2(rows):
 
 
 def test_county_counts_by_type(rows):
-    counts = Counter(county_type(r["name"]) for r in rows if r["level"] == "county" and r["is_current"])
+    counts = Counter(
+        county_type(r["name"])
+        for r in rows
+        if r["level"] == "county" and r["is_current"]
+    )
     assert counts == {"区": 23, "市": 11, "县": 17, "旗": 49, "自治旗": 3}
 
 
 def test_no_summary_codes(rows):
     codes = {r["code"] for r in rows}
-    assert not {"150101", "150201", "150301", "150401", "150501", "150601", "150701", "150801", "150901"} & codes
+    assert (
+        not {
+            "150101",
+            "150201",
+            "150301",
+            "150401",
+            "150501",
+            "150601",
+            "150701",
+            "150801",
+            "150901",
+        }
+        & codes
+    )
     assert not any(r["name"] == "市辖区" for r in rows)
 
 
@@ -108,7 +131,11 @@ def test_historic_leagues(rows):
                 "152700": ("伊克昭盟", 2001), "152800": ("巴彦淖尔盟", 2003), "152400": ("昭乌达盟", 1983)}  # fmt: skip
     for code, (name, year) in expected.items():
         row = by_code[code]
-        assert (row["name"], row["is_current"], row["valid_until"]) == (name, False, year)
+        assert (row["name"], row["is_current"], row["valid_until"]) == (
+            name,
+            False,
+            year,
+        )
         assert row["level"] == "prefecture" and row["parent_code"] == "150000"
         assert row["source"] == stdnum_source(historic=True)
 
@@ -125,8 +152,15 @@ def test_historic_rows_are_consistent(rows):
         if row["level"] == "county":
             # Parent is the prefecture named by the code prefix, else the province.
             prefecture = row["code"][:4] + "00"
-            assert row["parent_code"] == (prefecture if prefecture in codes else "150000")
-    assert {"152101", "152601", "152701", "152801"} <= codes  # 海拉尔市, 集宁市, 东胜市, 临河市
+            assert row["parent_code"] == (
+                prefecture if prefecture in codes else "150000"
+            )
+    assert {
+        "152101",
+        "152601",
+        "152701",
+        "152801",
+    } <= codes  # 海拉尔市, 集宁市, 东胜市, 临河市
     assert len(codes) == len(rows)
 
 

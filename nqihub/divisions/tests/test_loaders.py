@@ -23,13 +23,25 @@ from nqihub.divisions.models import AdminDivision
 
 pytestmark = pytest.mark.django_db
 
-BAOTOU_COUNTIES = {"150202", "150203", "150204", "150205", "150206", "150207", "150221", "150222", "150223"}
+BAOTOU_COUNTIES = {
+    "150202",
+    "150203",
+    "150204",
+    "150205",
+    "150206",
+    "150207",
+    "150221",
+    "150222",
+    "150223",
+}
 
 
 def snapshot(prefix: str = "15") -> dict[str, tuple]:
     return {
         code: rest
-        for code, *rest in AdminDivision.objects.filter(code__startswith=prefix).values_list(
+        for code, *rest in AdminDivision.objects.filter(
+            code__startswith=prefix
+        ).values_list(
             "code", "name", "level", "parent_id", "path", "is_current", "valid_until"
         )
     }
@@ -43,14 +55,24 @@ def test_migration_loaded_inner_mongolia():
     assert im.count() == len(read_csv(INNER_MONGOLIA_CSV)) == 196
     assert im.current().filter(level="prefecture", parent_id="150000").count() == 12
     assert im.current().counties().count() == 103
-    assert not AdminDivision.objects.filter(code="150101").exists()  # 市辖区 summary code
+    assert not AdminDivision.objects.filter(
+        code="150101"
+    ).exists()  # 市辖区 summary code
 
 
 def test_historic_league():
     league = AdminDivision.objects.get(code="152100")
-    assert (league.name, league.is_current, league.valid_until) == ("呼伦贝尔盟", False, 2001)
+    assert (league.name, league.is_current, league.valid_until) == (
+        "呼伦贝尔盟",
+        False,
+        2001,
+    )
     assert league.parent_id == "150000"
-    assert set(league.children.values_list("code", flat=True)) >= {"152101", "152102", "152131"}
+    assert set(league.children.values_list("code", flat=True)) >= {
+        "152101",
+        "152102",
+        "152131",
+    }
 
 
 def test_paths():
@@ -66,7 +88,9 @@ def test_paths():
 
 def test_within_baotou():
     baotou = AdminDivision.objects.get(code="150200")
-    assert set(AdminDivision.objects.within(baotou).current().values_list("code", flat=True)) == {
+    assert set(
+        AdminDivision.objects.within(baotou).current().values_list("code", flat=True)
+    ) == {
         "150200",
         *BAOTOU_COUNTIES,
     }
@@ -77,7 +101,9 @@ def test_within_baotou():
         *BAOTOU_COUNTIES,
     }
     assert "150200" not in set(
-        AdminDivision.objects.within(baotou, include_self=False).values_list("code", flat=True)
+        AdminDivision.objects.within(baotou, include_self=False).values_list(
+            "code", flat=True
+        )
     )
     assert baotou.contains(AdminDivision.objects.get(code="150203"))
     assert not baotou.contains(AdminDivision.objects.get(code="150102"))
@@ -85,12 +111,16 @@ def test_within_baotou():
 
 def test_saving_a_division_computes_its_path():
     baotou = AdminDivision.objects.get(code="150200")
-    division = AdminDivision.objects.create(code="150299", name="测试区", level="county", parent=baotou)
+    division = AdminDivision.objects.create(
+        code="150299", name="测试区", level="county", parent=baotou
+    )
     assert division.path == "150000/150200/150299/"
 
 
 def test_migration_reverse_and_forward():
-    migration = importlib.import_module("nqihub.divisions.migrations.0002_load_inner_mongolia")
+    migration = importlib.import_module(
+        "nqihub.divisions.migrations.0002_load_inner_mongolia"
+    )
     editor = SimpleNamespace(connection=connection)
     before = snapshot()
     migration.unload(global_apps, editor)

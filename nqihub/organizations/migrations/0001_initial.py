@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django_fsm
-import nqihub.organizations.credit_code
 from django.conf import settings
 from django.db import migrations, models
+
+import nqihub.organizations.credit_code
 
 
 class Migration(migrations.Migration):

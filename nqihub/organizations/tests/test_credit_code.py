@@ -41,8 +41,12 @@ def anywhere(_code: str) -> bool:
 
 
 def error_of(value: str, **kwargs) -> CreditCodeError:
+    """The error raised for ``value``, with its message in English (the tests check wording;
+    the Chinese messages are checked by the translation tests)."""
+    from django.utils import translation
+
     kwargs.setdefault("division_exists", anywhere)
-    with pytest.raises(CreditCodeError) as info:
+    with translation.override("en"), pytest.raises(CreditCodeError) as info:
         validate_credit_code(value, **kwargs)
     return info.value
 
@@ -92,7 +96,9 @@ def test_agricultural_code_starting_with_n_is_accepted_but_stdnum_rejects_it():
 
 @pytest.mark.parametrize("authority", ["Y", "A", "N"])
 def test_letter_authorities_are_accepted(authority):
-    code = make_credit_code(authority=authority, category="1", division="150203", body="600037341")
+    code = make_credit_code(
+        authority=authority, category="1", division="150203", body="600037341"
+    )
     assert code.startswith(authority)
     assert validate_credit_code(code, division_exists=anywhere) == code
     assert not uscc.is_valid(code)
@@ -109,7 +115,9 @@ def test_unknown_authority_and_category_are_not_rejected():
 # --- errors -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, count", [("", 0), ("9135", 4), ("91350100M000100Y431", 19)])
+@pytest.mark.parametrize(
+    "value, count", [("", 0), ("9135", 4), ("91350100M000100Y431", 19)]
+)
 def test_length_error(value, count):
     error = error_of(value)
     assert error.code == "length"
@@ -165,7 +173,9 @@ def test_check_character_is_tested_before_the_division_lookup():
         calls.append(code)
         return True
 
-    assert error_of("91350100M000100Y44", division_exists=lookup).code == "check_character"
+    assert (
+        error_of("91350100M000100Y44", division_exists=lookup).code == "check_character"
+    )
     assert calls == []
     validate_credit_code("91350100M000100Y43", division_exists=lookup)
     assert calls == ["350100"]
@@ -226,7 +236,9 @@ def test_agrees_with_stdnum_on_2000_random_codes():
         else:
             # stdnum wants digits in positions 1-8, whatever the checksum says.
             assert not uscc.is_valid(good)
-    assert digit_led > 150  # about (10/31)^2 of 2000 ≈ 208: the comparison is not vacuous
+    assert (
+        digit_led > 150
+    )  # about (10/31)^2 of 2000 ≈ 208: the comparison is not vacuous
 
 
 def sample_codes() -> list[str]:
@@ -333,7 +345,10 @@ def test_province_codes():
         ("150203", True),  # 昆都仑区
         ("152100", True),  # historic 呼伦贝尔盟 (until 2001): old codes remain valid
         ("152601", True),  # historic 集宁市
-        ("150101", True),  # 市辖区 summary of 呼和浩特市: not in the table, but used by registries
+        (
+            "150101",
+            True,
+        ),  # 市辖区 summary of 呼和浩特市: not in the table, but used by registries
         ("152901", False),  # 阿拉善盟 is a league, it has no 市辖区
         ("150102", True),
         ("150199", False),
@@ -365,7 +380,12 @@ def test_real_codes_with_summary_division_codes_after_loading_the_whole_country(
     from nqihub.divisions.loaders import load_division_rows, rows_from_stdnum
 
     load_division_rows(rows_from_stdnum(), source="test")
-    for code in ["91330101673957579W", "91440101MA5D693M4Q", "91110108551385082Q", "91110000600037341L"]:
+    for code in [
+        "91330101673957579W",
+        "91440101MA5D693M4Q",
+        "91110108551385082Q",
+        "91110000600037341L",
+    ]:
         assert validate_credit_code(code) == code
     assert default_division_exists("110100")  # Beijing 市辖区 summary
     assert not default_division_exists("110199")

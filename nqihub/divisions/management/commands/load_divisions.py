@@ -12,7 +12,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from nqihub.divisions.loaders import INNER_MONGOLIA_CSV, load_division_rows, read_csv, rows_from_stdnum
+from nqihub.divisions.loaders import (
+    INNER_MONGOLIA_CSV,
+    load_division_rows,
+    read_csv,
+    rows_from_stdnum,
+)
 
 
 class Command(BaseCommand):
@@ -27,13 +32,22 @@ class Command(BaseCommand):
             help="CSV with columns code,name,level,parent_code,is_current,valid_until,source "
             f"(default: {INNER_MONGOLIA_CSV.name}).",
         )
-        source.add_argument("--stdnum", action="store_true", help="Read python-stdnum's cn/loc.dat.")
+        source.add_argument(
+            "--stdnum", action="store_true", help="Read python-stdnum's cn/loc.dat."
+        )
         parser.add_argument(
             "--province",
             help="With --stdnum: only this two-digit province prefix, e.g. 15 for Inner Mongolia.",
         )
 
-    def handle(self, *args, csv_path: Path | None, stdnum: bool, province: str | None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        csv_path: Path | None,
+        stdnum: bool,
+        province: str | None,
+        **options,
+    ) -> None:
         if province is not None and not stdnum:
             raise CommandError("--province only applies to --stdnum.")
         if province is not None and not (len(province) == 2 and province.isdigit()):
@@ -52,5 +66,7 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            self.style.SUCCESS(f"{label}: {len(rows)} rows, created {created}, updated {updated}.")
+            self.style.SUCCESS(
+                f"{label}: {len(rows)} rows, created {created}, updated {updated}."
+            )
         )
