@@ -8,10 +8,12 @@ from the environment here, and only here. See docs/deployment.md for the full li
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NQI_VAR_DIR", BASE_DIR / "var"))
@@ -31,10 +33,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _local_secret_key() -> str:
+    """The embedded default's secret key: made at random on first start and kept in the
+    var directory (readable by the owner only). Several app servers need one shared key,
+    given as NQI_SECRET_KEY."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
 DEBUG = env_bool("NQI_DEBUG", False)
-# The embedded default generates no secret: a fixed development key is only acceptable
-# because production refuses to start without NQI_SECRET_KEY (see nqihub.core.checks).
-SECRET_KEY = os.environ.get("NQI_SECRET_KEY", "insecure-embedded-default-key-change-me-in-production")
+SECRET_KEY = os.environ.get("NQI_SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("NQI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("NQI_CSRF_TRUSTED_ORIGINS", [])
 
@@ -58,6 +71,7 @@ INSTALLED_APPS = [
     "nqihub.divisions",
     "nqihub.accounts",
     "nqihub.organizations",
+    "nqihub.metrology",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +120,9 @@ DATABASES = {
         env="DATABASE_URL",
         default=f"sqlite:///{VAR_DIR / 'nqihub.sqlite3'}",
         conn_max_age=int(os.environ.get("NQI_DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+        # Behind PgBouncer in transaction pooling mode, server-side cursors must be off.
+        disable_server_side_cursors=env_bool("NQI_DB_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -153,7 +170,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = int(os.environ.get("NQI_SESSION_MAX_AGE", str(12 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("NQI_SECURE_COOKIES", not DEBUG and "NQI_SECRET_KEY" in os.environ)
+SESSION_COOKIE_SECURE = env_bool("NQI_SECURE_COOKIES", env_bool("NQI_BEHIND_TLS_PROXY", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_FAILURE_VIEW = "nqihub.core.views.csrf_failure"
 
@@ -176,14 +193,29 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "nqihub.accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Lockouts are lifted by the security administrator on the security page (audited), not in
+# axes' own admin pages.
+AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("NQI_PROXY_COUNT", "0"))
+# The number of trusted reverse proxies in front of the app servers; the audit trail and
+# django-axes both take the client address from one function that honours it.
+NQI_PROXY_COUNT = int(os.environ.get("NQI_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "nqihub.core.middleware.client_address"
 
 OTP_TOTP_ISSUER = os.environ.get("NQI_OTP_ISSUER", "NQI Hub")
 
 # Audit trail: records are kept at least this long (等保 / 网络安全法: not less than six months).
-NQI_AUDIT_RETENTION_DAYS = int(os.environ.get("NQI_AUDIT_RETENTION_DAYS", "180"))
 NQI_AUDIT_MIN_RETENTION_DAYS = 180
+NQI_AUDIT_RETENTION_DAYS = int(os.environ.get("NQI_AUDIT_RETENTION_DAYS", "180"))
+if NQI_AUDIT_RETENTION_DAYS < NQI_AUDIT_MIN_RETENTION_DAYS:
+    # Refuse to start (web servers run no system checks): shorter retention is unlawful.
+    raise ImproperlyConfigured(
+        f"NQI_AUDIT_RETENTION_DAYS={NQI_AUDIT_RETENTION_DAYS} is below the legal minimum of "
+        f"{NQI_AUDIT_MIN_RETENTION_DAYS} days."
+    )
+# Key of the audit chain's HMAC; defaults to one derived from the secret key. Set it separately
+# so rotating the secret key does not invalidate the trail.
+NQI_AUDIT_KEY = os.environ.get("NQI_AUDIT_KEY", "")
 
 # Internationalisation: Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"
@@ -260,7 +292,7 @@ LOGGING = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-if "NQI_SECRET_KEY" in os.environ and not DEBUG:
+if not DEBUG and env_bool("NQI_BEHIND_TLS_PROXY", False):
     SECURE_HSTS_SECONDS = int(os.environ.get("NQI_HSTS_SECONDS", "0"))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

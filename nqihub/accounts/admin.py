@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nqihub.core.access import Capability, StaffRole, has_capability
 from nqihub.core.admin import RoleAdmin
-from nqihub.core.errors import ServiceError
 
 from . import services
 from .models import User
 
 admin.site.unregister(Group)
+# Second-factor devices are managed by their owners (enrolment page), not edited in the console.
+admin.site.unregister(TOTPDevice)
 
 
 class UserAddForm(forms.ModelForm):
@@ -76,37 +78,26 @@ class UserAdmin(RoleAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def _each(self, request, queryset, fn):
-        done = 0
-        for user in queryset:
-            try:
-                fn(user)
-                done += 1
-            except ServiceError as exc:
-                self.message_user(request, f"{user.username}: {exc.message}", messages.ERROR)
-        if done:
-            self.message_user(request, _("%(count)d accounts changed.") % {"count": done}, messages.SUCCESS)
-
     @admin.action(description=_("Deactivate selected accounts"))
     def deactivate(self, request, queryset):
-        self._each(request, queryset, lambda u: services.account_set_active(actor=request.user, user=u, active=False))
+        self.run_service_action(request, queryset, lambda u: services.account_set_active(actor=request.user, user=u, active=False))
 
     @admin.action(description=_("Activate selected accounts"))
     def activate(self, request, queryset):
-        self._each(request, queryset, lambda u: services.account_set_active(actor=request.user, user=u, active=True))
+        self.run_service_action(request, queryset, lambda u: services.account_set_active(actor=request.user, user=u, active=True))
 
     @admin.action(description=_("Make system administrator"))
     def grant_system_admin(self, request, queryset):
-        self._each(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.SYSTEM_ADMIN))
+        self.run_service_action(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.SYSTEM_ADMIN))
 
     @admin.action(description=_("Make security administrator"))
     def grant_security_admin(self, request, queryset):
-        self._each(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.SECURITY_ADMIN))
+        self.run_service_action(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.SECURITY_ADMIN))
 
     @admin.action(description=_("Make audit administrator"))
     def grant_audit_admin(self, request, queryset):
-        self._each(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.AUDIT_ADMIN))
+        self.run_service_action(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.AUDIT_ADMIN))
 
     @admin.action(description=_("Remove staff role"))
     def revoke_staff_role(self, request, queryset):
-        self._each(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=""))
+        self.run_service_action(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=""))

@@ -91,12 +91,10 @@ class SignInGateMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if (
-            user is None
-            or not user.is_authenticated
-            or _is_api(request)
-            or request.path.startswith(_GATE_OPEN_PREFIXES)
-        ):
+        # A session reaching the API is held at the same steps: otherwise a password alone
+        # would open the API to staff who must use a second factor. (Token callers are not
+        # signed in at this point; staff cannot hold tokens, see api_token_create.)
+        if user is None or not user.is_authenticated or request.path.startswith(_GATE_OPEN_PREFIXES):
             return self.get_response(request)
         policy = get_policy()
         if not user.is_verified():
@@ -107,11 +105,21 @@ class SignInGateMiddleware:
                 has_device = any(devices_for_user(user, confirmed=True))
                 request.session[HAS_OTP_KEY] = has_device
             if has_device or (user.staff_role and policy.require_second_factor_for_staff):
+                if _is_api(request):
+                    return JsonResponse(
+                        {"detail": _("Complete the second-factor sign-in first."), "code": "second_factor_required"},
+                        status=403,
+                    )
                 target = "accounts:otp_verify" if has_device else "accounts:otp_setup"
                 return redirect(f"{reverse(target)}?next={request.get_full_path()}")
         if policy.password_max_age_days and user.password_changed_at is not None:
             age = timezone.now() - user.password_changed_at
             if age.days >= policy.password_max_age_days:
+                if _is_api(request):
+                    return JsonResponse(
+                        {"detail": _("Your password has expired. Please choose a new one."), "code": "password_expired"},
+                        status=403,
+                    )
                 messages.warning(request, _("Your password has expired. Please choose a new one."))
                 return redirect("accounts:password_change")
         return self.get_response(request)

@@ -40,6 +40,9 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs) -> None:
         self.is_staff = bool(self.staff_role)
+        # Nothing in NQI Hub may rest on an all-powerful account (三员分立): the flag is kept
+        # off so Django's own permission checks cannot be opened by it either.
+        self.is_superuser = False
         super().save(*args, **kwargs)
 
     def set_password(self, raw_password) -> None:

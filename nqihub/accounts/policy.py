@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from .models import SecurityPolicy
 
@@ -23,6 +24,11 @@ def get_policy() -> SecurityPolicy:
         return cached[1]
     policy = SecurityPolicy.objects.filter(pk=1).first()
     if policy is None:
+        seed = SecurityPolicy(pk=1, **settings.NQI_SECURITY_DEFAULTS)
+        try:
+            seed.full_clean(exclude=["updated_by"], validate_unique=False)
+        except ValidationError as exc:
+            raise ImproperlyConfigured(f"The NQI_* security defaults are out of bounds: {exc.message_dict}") from exc
         policy, _created = SecurityPolicy.objects.get_or_create(pk=1, defaults=settings.NQI_SECURITY_DEFAULTS)
     _CACHE["policy"] = (now, policy)
     return policy

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
+from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, StaffRole, has_capability
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
 
@@ -26,17 +26,6 @@ from .models import ApiToken, SecurityPolicy
 from .policy import clear_policy_cache, get_policy
 
 User = get_user_model()
-
-
-def _refuse(exc: ServiceError, *, actor, action: str, target=None, details: dict | None = None):
-    audit_record(
-        action=action,
-        actor=actor,
-        target=target,
-        outcome=Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILURE,
-        details={"code": exc.code, **(details or {})},
-    )
-    raise exc
 
 
 def _validate_password(password: str, user) -> None:
@@ -203,6 +192,10 @@ def api_token_create(*, actor, name: str, membership=None, days: int | None = 36
             raise InvalidInput(_("Give the token a name, such as the system that will use it."), code="required", field="name")
         if membership is not None and membership.user_id != actor.pk:
             raise Forbidden()
+        if actor.staff_role:
+            # A token is a machine credential without a second factor; platform staff work
+            # only through the signed-in UI.
+            raise Forbidden(_("Platform staff accounts cannot hold API tokens."), code="staff_no_tokens")
         key = ApiToken.generate_key()
         with transaction.atomic():
             token = ApiToken.objects.create(

@@ -28,7 +28,7 @@ from nqihub.core.forms import apply_service_error
 from . import services
 from .forms import LoginForm, OtpTokenForm, SecurityPolicyForm, SignupForm, TokenCreateForm
 from .middleware import ACTING_ORG_KEY
-from .models import ApiToken
+from .models import ApiToken, SecurityPolicy
 from .policy import get_policy
 from .selectors import locked_accounts
 
@@ -172,6 +172,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     form_class = PasswordChangeForm
     success_url = reverse_lazy("core:home")
 
+    def form_invalid(self, form):
+        audit_record(
+            action="account.password_change",
+            actor=self.request.user,
+            target=self.request.user,
+            outcome=Outcome.FAILURE,
+            details={"fields": sorted(form.errors)},
+        )
+        return super().form_invalid(form)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         audit_record(action="account.password_change", actor=self.request.user, target=self.request.user)
@@ -220,8 +230,9 @@ def security_policy(request: HttpRequest) -> HttpResponse:
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied
-    policy = get_policy()
-    form = SecurityPolicyForm(request.POST or None, instance=policy)
+    get_policy()  # make sure the row exists
+    # A fresh instance, not the cached one: a rejected form must not alter the policy in force.
+    form = SecurityPolicyForm(request.POST or None, instance=SecurityPolicy.objects.get(pk=1))
     if request.method == "POST" and form.is_valid():
         try:
             services.security_policy_update(actor=request.user, data=form.cleaned_data)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -10,6 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from .querysets import AuditEventQuerySet
 
 GENESIS_HASH = "0" * 64
+
+
+def audit_key() -> bytes:
+    """The key of the chain's HMAC: NQI_AUDIT_KEY, or one derived from the secret key. It
+    must stay the same for the life of the trail (changing it makes every record fail)."""
+    key = settings.NQI_AUDIT_KEY or settings.SECRET_KEY
+    return hashlib.sha256(("nqihub.audit:" + key).encode("utf-8")).digest()
 
 
 class AppendOnlyError(Exception):
@@ -100,7 +108,9 @@ class AuditEvent(models.Model):
         return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical_payload().encode("utf-8")).hexdigest()
+        """HMAC-SHA256 of the payload with the audit key: someone who can write to the
+        database but does not hold the key cannot forge a consistent chain."""
+        return hmac.new(audit_key(), self.canonical_payload().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class AuditChainHead(models.Model):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from nqihub.core import context
 from nqihub.core.access import get_actor
 
-from .models import AuditChainHead, AuditEvent, Outcome
+from .models import GENESIS_HASH, AuditChainHead, AuditEvent, Outcome
 
 
 def _describe_target(target: Any) -> tuple[str, str, str]:
@@ -21,6 +21,25 @@ def _describe_target(target: Any) -> tuple[str, str, str]:
     if isinstance(target, tuple) and len(target) == 3:
         return tuple(str(x)[:200] for x in target)  # type: ignore[return-value]
     return type(target).__name__, "", str(target)[:200]
+
+
+def _recreate_head() -> AuditChainHead:
+    """The head row is made by a migration; if it is missing (a flushed database), make it
+    again from the newest record, so the chain goes on from where it stands and verification
+    still checks everything that is there."""
+    from django.db import IntegrityError
+
+    newest = AuditEvent.objects.order_by("-seq").first()
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(
+                pk=1,
+                last_seq=newest.seq if newest else 0,
+                last_hash=newest.hash if newest else GENESIS_HASH,
+            )
+    except IntegrityError:
+        pass  # another process made it a moment ago
+    return AuditChainHead.objects.select_for_update().get(pk=1)
 
 
 def audit_record(
@@ -47,7 +66,7 @@ def audit_record(
         organization = get_actor(user).organization
     target_type, target_id, target_repr = _describe_target(target)
     with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        head = AuditChainHead.objects.select_for_update().filter(pk=1).first() or _recreate_head()
         event = AuditEvent(
             seq=head.last_seq + 1,
             occurred_at=timezone.now(),
@@ -70,3 +89,18 @@ def audit_record(
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
     return event
+
+
+def audit_refusal(exc, *, actor, action: str, target=None, details: dict | None = None):
+    """Record a refused attempt, then raise it again. Services call it outside their write
+    transaction, so the record survives the refusal (which itself changes nothing)."""
+    from nqihub.core.errors import Forbidden, NotFound
+
+    audit_record(
+        action=action,
+        actor=actor,
+        target=target,
+        outcome=Outcome.DENIED if isinstance(exc, (Forbidden, NotFound)) else Outcome.FAILURE,
+        details={"code": exc.code, **(details or {})},
+    )
+    raise exc

@@ -53,4 +53,7 @@ def verify_chain(*, batch_size: int = 5000) -> ChainReport:
         last_seen = batch[-1].seq
     if head is not None and head.last_seq >= expected_seq:
         return ChainReport(False, checked, expected_seq, "truncated")
+    if head is not None and checked and head.last_hash != expected_prev:
+        # The newest record has no successor to vouch for it: the head does.
+        return ChainReport(False, checked, expected_seq - 1, "altered")
     return ChainReport(True, checked)

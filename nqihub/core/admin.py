@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from nqihub.audit.services import audit_record
 from nqihub.core.access import StaffRole, has_capability
@@ -65,6 +66,39 @@ class RoleAdmin(admin.ModelAdmin):
                 target=obj,
                 details={"fields": list(form.changed_data), "via": "console"},
             )
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (contacts, scopes …) are writes too: one record per changed formset."""
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            touched = {
+                "added": [str(o.pk) for o in formset.new_objects],
+                "changed": [str(o.pk) for o, _fields in formset.changed_objects],
+                "deleted": [str(o.pk) for o in formset.deleted_objects],
+            }
+            if any(touched.values()):
+                audit_record(
+                    action=f"{formset.model._meta.model_name}.update",
+                    actor=request.user,
+                    target=form.instance,
+                    details={**touched, "via": "console"},
+                )
+
+    def run_service_action(self, request, queryset, fn) -> None:
+        """Apply a service to each selected object; refusals become messages, not errors."""
+        from django.contrib import messages
+
+        from nqihub.core.errors import ServiceError
+
+        done = 0
+        for obj in queryset:
+            try:
+                fn(obj)
+                done += 1
+            except ServiceError as exc:
+                self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(count)d changed.") % {"count": done}, messages.SUCCESS)
 
     def delete_model(self, request, obj):
         with transaction.atomic():

@@ -1,28 +1,18 @@
-from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def production_secret(app_configs, **kwargs):
-    if settings.SECRET_KEY.startswith("insecure-"):
+def shared_secret_key(app_configs, **kwargs):
+    """The embedded default keeps a random key in the var directory; several app servers
+    behind a proxy must share one key, so production sets NQI_SECRET_KEY."""
+    import os
+
+    if not os.environ.get("NQI_SECRET_KEY"):
         return [
             Warning(
-                "NQI_SECRET_KEY is not set: the embedded development key is in use.",
-                hint="Set NQI_SECRET_KEY to a long random value in production.",
+                "NQI_SECRET_KEY is not set: this server uses the key generated in its own var directory.",
+                hint="Set NQI_SECRET_KEY (the same on every app server) in production.",
                 id="nqihub.W001",
-            )
-        ]
-    return []
-
-
-@register()
-def audit_retention(app_configs, **kwargs):
-    if settings.NQI_AUDIT_RETENTION_DAYS < settings.NQI_AUDIT_MIN_RETENTION_DAYS:
-        return [
-            Error(
-                "NQI_AUDIT_RETENTION_DAYS is below the legal minimum of %d days."
-                % settings.NQI_AUDIT_MIN_RETENTION_DAYS,
-                id="nqihub.E001",
             )
         ]
     return []

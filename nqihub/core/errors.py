@@ -40,17 +40,3 @@ class Forbidden(ServiceError):
 class Conflict(ServiceError):
     status_code = 409
     default_code = "conflict"
-
-
-def require(model, user, action: str, obj):
-    """Re-check, inside a service, that ``user`` may do ``action`` on ``obj``.
-
-    An object the user may not even see is reported as not found, exactly as when its id is
-    guessed in a URL, so nothing tells an outsider that it exists.
-    """
-    manager = model._default_manager
-    if not manager.for_user(user, "view").filter(pk=obj.pk).exists():
-        raise NotFound()
-    if action != "view" and not manager.for_user(user, action).filter(pk=obj.pk).exists():
-        raise Forbidden()
-    return obj

@@ -10,7 +10,7 @@ from . import context
 
 def client_address(request: HttpRequest) -> str:
     """The caller's address; behind NQI_PROXY_COUNT trusted proxies, the one they saw."""
-    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0)
+    proxies = settings.NQI_PROXY_COUNT
     if proxies:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
         if len(forwarded) >= proxies:

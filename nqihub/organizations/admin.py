@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from nqihub.core.access import Capability
@@ -34,16 +36,52 @@ class ScopeInline(admin.TabularInline):
     fields = ["discipline", "subject_code", "subject_name", "basis", "valid_from", "valid_until"]
 
 
+class OrganizationAdminForm(forms.ModelForm):
+    """Validated by the same rules as the service (credit code, county-level division …)."""
+
+    class Meta:
+        model = Organization
+        fields = [
+            "kind", "name", "credit_code", "division", "address", "legal_representative",
+            "industry", "phone", "cma_number", "cnas_number",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or getattr(self.instance, "kind", "")
+        data = {k: cleaned.get(k) for k in services.ORGANIZATION_FIELDS if k in cleaned}
+        try:
+            services.organization_clean_data(data, kind=kind)
+        except ServiceError as exc:
+            raise ValidationError({exc.field: exc.message} if exc.field in self.fields else exc.message) from exc
+        return cleaned
+
+
 @admin.register(Organization)
 class OrganizationAdmin(RoleAdmin):
     view_capability = Capability.GRANT_ROLES
     change_capability = Capability.MANAGE_ORGANIZATIONS
+    form = OrganizationAdminForm
     list_display = ["name", "kind", "credit_code", "division", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "credit_code"]
     raw_id_fields = ["division"]
     inlines = [ContactInline, DisciplineInline, ScopeInline]
     actions = ["deactivate", "activate"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["kind"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data.get(k) for k in services.ORGANIZATION_FIELDS if k in form.cleaned_data}
+        if change:
+            services.organization_update(actor=request.user, organization=obj, data=data)
+            obj.refresh_from_db()
+        else:
+            created = services.organization_create(actor=request.user, kind=form.cleaned_data["kind"], data=data)
+            obj.pk = created.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -55,13 +93,35 @@ class OrganizationAdmin(RoleAdmin):
 
     @admin.action(description=_("Deactivate selected organisations"))
     def deactivate(self, request, queryset):
-        for org in queryset:
-            services.organization_set_active(actor=request.user, organization=org, active=False)
+        self.run_service_action(
+            request, queryset, lambda org: services.organization_set_active(actor=request.user, organization=org, active=False)
+        )
 
     @admin.action(description=_("Activate selected organisations"))
     def activate(self, request, queryset):
-        for org in queryset:
-            services.organization_set_active(actor=request.user, organization=org, active=True)
+        self.run_service_action(
+            request, queryset, lambda org: services.organization_set_active(actor=request.user, organization=org, active=True)
+        )
+
+
+class MembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "organization", "role"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def clean(self):
+        cleaned = super().clean()
+        user = cleaned.get("user") or getattr(self.instance, "user", None)
+        if user is not None and self.actor is not None:
+            try:
+                services.membership_grant_check(actor=self.actor, user=user, role=cleaned.get("role", ""))
+            except ServiceError as exc:
+                raise ValidationError({exc.field: exc.message} if exc.field in self.fields else exc.message) from exc
+        return cleaned
 
 
 @admin.register(Membership)
@@ -70,6 +130,7 @@ class MembershipAdmin(RoleAdmin):
 
     view_capability = Capability.MANAGE_ACCOUNTS
     change_capability = Capability.GRANT_ROLES
+    form = MembershipAdminForm
     list_display = ["user", "organization", "role", "is_active", "is_default"]
     list_filter = ["role", "is_active", "organization__kind"]
     search_fields = ["user__username", "organization__name"]
@@ -77,17 +138,22 @@ class MembershipAdmin(RoleAdmin):
     fields = ["user", "organization", "role"]
     actions = ["revoke"]
 
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+
+        class BoundForm(form_class):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, actor=request.user, **inner)
+
+        return BoundForm
+
     def get_readonly_fields(self, request, obj=None):
         return ["user", "organization"] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
-        try:
-            membership = services.membership_grant(
-                actor=request.user, user=obj.user, organization=obj.organization, role=obj.role
-            )
-        except ServiceError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
+        membership = services.membership_grant(
+            actor=request.user, user=obj.user, organization=obj.organization, role=obj.role
+        )
         obj.pk = membership.pk
         obj._state.adding = False
 
@@ -98,8 +164,7 @@ class MembershipAdmin(RoleAdmin):
 
     @admin.action(description=_("Revoke selected memberships"))
     def revoke(self, request, queryset):
-        for membership in queryset:
-            services.membership_revoke(actor=request.user, membership=membership)
+        self.run_service_action(request, queryset, lambda m: services.membership_revoke(actor=request.user, membership=m))
 
 
 @admin.register(EnterpriseRegistration)

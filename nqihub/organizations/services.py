@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
+from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from nqihub.divisions.models import AdminDivision
@@ -52,19 +52,6 @@ REQUIRED_REGISTRATION_FIELDS = (
     "contact_name",
     "contact_phone",
 )
-
-
-def _refuse(exc: ServiceError, *, actor, action: str, target=None, details: dict | None = None):
-    """Record a refused attempt, then raise. Called outside the write transaction so the
-    record survives the refusal."""
-    audit_record(
-        action=action,
-        actor=actor,
-        target=target,
-        outcome=Outcome.DENIED if isinstance(exc, (Forbidden, NotFound)) else Outcome.FAILURE,
-        details={"code": exc.code, **(details or {})},
-    )
-    raise exc
 
 
 def _clean_credit_code(value: str, *, field: str = "credit_code") -> str:
@@ -304,7 +291,7 @@ ORGANIZATION_FIELDS = (
 )
 
 
-def _clean_organization(data: dict[str, Any], *, kind: str) -> dict[str, Any]:
+def organization_clean_data(data: dict[str, Any], *, kind: str) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for key in ORGANIZATION_FIELDS:
         if key in data:
@@ -351,7 +338,7 @@ def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=N
             raise Forbidden()
         if kind not in OrganizationKind.values:
             raise InvalidInput(_("Unknown kind of organisation."), code="invalid_kind", field="kind")
-        cleaned = _clean_organization(data, kind=kind)
+        cleaned = organization_clean_data(data, kind=kind)
         if "division" not in cleaned:
             raise InvalidInput(_("Choose a division."), code="required", field="division")
         if cleaned.get("credit_code"):
@@ -384,7 +371,7 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
             locked = Organization.objects.select_for_update().get(pk=organization.pk)
             if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
                 data = {k: v for k, v in data.items() if k not in ("credit_code", "division")}
-            cleaned = _clean_organization(data, kind=locked.kind)
+            cleaned = organization_clean_data(data, kind=locked.kind)
             if cleaned.get("credit_code") and cleaned["credit_code"] != locked.credit_code:
                 if Organization.objects.filter(credit_code=cleaned["credit_code"]).exclude(pk=locked.pk).exists():
                     raise Conflict(
@@ -428,19 +415,25 @@ def organization_set_active(*, actor, organization: Organization, active: bool) 
 # --- Memberships (role grants) --------------------------------------------------------
 
 
+def membership_grant_check(*, actor, user, role: str) -> None:
+    """The rules of a role grant, raised as ServiceError (the console form shows them)."""
+    if not has_capability(actor, Capability.GRANT_ROLES):
+        raise Forbidden()
+    if role not in MembershipRole.values:
+        raise InvalidInput(_("Unknown role."), code="invalid_role", field="role")
+    if user.staff_role:
+        raise InvalidInput(
+            _("Platform staff accounts do not act for organisations; use a separate account."),
+            code="staff_no_membership",
+            field="user",
+        )
+
+
 def membership_grant(*, actor, user, organization: Organization, role: str) -> Membership:
     """Give a person a role in an organisation (or change it). Security administrator only."""
     action = "membership.grant"
     try:
-        if not has_capability(actor, Capability.GRANT_ROLES):
-            raise Forbidden()
-        if role not in MembershipRole.values:
-            raise InvalidInput(_("Unknown role."), code="invalid_role", field="role")
-        if user.staff_role:
-            raise InvalidInput(
-                _("Platform staff accounts do not act for organisations; use a separate account."),
-                code="staff_no_membership",
-            )
+        membership_grant_check(actor=actor, user=user, role=role)
         with transaction.atomic():
             membership, created = Membership.objects.select_for_update().get_or_create(
                 user=user,

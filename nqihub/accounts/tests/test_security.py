@@ -394,3 +394,77 @@ def test_switching_organisation(world, web):
     client.post("/accounts/switch/", {"organization": world.ent_xincheng.pk})
     assert client.get("/").context["actor"].organization == world.ent_qingshan
     assert AuditEvent.objects.filter(action="membership.switch", outcome="denied").exists()
+
+
+@pytest.mark.django_db
+def test_the_api_holds_staff_at_the_second_factor_too(world, client):
+    _set_policy(require_second_factor_for_staff=True)
+    _sign_in(client, "auditor")  # password only
+    response = client.get("/api/v1/audit-events/")
+    assert response.status_code == 403 and response.json()["code"] == "second_factor_required"
+    assert client.post("/api/v1/tokens/", {"name": "x"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_staff_cannot_hold_api_tokens(world):
+    for role in ("sysadmin", "secadmin", "auditor"):
+        with pytest.raises(Forbidden):
+            services.api_token_create(actor=world.users[role], name="x")
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_console_validates_organisations_like_the_service(world, web):
+    client = web(world.users["sysadmin"])
+    response = client.post(
+        "/console/organizations/organization/add/",
+        {
+            "kind": "enterprise", "name": "后台企业", "credit_code": "123", "division": "150200",
+            "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0,
+            "disciplines-TOTAL_FORMS": 0, "disciplines-INITIAL_FORMS": 0,
+            "authorisation_scopes-TOTAL_FORMS": 0, "authorisation_scopes-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    from nqihub.organizations.models import Organization
+
+    assert not Organization.objects.filter(name="后台企业").exists()
+
+
+@pytest.mark.django_db
+def test_console_refuses_a_membership_for_staff(world, web):
+    client = web(world.users["secadmin"])
+    response = client.post(
+        "/console/organizations/membership/add/",
+        {"user": world.users["auditor"].pk, "organization": world.ent_kundulun.pk, "role": "clerk"},
+    )
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    from nqihub.organizations.models import Membership
+
+    assert not Membership.objects.filter(user=world.users["auditor"]).exists()
+
+
+@pytest.mark.django_db
+def test_bootstrap_staff_account_command():
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("create_staff_account", "firstadmin", "--role", "system_admin", "--generate-password", stdout=out)
+    user = get_user_model().objects.get(username="firstadmin")
+    assert user.staff_role == "system_admin" and user.is_staff and not user.is_superuser
+    assert AuditEvent.objects.filter(action="account.create", target_id=str(user.pk)).exists()
+    with pytest.raises(CommandError):
+        call_command("create_staff_account", "firstadmin", "--role", "audit_admin", "--generate-password")
+
+
+@pytest.mark.django_db
+def test_superuser_flag_cannot_be_set(world):
+    user = world.users["sysadmin"]
+    user.is_superuser = True
+    user.save()
+    user.refresh_from_db()
+    assert user.is_superuser is False

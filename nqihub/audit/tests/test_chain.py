@@ -160,13 +160,35 @@ def test_prune_refuses_a_broken_chain():
         call_command("prune_audit")
 
 
-def test_retention_below_minimum_is_a_system_error(settings):
-    from nqihub.core.checks import audit_retention
+def test_retention_below_minimum_refuses_to_start():
+    import os
+    import subprocess
+    import sys
 
-    settings.NQI_AUDIT_RETENTION_DAYS = 30
-    assert [e.id for e in audit_retention(None)] == ["nqihub.E001"]
-    settings.NQI_AUDIT_RETENTION_DAYS = 180
-    assert audit_retention(None) == []
+    from django.conf import settings as django_settings
+
+    env = {**os.environ, "NQI_AUDIT_RETENTION_DAYS": "30", "NQI_VAR_DIR": str(django_settings.VAR_DIR)}
+    result = subprocess.run(
+        [sys.executable, "-c", "import nqihub.settings"], cwd=django_settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "legal minimum" in result.stderr
+
+
+@pytest.mark.django_db
+def test_tampering_with_the_newest_record_is_detected():
+    events = _fill(3)
+    newest = AuditEvent.objects.get(seq=events[-1].seq)
+    newest.details = {"n": 42}
+    _sql("UPDATE audit_auditevent SET details = %s, hash = %s WHERE seq = %s", ['{"n": 42}', newest.compute_hash(), newest.seq])
+    report = verify_chain()
+    assert not report.ok and report.problem == "altered" and report.first_bad_seq == newest.seq
+
+
+@pytest.mark.django_db
+def test_hashes_are_keyed(settings):
+    event = _fill(1)[0]
+    settings.NQI_AUDIT_KEY = "another-key"
+    assert event.compute_hash() != event.hash
 
 
 # --- What gets recorded -----------------------------------------------------------------
@@ -217,3 +239,25 @@ def test_audit_api_filters(world, api):
     body = client.get("/api/v1/audit-events/", {"username": "bob"}).json()
     assert [r["action"] for r in body["results"]] == ["test.two"]
     assert client.post("/api/v1/audit-events/", {}).status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_missing_head_is_recreated_from_the_newest_record():
+    events = _fill(3)
+    AuditChainHead.objects.all().delete()
+    more = audit_record(action="test.after_flush")
+    assert more.seq == events[-1].seq + 1 and more.prev_hash == events[-1].hash
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_source_address_behind_a_proxy(settings, client, world):
+    settings.NQI_PROXY_COUNT = 1
+    client.post(
+        "/accounts/login/", {"username": "ent_manager", "password": "wrong"}, HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.2", REMOTE_ADDR="10.0.0.1"
+    )
+    event = AuditEvent.objects.filter(action="auth.login").latest("seq")
+    assert event.source_address == "10.0.0.2"  # the address our one trusted proxy saw
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.get(username="ent_manager").ip_address == "10.0.0.2"

@@ -65,6 +65,13 @@ class Command(BaseCommand):
             created, updated = load_division_rows(rows, source=label)
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
+        from nqihub.audit.services import audit_record
+
+        audit_record(
+            action="divisions.load",
+            target=("divisions.admindivision", "", label[:200]),
+            details={"rows": len(rows), "created": created, "updated": updated},
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{label}: {len(rows)} rows, created {created}, updated {updated}."
