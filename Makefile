@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo setup test serve lint schema messages clean
+.PHONY: demo setup test serve worker lint schema messages clean
 
 ## Set up, migrate, load the demo data and serve on http://127.0.0.1:8000
 demo: setup
@@ -14,7 +14,10 @@ demo: setup
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	@echo "NQI Hub: http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
-	$(BIN)/gunicorn nqihub.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	@# A task worker (background imports, reminders) runs beside the web server and stops with it.
+	@$(BIN)/python manage.py db_worker --interval 1 >var/worker.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn nqihub.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
 ## The whole test suite (SQLite by default; set DATABASE_URL=postgres://… for PostgreSQL)
 test: setup
@@ -32,13 +35,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 serve: setup
 	$(BIN)/gunicorn nqihub.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4
 
+## A task worker on its own (production runs these under systemd, see docs/deployment.md)
+worker: setup
+	$(BIN)/python manage.py db_worker
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## Regenerate the committed OpenAPI schema after an API change
 schema: setup
-	$(BIN)/python manage.py spectacular --api-version v1 --file schema/openapi.yaml --validate
+	$(BIN)/python manage.py spectacular --api-version v1 --lang en --file schema/openapi.yaml --validate
 
 ## Regenerate and compile the translations (needs gettext)
 messages: setup

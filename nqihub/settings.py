@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "nqihub.core",
     "nqihub.audit",
     "nqihub.divisions",
@@ -242,6 +244,21 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or not env_bool("NQI_MANIFEST_STATIC", False)
+
+# Background work (large imports, daily reminders, documents): Django's task framework
+# (django-tasks, the backport of Django 6's django.tasks). Tasks are kept in the database and
+# run by `manage.py db_worker` processes — one beside the embedded server, as many as needed
+# on worker machines in production. NQI_TASK_BACKEND=immediate runs them inline instead.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if os.environ.get("NQI_TASK_BACKEND") == "immediate"
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
 
 EMAIL_BACKEND = os.environ.get("NQI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("NQI_FROM_EMAIL", "nqihub@localhost")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("nqihub.accounts.urls")),
     path("organizations/", include("nqihub.organizations.urls")),
     path("audit/", include("nqihub.audit.urls")),
+    path("metrology/", include("nqihub.metrology.urls")),
     path("", include("nqihub.core.urls")),
     path("console/", admin.site.urls),
     path("api/v1/", include(("nqihub.api_urls", "v1"), namespace="v1")),

@@ -1,0 +1,152 @@
+"""The rules of an instrument record, in one place.
+
+The ledger form, the API and the Excel/CSV import all clean input with
+``clean_instrument_input``: the same values are accepted and the same messages given
+("第 17 行 出厂编号：…" in the import is this module's message with a row number). It is pure
+(no queries): callers pass the catalogue as a lookup, so the import can check 100,000 rows
+without a query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .models import CatalogueItem, Instrument, UseField
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header_zh: str
+    header_en: str
+    required: bool = False
+    max_length: int | None = None
+
+
+# The ledger's columns, in template order. Headers are fixed strings (not translated at run
+# time) because they identify columns in files that travel between people and systems.
+COLUMNS: tuple[Column, ...] = (
+    Column("catalogue_item", "目录编号或器具名称", "Catalogue code or item name"),
+    Column("name", "器具名称", "Instrument name", required=True, max_length=100),
+    Column("model_spec", "型号规格", "Model / specification", max_length=100),
+    Column("measuring_range", "测量范围", "Measuring range", max_length=100),
+    Column("accuracy_class", "准确度等级", "Accuracy class", max_length=50),
+    Column("factory_number", "出厂编号", "Factory number", required=True, max_length=64),
+    Column("manufacturer", "制造单位", "Manufacturer", max_length=200),
+    Column("location", "安装使用地点", "Location", max_length=200),
+    Column("use_field", "使用领域", "Use field", required=True),
+    Column("status", "使用状态", "Status"),
+)
+COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
+
+
+@dataclass
+class CleanResult:
+    data: dict = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (field, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _labels(choices) -> dict[str, str]:
+    """Every way a person may write a choice — its code, its Chinese and its English label —
+    mapped to the code."""
+    accepted: dict[str, str] = {}
+    for value, label in choices:
+        accepted[str(value).lower()] = value
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                accepted[str(label).strip().lower()] = value
+    return accepted
+
+
+# Short forms in everyday use on Chinese ledgers.
+_USE_FIELD_ALIASES = {"贸易结算": UseField.TRADE, "安全防护": UseField.SAFETY, "医疗卫生": UseField.MEDICAL, "环境监测": UseField.ENVIRONMENT, "其他": UseField.OTHER}
+_STATUS_ALIASES = {"在用": Instrument.Status.IN_USE, "停用": Instrument.Status.STOPPED, "报废": Instrument.Status.SCRAPPED}
+
+
+def _lookup_tables() -> tuple[dict[str, str], dict[str, str]]:
+    use = _labels(UseField.choices) | {k.lower(): v for k, v in _USE_FIELD_ALIASES.items()}
+    status = _labels(Instrument.Status.choices) | {k.lower(): v for k, v in _STATUS_ALIASES.items()}
+    return use, status
+
+
+def catalogue_lookup(items) -> dict[str, CatalogueItem]:
+    """Catalogue items by code and by name (both accepted in the ledger's first column)."""
+    table: dict[str, CatalogueItem] = {}
+    for item in items:
+        table[item.code.strip().lower()] = item
+        table.setdefault(item.name.strip().lower(), item)
+    return table
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel hands back 12345.0 for a number typed as 12345
+    return str(value).strip()
+
+
+def clean_instrument_input(
+    raw: Mapping[str, object],
+    *,
+    catalogue: Mapping[str, CatalogueItem],
+    use_fields: dict[str, str] | None = None,
+    statuses: dict[str, str] | None = None,
+) -> CleanResult:
+    """Clean one instrument's input. ``raw`` maps field names to what the person typed.
+
+    Returns the cleaned values (``catalogue_item`` as an object or None, ``is_mandatory``
+    computed) and a list of (field, message) errors. Pass ``use_fields``/``statuses`` from
+    ``lookup_tables()`` when cleaning many rows, to build them once.
+    """
+    if use_fields is None or statuses is None:
+        use_fields, statuses = _lookup_tables()
+    result = CleanResult()
+    for column in COLUMNS:
+        value = _text(raw.get(column.field))
+        if column.required and not value:
+            result.errors.append((column.field, _("This field is required.")))
+            continue
+        if column.max_length and len(value) > column.max_length:
+            result.errors.append(
+                (column.field, _("At most %(max)d characters (%(count)d given).") % {"max": column.max_length, "count": len(value)})
+            )
+            continue
+        result.data[column.field] = value
+
+    code = result.data.get("catalogue_item", "")
+    item = None
+    if code:
+        item = catalogue.get(code.lower())
+        if item is None:
+            result.errors.append(("catalogue_item", _("“%(value)s” is not in the catalogue: give its code (e.g. 5.1) or its exact name.") % {"value": code}))
+    result.data["catalogue_item"] = item
+
+    if "use_field" in result.data:
+        use = use_fields.get(result.data["use_field"].lower())
+        if use is None:
+            result.errors.append(("use_field", _("Use field must be one of: trade settlement, safety protection, medical care, environmental monitoring, other.")))
+        result.data["use_field"] = use
+
+    status_text = result.data.get("status", "")
+    status = statuses.get(status_text.lower()) if status_text else Instrument.Status.IN_USE
+    if status is None:
+        result.errors.append(("status", _("Status must be one of: in use, stopped, scrapped.")))
+    result.data["status"] = status
+
+    if result.ok:
+        result.data["is_mandatory"] = bool(item and item.mandatory_for(result.data["use_field"]))
+    return result
+
+
+def lookup_tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(use fields, statuses) lookups for ``clean_instrument_input`` in a loop."""
+    return _lookup_tables()
