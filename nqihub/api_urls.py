@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from nqihub.accounts.api.views import MeView, TokenViewSet
 from nqihub.audit.api.views import AuditEventViewSet
 from nqihub.divisions.api import AdminDivisionViewSet
+from nqihub.metrology.api import routes as metrology_routes
 from nqihub.organizations.api.views import (
     EnterpriseRegistrationViewSet,
     MembershipViewSet,
@@ -19,6 +20,7 @@ router.register("memberships", MembershipViewSet, basename="membership")
 router.register("registrations", EnterpriseRegistrationViewSet, basename="registration")
 router.register("tokens", TokenViewSet, basename="token")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+metrology_routes.register(router)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
