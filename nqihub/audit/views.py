@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from nqihub.core.access import Capability, has_capability
 from nqihub.core.exports import xlsx_response
 
+from .actions import label_for
 from .filters import AuditEventFilter
 from .models import AuditEvent, Outcome
 from .services import audit_record
@@ -62,7 +63,7 @@ def event_export(request: HttpRequest) -> HttpResponse:
             timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
             e.actor_username,
             e.organization_name,
-            e.action,
+            label_for(e.action),
             e.target_repr,
             e.get_outcome_display(),
             e.source_address,

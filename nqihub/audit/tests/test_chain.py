@@ -261,3 +261,18 @@ def test_source_address_behind_a_proxy(settings, client, world):
     from axes.models import AccessAttempt
 
     assert AccessAttempt.objects.get(username="ent_manager").ip_address == "10.0.0.2"
+
+
+@pytest.mark.django_db
+def test_actions_are_shown_by_their_label(world, web):
+    from django.utils import translation
+
+    from nqihub.audit.actions import label_for
+
+    audit_record(action="registration.approve", username="x")
+    audit_record(action="custom.unregistered", username="x")
+    with translation.override("en"):
+        assert label_for("registration.approve") == "Enterprise registration approved"
+    assert label_for("custom.unregistered") == "custom.unregistered"
+    page = web(world.users["auditor"]).get("/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'title="registration.approve"' in page
