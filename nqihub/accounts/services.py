@@ -48,17 +48,25 @@ def _clean_username(username: str) -> str:
     return username
 
 
+def _new_account(*, username: str, password: str, display_name: str, email: str, phone: str):
+    """Check and build an account (not saved): the one set of rules for both ways in."""
+    username = _clean_username(username)
+    candidate = User(
+        username=username, display_name=(display_name or "").strip(), phone=(phone or "").strip(), email=(email or "").strip()
+    )
+    _validate_password(password, candidate)
+    candidate.set_password(password)
+    return candidate
+
+
 def account_register(*, username: str, password: str, display_name: str, phone: str = "", email: str = ""):
     """A person opens their own account (to apply for their enterprise afterwards)."""
     action = "account.register"
     try:
-        username = _clean_username(username)
         if not (display_name or "").strip():
             raise InvalidInput(_("Your name is required."), code="required", field="display_name")
-        candidate = User(username=username, display_name=display_name.strip(), phone=phone.strip(), email=email.strip())
-        _validate_password(password, candidate)
+        candidate = _new_account(username=username, password=password, display_name=display_name, email=email, phone=phone)
         with transaction.atomic():
-            candidate.set_password(password)
             candidate.save()
             audit_record(action=action, actor=candidate, target=candidate)
             return candidate
@@ -72,11 +80,8 @@ def account_create(*, actor, username: str, password: str, display_name: str, em
     try:
         if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
             raise Forbidden()
-        username = _clean_username(username)
-        candidate = User(username=username, display_name=(display_name or "").strip(), email=email, phone=phone)
-        _validate_password(password, candidate)
+        candidate = _new_account(username=username, password=password, display_name=display_name, email=email, phone=phone)
         with transaction.atomic():
-            candidate.set_password(password)
             candidate.save()
             audit_record(action=action, actor=actor, target=candidate)
             return candidate

@@ -109,6 +109,15 @@ class Actor:
     def can_work(self) -> bool:
         return self.role in WORKING_ROLES
 
+    def jurisdiction_codes(self):
+        """Subquery of the division codes a regulator governs (its division and all below),
+        for ``division_id__in=`` filters; empty for everyone else."""
+        from nqihub.divisions.models import AdminDivision
+
+        if self.jurisdiction is None:
+            return AdminDivision.objects.none().values("code")
+        return AdminDivision.objects.within(self.jurisdiction).values("code")
+
 
 def resolve_acting_membership(user, organization_id: int | str | None = None) -> Membership | None:
     """The membership ``user`` acts through: the one for ``organization_id`` if given and

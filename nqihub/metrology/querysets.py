@@ -7,12 +7,6 @@ from django.db import models
 from nqihub.core.access import Capability, OrganizationKind, get_actor, has_capability
 
 
-def jurisdiction_codes(actor):
-    from nqihub.divisions.models import AdminDivision
-
-    return AdminDivision.objects.within(actor.jurisdiction).values("code")
-
-
 class CatalogueItemQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view") -> CatalogueItemQuerySet:
         """The catalogue is public reference data for signed-in users; it is configuration,
@@ -39,7 +33,7 @@ class InstrumentQuerySet(models.QuerySet):
             return self.none()
         if action in ("view", "export"):
             if actor.is_regulator:
-                return self.filter(division_id__in=jurisdiction_codes(actor))
+                return self.filter(division_id__in=actor.jurisdiction_codes())
             if org.kind == OrganizationKind.ENTERPRISE:
                 return self.filter(organization=org)
             return self.none()
@@ -66,11 +60,11 @@ class InstrumentFilingQuerySet(models.QuerySet):
             return self.none()
         if action in ("view", "export"):
             if actor.is_regulator:
-                return self.filter(division_id__in=jurisdiction_codes(actor))
+                return self.filter(division_id__in=actor.jurisdiction_codes())
             return self.filter(organization=org)
         if action == "review":
             if actor.is_regulator and actor.can_work and actor.jurisdiction.level == "county":
-                return self.filter(division_id__in=jurisdiction_codes(actor))
+                return self.filter(division_id__in=actor.jurisdiction_codes())
             return self.none()
         if action == "change":
             return self.filter(organization=org) if actor.can_work else self.none()

@@ -12,13 +12,6 @@ from django.db import models
 from nqihub.core.access import Capability, MembershipRole, get_actor, has_capability
 
 
-def _jurisdiction_codes(actor):
-    """Subquery of the division codes a regulator governs (its division and all below)."""
-    from nqihub.divisions.models import AdminDivision
-
-    return AdminDivision.objects.within(actor.jurisdiction).values("code")
-
-
 class OrganizationQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view") -> OrganizationQuerySet:
         if user is None or not user.is_authenticated or not user.is_active:
@@ -28,7 +21,7 @@ class OrganizationQuerySet(models.QuerySet):
             if has_capability(user, Capability.MANAGE_ORGANIZATIONS) or has_capability(user, Capability.GRANT_ROLES):
                 return self.all()
             if actor.is_regulator:
-                return self.filter(division_id__in=_jurisdiction_codes(actor))
+                return self.filter(division_id__in=actor.jurisdiction_codes())
             if actor.organization is not None:
                 return self.filter(pk=actor.organization.pk)
             return self.none()
@@ -100,12 +93,12 @@ class EnterpriseRegistrationQuerySet(models.QuerySet):
             if has_capability(user, Capability.MANAGE_ORGANIZATIONS):
                 return self.all()
             if actor.is_regulator:
-                q |= models.Q(division_id__in=_jurisdiction_codes(actor))
+                q |= models.Q(division_id__in=actor.jurisdiction_codes())
             return self.filter(q)
         if action == "review":
             # Only the county-level (旗县区) regulator of the enterprise's division decides.
             if actor.is_regulator and actor.can_work and actor.jurisdiction.level == "county":
-                return self.filter(division_id__in=_jurisdiction_codes(actor))
+                return self.filter(division_id__in=actor.jurisdiction_codes())
             return self.none()
         if action in ("change", "withdraw"):
             return self.filter(applicant=user)
