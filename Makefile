@@ -15,7 +15,7 @@ demo: setup
 	$(BIN)/python manage.py seed_demo
 	@echo "NQI Hub: http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
 	@# A task worker (background imports, reminders) runs beside the web server and stops with it.
-	@$(BIN)/python manage.py db_worker --interval 1 >var/worker.log 2>&1 & worker=$$!; \
+	@$(BIN)/python manage.py db_worker --interval 1 >$${NQI_VAR_DIR:-var}/worker.log 2>&1 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn nqihub.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
@@ -27,7 +27,6 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.models import DBTaskResult
 
 from nqihub.core.access import Capability, StaffRole, has_capability
 from nqihub.core.admin import RoleAdmin
@@ -15,6 +16,8 @@ from .models import User
 admin.site.unregister(Group)
 # Second-factor devices are managed by their owners (enrolment page), not edited in the console.
 admin.site.unregister(TOTPDevice)
+# Task results are operators' concern (logs, `manage.py prune_db_task_results`), not the console's.
+admin.site.unregister(DBTaskResult)
 
 
 class UserAddForm(forms.ModelForm):

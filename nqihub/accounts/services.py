@@ -131,7 +131,9 @@ def staff_role_grant(*, actor, user, role: str):
             locked = User.objects.select_for_update().get(pk=user.pk)
             before = locked.staff_role
             locked.staff_role = role
-            locked.save(update_fields=["staff_role", "is_staff"])
+            locked.save(update_fields=["staff_role", "is_staff", "is_superuser"])
+            if role:
+                ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=timezone.now())
             audit_record(action=action, actor=actor, target=locked, details={"before": before, "after": role})
             return locked
     except ServiceError as exc:

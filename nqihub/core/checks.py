@@ -16,3 +16,20 @@ def shared_secret_key(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def shared_audit_key(app_configs, **kwargs):
+    """Every app server and worker must sign the audit chain with the same key, which must
+    outlive secret-key rotations: set NQI_AUDIT_KEY explicitly in production."""
+    import os
+
+    if not os.environ.get("NQI_AUDIT_KEY"):
+        return [
+            Warning(
+                "NQI_AUDIT_KEY is not set: the audit chain is keyed from the secret key.",
+                hint="Set NQI_AUDIT_KEY (the same on every server, never changed) in production.",
+                id="nqihub.W002",
+            )
+        ]
+    return []

@@ -2,11 +2,14 @@
 
 The audit trail records the source address and groups the records of one user operation
 under one request id (as Wagtail does); services take the acting user explicitly, but the
-network facts come from here. Management commands and tasks run with the defaults.
+network facts come from here. Management commands run with the channel "cli" (set in
+manage.py); a background task wraps its work in ``task_context()``, so each run has its own
+request id and the channel "task".
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
 from collections.abc import Iterator
@@ -42,3 +45,8 @@ def use(ctx: RequestContext) -> Iterator[RequestContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+def task_context() -> contextlib.AbstractContextManager[RequestContext]:
+    """The context of one background task run: its own request id, channel "task"."""
+    return use(RequestContext(channel="task"))

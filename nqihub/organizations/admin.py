@@ -51,7 +51,9 @@ class OrganizationAdminForm(forms.ModelForm):
         kind = cleaned.get("kind") or getattr(self.instance, "kind", "")
         data = {k: cleaned.get(k) for k in services.ORGANIZATION_FIELDS if k in cleaned}
         try:
-            services.organization_clean_data(data, kind=kind)
+            cleaned_data = services.organization_clean_data(data, kind=kind)
+            if cleaned_data.get("credit_code"):
+                services.organization_check_code_free(cleaned_data["credit_code"], exclude_organization=self.instance.pk)
         except ServiceError as exc:
             raise ValidationError({exc.field: exc.message} if exc.field in self.fields else exc.message) from exc
         return cleaned

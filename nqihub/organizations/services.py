@@ -91,8 +91,13 @@ def _clean_registration(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _ensure_code_free(credit_code: str, *, exclude_registration: int | None = None) -> None:
-    if Organization.objects.filter(credit_code=credit_code).exists():
+def organization_check_code_free(
+    credit_code: str, *, exclude_registration: int | None = None, exclude_organization: int | None = None
+) -> None:
+    taken = Organization.objects.filter(credit_code=credit_code)
+    if exclude_organization is not None:
+        taken = taken.exclude(pk=exclude_organization)
+    if taken.exists():
         raise Conflict(
             _("An organisation with this unified social credit code is already registered on the platform."),
             code="credit_code_registered",
@@ -116,7 +121,7 @@ def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistratio
         if not actor.is_authenticated or actor.staff_role:
             raise Forbidden(_("Platform staff accounts cannot apply for enterprises."), code="staff_cannot_apply")
         cleaned = _clean_registration(data)
-        _ensure_code_free(cleaned["credit_code"])
+        organization_check_code_free(cleaned["credit_code"])
     except ServiceError as exc:
         _refuse(exc, actor=actor, action=action, details={"credit_code": str(data.get("credit_code", ""))[:40]})
     try:
@@ -170,7 +175,7 @@ def registration_resubmit(*, actor, registration: EnterpriseRegistration, data: 
             locked = _registration_for(actor, registration.pk, "change")
             _check_state(locked, EnterpriseRegistration.State.RETURNED)
             cleaned = _clean_registration(data)
-            _ensure_code_free(cleaned["credit_code"], exclude_registration=locked.pk)
+            organization_check_code_free(cleaned["credit_code"], exclude_registration=locked.pk)
             for key, value in cleaned.items():
                 setattr(locked, key, value)
             locked.resubmit()
@@ -342,7 +347,7 @@ def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=N
         if "division" not in cleaned:
             raise InvalidInput(_("Choose a division."), code="required", field="division")
         if cleaned.get("credit_code"):
-            _ensure_code_free(cleaned["credit_code"])
+            organization_check_code_free(cleaned["credit_code"])
         with transaction.atomic():
             organization = Organization.objects.create(kind=kind, **cleaned)
             if kind == OrganizationKind.INSTITUTION:

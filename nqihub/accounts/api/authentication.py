@@ -32,7 +32,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             .filter(key_hash=ApiToken.hash_key(key))
             .first()
         )
-        if token is None or not token.user.is_active:
+        if token is None or not token.user.is_active or token.user.staff_role:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."), code="invalid_token")
         user = token.user
         if token.membership_id is not None:

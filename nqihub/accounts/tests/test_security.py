@@ -468,3 +468,39 @@ def test_superuser_flag_cannot_be_set(world):
     user.save()
     user.refresh_from_db()
     assert user.is_superuser is False
+
+
+@pytest.mark.django_db
+def test_becoming_staff_ends_api_tokens(world):
+    from rest_framework.test import APIClient
+
+    person = UserFactory(username="soon_staff")
+    _token, key = services.api_token_create(actor=person, name="LIMS")
+    services.staff_role_grant(actor=world.users["secadmin"], user=person, role=StaffRole.AUDIT_ADMIN)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_bootstrap_refuses_a_bad_account_name():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("create_staff_account", "bad name!", "--role", "system_admin", "--generate-password")
+
+
+@pytest.mark.django_db
+def test_console_reports_a_taken_credit_code_on_the_form(world, web):
+    client = web(world.users["sysadmin"])
+    response = client.post(
+        "/console/organizations/organization/add/",
+        {
+            "kind": "enterprise", "name": "重复代码企业", "credit_code": world.ent_kundulun.credit_code, "division": "150203",
+            "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0,
+            "disciplines-TOTAL_FORMS": 0, "disciplines-INITIAL_FORMS": 0,
+            "authorisation_scopes-TOTAL_FORMS": 0, "authorisation_scopes-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "credit_code" in response.context["adminform"].form.errors

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from nqihub.accounts.policy import get_policy
 from nqihub.audit.services import audit_record
 from nqihub.core.access import StaffRole
 
@@ -36,9 +37,14 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(username__iexact=username).exists():
             raise CommandError(f"The account {username!r} exists already.")
+        try:
+            User.username_validator(username)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         user = User(username=username, display_name=name, staff_role=role)
         if generate_password:
-            password = secrets.token_urlsafe(12) + "-Aa1"
+            length = max(get_policy().password_min_length, 16)
+            password = secrets.token_urlsafe(length)[:length] + "-Aa1"
         else:
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Password again: "):

@@ -59,7 +59,7 @@ class Command(BaseCommand):
             else:
                 path = csv_path or INNER_MONGOLIA_CSV
                 rows = read_csv(path)
-                label = str(path)
+                label = Path(path).name if path == INNER_MONGOLIA_CSV else str(path)
             if not rows:
                 raise CommandError(f"No divisions found in {label}.")
             created, updated = load_division_rows(rows, source=label)
