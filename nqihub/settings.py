@@ -269,6 +269,10 @@ TASKS = {
     }
 }
 
+# The public address printed in QR codes on labels and certificates (/verify/<code>/), e.g.
+# https://nqi.example.gov.cn. Empty: relative links (fine for the embedded default).
+NQI_PUBLIC_BASE_URL = os.environ.get("NQI_PUBLIC_BASE_URL", "").rstrip("/")
+
 EMAIL_BACKEND = os.environ.get("NQI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("NQI_FROM_EMAIL", "nqihub@localhost")
 

@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-admin.site.site_header = "NQI Hub"
-admin.site.site_title = "NQI Hub"
+admin.site.site_header = _("NQI Hub management console")
+admin.site.site_title = _("NQI Hub management console")
+admin.site.index_title = _("Accounts, organisations and configuration")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

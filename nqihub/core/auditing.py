@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.conf import settings
+from django.utils import translation
+
 from nqihub.audit.services import audit_record
+
+
+def _in_platform_language(text) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 def record_regulator_query(*, user, model, params: Mapping, count: int | None, kind: str = "list") -> None:
@@ -16,6 +24,7 @@ def record_regulator_query(*, user, model, params: Mapping, count: int | None, k
     audit_record(
         action="data.export" if kind == "export" else "data.query",
         actor=user,
-        target=(model._meta.label_lower, "", str(model._meta.verbose_name_plural)),
+        # In the platform's language, whatever the reader's: the trail must read one way.
+        target=(model._meta.label_lower, "", _in_platform_language(model._meta.verbose_name_plural)),
         details={"kind": kind, "params": clean, "count": count},
     )

@@ -43,8 +43,8 @@ CSV_COLUMNS = (
 )
 LEVEL_ORDER = {"province": 0, "prefecture": 1, "county": 2}
 
-#: Source text of the current Inner Mongolia rows (the list FACTS 2.2 checked).
-CURRENT_SOURCE = "GB/T 2260; 民政部 2022 县级以上行政区划代码 (per FACTS 2.2)"
+#: Source text of the current Inner Mongolia rows (checked against the Ministry of Civil Affairs' 2022 table).
+CURRENT_SOURCE = "GB/T 2260；民政部《2022年行政区划统计表》"
 
 #: Names of aggregate ("summary") codes, which are no division of their own: 市辖区 (all
 #: districts of a city), 县 (all counties of a municipality), 省直辖县级行政单位 etc. A code is
@@ -266,7 +266,7 @@ def rows_from_stdnum(
 
 def build_inner_mongolia_rows() -> list[DivisionRow]:
     """The rows of ``data/inner_mongolia.csv``: loc.dat for province 15, with the current
-    rows attributed to the official list they were checked against (FACTS 2.2)."""
+    rows attributed to the official list they were checked against."""
     rows = rows_from_stdnum("15")
     for row in rows:
         if row["is_current"]:

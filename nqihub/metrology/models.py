@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 
 from .querysets import CatalogueItemQuerySet, ImportJobQuerySet, InstrumentFilingQuerySet, InstrumentQuerySet
 
@@ -95,6 +96,9 @@ class CatalogueItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("metrology:catalogue_detail", args=[self.pk])
 
     def mandatory_for(self, use_field: str) -> bool:
         """Mandatory verification applies when the item is under verification supervision and
@@ -188,9 +192,11 @@ class InstrumentFiling(models.Model):
     organization = models.ForeignKey(
         "organizations.Organization", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="instrument_filings"
     )
-    division = models.ForeignKey("divisions.AdminDivision", on_delete=models.PROTECT, related_name="+", editable=False)
+    division = models.ForeignKey(
+        "divisions.AdminDivision", verbose_name=_("division"), on_delete=models.PROTECT, related_name="+", editable=False
+    )
     instruments = models.ManyToManyField(Instrument, verbose_name=_("instruments"), related_name="filings")
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
+    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED, protected=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted"))
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -206,6 +212,21 @@ class InstrumentFiling(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("metrology:filing_detail", args=[self.pk])
+
+    @transition(field=state, source=State.SUBMITTED, target=State.APPROVED)
+    def approve(self) -> None:
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.RETURNED)
+    def return_for_correction(self) -> None:
+        pass
+
+    @transition(field=state, source=State.RETURNED, target=State.SUBMITTED)
+    def resubmit(self) -> None:
+        pass
 
 
 class ImportJob(models.Model):

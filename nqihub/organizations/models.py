@@ -149,8 +149,12 @@ class Membership(models.Model):
     """A person acting for an organisation with a role. One person may hold several and
     switch which one they act for; ``is_default`` is the one they start with."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=16, choices=MembershipRole.choices, default=MembershipRole.CLERK)
     is_active = models.BooleanField(_("active"), default=True)
     is_default = models.BooleanField(_("default"), default=False)
@@ -186,7 +190,7 @@ class EnterpriseRegistration(models.Model):
 
     number = models.CharField(_("application number"), max_length=20, unique=True)
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enterprise_registrations"
+        settings.AUTH_USER_MODEL, verbose_name=_("applicant"), on_delete=models.PROTECT, related_name="enterprise_registrations"
     )
     credit_code = models.CharField(_("unified social credit code"), max_length=18, validators=[credit_code_validator])
     name = models.CharField(_("enterprise name"), max_length=200)
@@ -203,7 +207,7 @@ class EnterpriseRegistration(models.Model):
     submitted_at = models.DateTimeField(_("submitted"))
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     return_reason = models.TextField(_("reason for return"), blank=True)
     organization = models.OneToOneField(

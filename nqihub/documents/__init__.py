@@ -1,0 +1,1 @@
+"""Generated documents (labels, certificates, notices) as PDFs with an embedded CJK font."""

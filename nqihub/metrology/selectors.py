@@ -1,0 +1,238 @@
+"""Reads shared by the metrology pages, the API and the exports.
+
+The filter sets are the one definition of each search: the ledger page, its Excel export and
+``/api/v1/instruments/`` filter the same way, as do the catalogue page and its API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django import forms
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+
+from nqihub.core.access import get_actor
+from nqihub.divisions.models import AdminDivision
+
+from .models import CatalogueItem, Evidence, Instrument, Supervision, UseField
+
+
+def _yes_no_select() -> forms.Select:
+    """A yes/no/all select for a boolean filter (the API takes true/false)."""
+    return forms.Select(choices=(("", _("All")), ("true", _("Yes")), ("false", _("No"))))
+
+
+USE_FLAG_BY_FIELD = {
+    UseField.TRADE: "use_trade",
+    UseField.SAFETY: "use_safety",
+    UseField.MEDICAL: "use_medical",
+    UseField.ENVIRONMENT: "use_environment",
+}
+
+
+# --- Catalogue ----------------------------------------------------------------------------
+
+
+class CatalogueItemFilter(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label=_("Code or name"))
+    supervision = filters.ChoiceFilter(choices=Supervision.choices, empty_label=_("All"), label=_("Supervision"))
+    evidence = filters.ChoiceFilter(choices=Evidence.choices, empty_label=_("All"), label=_("Evidence"))
+    use_field = filters.ChoiceFilter(
+        choices=[c for c in UseField.choices if c[0] != UseField.OTHER],
+        empty_label=_("All"),
+        method="filter_use_field",
+        label=_("Mandatory in use field"),
+    )
+    is_active = filters.BooleanFilter(widget=_yes_no_select(), label=_("In force"))
+
+    class Meta:
+        model = CatalogueItem
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return (
+            queryset.filter(Q(code__iexact=value) | Q(name__icontains=value) | Q(level1_name__icontains=value))
+            if value
+            else queryset
+        )
+
+    def filter_use_field(self, queryset, name, value):
+        flag = USE_FLAG_BY_FIELD.get(value)
+        return queryset.filter(**{flag: True}).exclude(supervision=Supervision.TYPE_APPROVAL) if flag else queryset
+
+
+def catalogue_search(user, data) -> CatalogueItemFilter:
+    return CatalogueItemFilter(data or None, queryset=CatalogueItem.objects.for_user(user, "view"))
+
+
+def catalogue_evidence_counts(user) -> dict[str, int]:
+    rows = CatalogueItem.objects.for_user(user, "view").values("evidence").annotate(n=Count("pk"))
+    return {row["evidence"]: row["n"] for row in rows}
+
+
+def catalogue_choices(*, include: CatalogueItem | None = None) -> list:
+    """Items in force for a select box, grouped under their first-level name; ``include``
+    adds an item no longer in force (the one an instrument still refers to)."""
+    items = list(CatalogueItem.objects.active())
+    if include is not None and all(i.pk != include.pk for i in items):
+        items.append(include)
+    groups: dict[str, list] = {}
+    for item in items:
+        label = f"{item.code} {item.name}"
+        if item.evidence == Evidence.UNVERIFIED:
+            label += " " + gettext("(unverified)")
+        groups.setdefault(f"{item.level1_no} {item.level1_name}", []).append((item.code, label))
+    return list(groups.items())
+
+
+def mandatory_use_fields(item: CatalogueItem) -> list[str]:
+    return [
+        str(label)
+        for value, label in UseField.choices
+        if value in USE_FLAG_BY_FIELD and getattr(item, USE_FLAG_BY_FIELD[value])
+    ]
+
+
+# --- Instruments --------------------------------------------------------------------------
+
+
+class InstrumentFilter(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label=_("Name, factory number or platform code"))
+    catalogue_item = filters.CharFilter(field_name="catalogue_item__code", label=_("Catalogue item (code)"))
+    use_field = filters.ChoiceFilter(choices=UseField.choices, empty_label=_("All"), label=_("Use field"))
+    status = filters.ChoiceFilter(choices=Instrument.Status.choices, empty_label=_("All"), label=_("Status"))
+    is_mandatory = filters.BooleanFilter(widget=_yes_no_select(), label=_("Mandatory verification"))
+    division = filters.CharFilter(method="filter_division", label=_("Division (code): instruments in it and below"))
+
+    class Meta:
+        model = Instrument
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(factory_number__iexact=value) | Q(platform_code__iexact=value.upper())
+        )
+
+    def filter_division(self, queryset, name, value):
+        division = AdminDivision.objects.filter(pk=value.strip()).first()
+        if division is None:
+            return queryset.none()
+        return queryset.filter(division_id__in=AdminDivision.objects.within(division).values("code"))
+
+
+def instruments_for(user, action: str = "view"):
+    """The instruments ``user`` may see (or export), with what a list row shows."""
+    return (
+        Instrument.objects.for_user(user, action)
+        .select_related("catalogue_item", "organization", "division")
+        .order_by("-pk")
+    )
+
+
+def instrument_search(user, data, *, action: str = "view") -> InstrumentFilter:
+    return InstrumentFilter(data or None, queryset=instruments_for(user, action))
+
+
+def jurisdiction_division_choices(user) -> list[tuple[str, str]]:
+    """The divisions a regulator may narrow the ledger to (their own and those below)."""
+    actor = get_actor(user)
+    if not actor.is_regulator or actor.jurisdiction is None:
+        return []
+    divisions = AdminDivision.objects.current().within(actor.jurisdiction).order_by("path")
+    return [(d.code, ("\u3000" * (d.path.count("/") - actor.jurisdiction.path.count("/"))) + d.name) for d in divisions]
+
+
+def mandatory_explanation(instrument: Instrument) -> str:
+    """Why the instrument is, or is not, subject to mandatory verification, in a sentence
+    (计量法第九条: listed in the catalogue AND used in one of its mandatory fields)."""
+    item = instrument.catalogue_item
+    use = instrument.get_use_field_display()
+    if item is None:
+        return gettext(
+            "Not subject to mandatory verification: the instrument is not in the catalogue of instruments under mandatory management."
+        )
+    values = {"item": str(item), "use": use}
+    if not item.is_active:
+        return gettext("Not subject to mandatory verification: catalogue item %(item)s is no longer in force.") % values
+    if item.supervision == Supervision.TYPE_APPROVAL:
+        return (
+            gettext("Not subject to mandatory verification: catalogue item %(item)s is under type approval only.")
+            % values
+        )
+    if item.mandatory_for(instrument.use_field):
+        # Translators: 列入目录（%(item)s）且用于%(use)s，属于强制检定的工作计量器具。
+        return (
+            gettext("Subject to mandatory verification: listed in the catalogue (%(item)s) and used for %(use)s.")
+            % values
+        )
+    # Translators: the separator between use fields in a sentence; Chinese uses 、
+    separator = gettext(", ")
+    values["fields"] = separator.join(mandatory_use_fields(item))
+    return (
+        gettext(
+            "Not subject to mandatory verification: listed in the catalogue (%(item)s), but used for %(use)s, "
+            "which is not a mandatory use of this item (mandatory when used for: %(fields)s)."
+        )
+        % values
+    )
+
+
+def instrument_export_headers() -> list[str]:
+    return [
+        gettext("Platform code"),
+        gettext("Enterprise"),
+        gettext("Division"),
+        gettext("Catalogue code"),
+        gettext("Catalogue item"),
+        gettext("Instrument name"),
+        gettext("Model / specification"),
+        gettext("Measuring range"),
+        gettext("Accuracy class"),
+        gettext("Factory number"),
+        gettext("Manufacturer"),
+        gettext("Location"),
+        gettext("Use field"),
+        gettext("Status"),
+        gettext("Mandatory verification"),
+        gettext("Filed"),
+        gettext("Last verified"),
+        gettext("Next verification due"),
+    ]
+
+
+def instrument_export_rows(queryset, *, limit: int) -> Iterator[list]:
+    yes, no = gettext("Yes"), gettext("No")
+    for i in queryset[:limit].iterator(chunk_size=2000):
+        item = i.catalogue_item
+        yield [
+            i.platform_code,
+            i.organization.name,
+            i.division.name,
+            item.code if item else "",
+            item.name if item else "",
+            i.name,
+            i.model_spec,
+            i.measuring_range,
+            i.accuracy_class,
+            i.factory_number,
+            i.manufacturer,
+            i.location,
+            i.get_use_field_display(),
+            i.get_status_display(),
+            yes if i.is_mandatory else no,
+            yes if i.filed else no,
+            i.last_verified_on,
+            i.next_due_on,
+        ]
+
+
+def export_filename(stem: str) -> str:
+    return f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"

@@ -1,0 +1,339 @@
+"""强检备案: an enterprise files its mandatory-verification instruments with the county-level
+market regulation bureau (旗县区), which approves the filing or returns it with a reason
+(国发〔1987〕31号 第5条: users register their mandatory instruments and file them with the
+county-level metrology administration).
+
+Lifecycle::
+
+    submitted ──approve──▶ approved            (the instruments become ``filed``)
+        │  ▲
+    return  resubmit
+        ▼  │
+      returned
+
+Every function here is the one way its change is made, from a page or the API. Each takes
+the acting user explicitly, decides what they may do through the ``for_user`` querysets, runs
+in one transaction, locks what it changes and writes one audit record with it; a refusal
+changes nothing and is itself recorded (including a refusal because the filing is not the
+caller's to see). Functions that take a filing accept the object or its id, so callers can
+hand over an id from a URL unresolved and the refusal is still recorded here.
+
+``fileable_instruments`` is the read that the pages share with the checks below, so the
+"file instruments" page offers exactly what ``filing_submit`` accepts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.services import audit_record
+from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.core.access import get_actor
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+
+from ..models import Instrument, InstrumentFiling
+
+# A filing is "open" while it waits for the regulator or for the enterprise's correction; an
+# instrument may be in at most one open filing at a time.
+OPEN_STATES = (InstrumentFiling.State.SUBMITTED, InstrumentFiling.State.RETURNED)
+# One filing is one reviewable document; larger ledgers are filed in several parts.
+MAX_INSTRUMENTS_PER_FILING = 1000
+# How many instruments an error message names before it says "and N more".
+_NAMED_IN_MESSAGES = 10
+
+_FilingInstrument = InstrumentFiling.instruments.through
+
+for _code, _label in {
+    "instrument_filing.submit": gettext_lazy("Instrument filing submitted"),
+    "instrument_filing.resubmit": gettext_lazy("Instrument filing resubmitted"),
+    "instrument_filing.approve": gettext_lazy("Instrument filing approved"),
+    "instrument_filing.return": gettext_lazy("Instrument filing returned"),
+}.items():
+    register_audit_action(_code, _label)
+
+
+# --- Reads shared with the pages -----------------------------------------------------------
+
+
+def fileable_instruments(actor, *, filing_id: int | None = None) -> QuerySet[Instrument]:
+    """The acting enterprise's instruments it may put in a filing now: mandatory, not
+    scrapped, not filed and in no open filing (other than ``filing_id``, when correcting it).
+    Empty for anyone who may not file."""
+    open_elsewhere = _FilingInstrument.objects.filter(instrumentfiling__state__in=OPEN_STATES)
+    if filing_id is not None:
+        open_elsewhere = open_elsewhere.exclude(instrumentfiling_id=filing_id)
+    return (
+        Instrument.objects.for_user(actor, "file")
+        .mandatory()
+        .in_use()
+        .filter(filed=False)
+        .exclude(pk__in=open_elsewhere.values("instrument_id"))
+    )
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _as_list(instrument_ids) -> list:
+    """What the caller passed, as a list (a single id, None and generators included)."""
+    if instrument_ids is None or isinstance(instrument_ids, (str, bytes, int)):
+        return [] if instrument_ids in (None, "", b"") else [instrument_ids]
+    try:
+        return list(instrument_ids)
+    except TypeError:
+        return [instrument_ids]
+
+
+def _clean_ids(instrument_ids: list) -> list[int]:
+    """Distinct positive integer ids in the order given."""
+    ids: list[int] = []
+    seen: set[int] = set()
+    for raw in instrument_ids:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = 0
+        if value <= 0 or isinstance(raw, bool):
+            raise InvalidInput(
+                _("“%(value)s” is not an instrument id.") % {"value": str(raw)[:40]},
+                code="invalid_id",
+                field="instrument_ids",
+            )
+        if value not in seen:
+            seen.add(value)
+            ids.append(value)
+    if not ids:
+        raise InvalidInput(_("Choose at least one instrument to file."), code="no_instruments", field="instrument_ids")
+    if len(ids) > MAX_INSTRUMENTS_PER_FILING:
+        raise InvalidInput(
+            _("A filing holds at most %(max)d instruments (%(count)d chosen): file them in several parts.")
+            % {"max": MAX_INSTRUMENTS_PER_FILING, "count": len(ids)},
+            code="too_many_instruments",
+            field="instrument_ids",
+        )
+    return ids
+
+
+def _ids_for_log(instrument_ids: list) -> list[str]:
+    return [str(i)[:20] for i in instrument_ids[:MAX_INSTRUMENTS_PER_FILING]]
+
+
+def _name_instruments(instruments: Sequence[Instrument]) -> str:
+    names = [
+        _("%(name)s (factory number %(number)s)") % {"name": i.name, "number": i.factory_number}
+        for i in instruments[:_NAMED_IN_MESSAGES]
+    ]
+    if len(instruments) > _NAMED_IN_MESSAGES:
+        names.append(_("%(count)d more") % {"count": len(instruments) - _NAMED_IN_MESSAGES})
+    return get_text_list(names, _("and"))
+
+
+def _checked_instruments(actor, ids: list[int], *, filing_id: int | None = None) -> list[Instrument]:
+    """The instruments ``ids`` names, locked, once each passes every rule; else the refusal
+    that names the instruments concerned. Run inside the caller's transaction."""
+    visible = Instrument.objects.for_user(actor, "view").filter(pk__in=ids).count()
+    if visible != len(ids):
+        # Another enterprise's instrument (or none at all): never say which.
+        raise NotFound(_("Some of the chosen instruments are not in your enterprise's ledger."), field="instrument_ids")
+    # Locking the rows serialises two filings of the same instrument: the second waits, then
+    # sees the first one's open filing below.
+    instruments = list(Instrument.objects.for_user(actor, "file").filter(pk__in=ids).select_for_update().order_by("pk"))
+    if len(instruments) != len(ids):
+        raise Forbidden(_("Only a manager or clerk of the enterprise may file its instruments."))
+
+    not_mandatory = [i for i in instruments if not i.is_mandatory]
+    if not_mandatory:
+        raise InvalidInput(
+            _("Only instruments subject to mandatory verification are filed; these are not: %(instruments)s.")
+            % {"instruments": _name_instruments(not_mandatory)},
+            code="not_mandatory",
+            field="instrument_ids",
+        )
+    scrapped = [i for i in instruments if i.status == Instrument.Status.SCRAPPED]
+    if scrapped:
+        raise InvalidInput(
+            _("Scrapped instruments are not filed: %(instruments)s.") % {"instruments": _name_instruments(scrapped)},
+            code="instrument_scrapped",
+            field="instrument_ids",
+        )
+    filed = [i for i in instruments if i.filed]
+    if filed:
+        raise Conflict(
+            _("These instruments are already filed: %(instruments)s.") % {"instruments": _name_instruments(filed)},
+            code="already_filed",
+            field="instrument_ids",
+        )
+    links = _FilingInstrument.objects.filter(instrument_id__in=ids, instrumentfiling__state__in=OPEN_STATES)
+    if filing_id is not None:
+        links = links.exclude(instrumentfiling_id=filing_id)
+    open_links = dict(links.values_list("instrument_id", "instrumentfiling__number"))
+    if open_links:
+        raise Conflict(
+            _("These instruments are already in a filing awaiting review or correction (%(numbers)s): %(instruments)s.")
+            % {
+                "numbers": ", ".join(sorted(set(open_links.values()))),
+                "instruments": _name_instruments([i for i in instruments if i.pk in open_links]),
+            },
+            code="in_open_filing",
+            field="instrument_ids",
+        )
+    return instruments
+
+
+def _filing_id(filing: InstrumentFiling | int | str) -> int:
+    value = filing.pk if isinstance(filing, InstrumentFiling) else filing
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def _target(filing: InstrumentFiling | int | str):
+    if isinstance(filing, InstrumentFiling):
+        return filing
+    return (InstrumentFiling._meta.label_lower, str(filing)[:64], "")
+
+
+def _locked_filing(actor, filing_id: int, action: str) -> InstrumentFiling:
+    """The filing, locked, if ``actor`` may do ``action`` on it: 404 when they may not even
+    see it, 403 when they see it but the decision is not theirs."""
+    if not InstrumentFiling.objects.for_user(actor, "view").filter(pk=filing_id).exists():
+        raise NotFound()
+    if not InstrumentFiling.objects.for_user(actor, action).filter(pk=filing_id).exists():
+        if action == "review":
+            raise Forbidden(
+                _(
+                    "Only a manager or clerk of the county-level regulator (旗县区) where the enterprise is registered reviews its filings."
+                )
+            )
+        raise Forbidden(_("Only a manager or clerk of the enterprise may correct and resubmit its filing."))
+    return InstrumentFiling.objects.select_for_update().get(pk=filing_id)
+
+
+def _check_state(filing: InstrumentFiling, *states: str) -> None:
+    if filing.state not in states:
+        raise Conflict(
+            _("This filing is %(state)s and can no longer be changed this way.")
+            % {"state": filing.get_state_display()},
+            code="invalid_state",
+        )
+
+
+# --- Use cases -------------------------------------------------------------------------------
+
+
+def filing_submit(*, actor, instrument_ids: Iterable[int | str]) -> InstrumentFiling:
+    """The acting enterprise files a set of its mandatory instruments with the regulator of
+    its county. Refused as a whole if any instrument may not be filed."""
+    action = "instrument_filing.submit"
+    instrument_ids = _as_list(instrument_ids)
+    try:
+        ids = _clean_ids(instrument_ids)
+        with transaction.atomic():
+            instruments = _checked_instruments(actor, ids)
+            organization = get_actor(actor).organization
+            filing = InstrumentFiling.objects.create(
+                number=uuid.uuid4().hex[:20],
+                organization=organization,
+                division_id=organization.division_id,
+                submitted_by=actor,
+                submitted_at=timezone.now(),
+            )
+            filing.number = f"BA{timezone.localdate():%Y%m%d}{filing.pk:06d}"
+            filing.save(update_fields=["number"])
+            filing.instruments.add(*instruments)
+            audit_record(action=action, actor=actor, target=filing, details={"instrument_ids": ids, "count": len(ids)})
+            return filing
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, details={"instrument_ids": _ids_for_log(instrument_ids)})
+
+
+def filing_resubmit(*, actor, filing: InstrumentFiling | int, instrument_ids: Iterable[int | str]) -> InstrumentFiling:
+    """After a return, the enterprise files the corrected set of instruments again under the
+    same number. The last return's reason and reviewer stay on the filing as its history."""
+    action = "instrument_filing.resubmit"
+    instrument_ids = _as_list(instrument_ids)
+    try:
+        ids = _clean_ids(instrument_ids)
+        with transaction.atomic():
+            locked = _locked_filing(actor, _filing_id(filing), "change")
+            _check_state(locked, InstrumentFiling.State.RETURNED)
+            # "change" on the filing and "file" on the instruments both mean the acting
+            # enterprise, so the corrected set is the filing's own enterprise's.
+            instruments = _checked_instruments(actor, ids, filing_id=locked.pk)
+            before = sorted(locked.instruments.values_list("pk", flat=True))
+            locked.instruments.set(instruments)
+            locked.resubmit()
+            locked.submitted_by = actor
+            locked.submitted_at = timezone.now()
+            locked.save(update_fields=["state", "submitted_by", "submitted_at"])
+            audit_record(
+                action=action,
+                actor=actor,
+                target=locked,
+                details={"instrument_ids": ids, "count": len(ids), "before": before},
+            )
+            return locked
+    except ServiceError as exc:
+        _refuse(
+            exc,
+            actor=actor,
+            action=action,
+            target=_target(filing),
+            details={"instrument_ids": _ids_for_log(instrument_ids)},
+        )
+
+
+def filing_approve(*, actor, filing: InstrumentFiling | int) -> InstrumentFiling:
+    """The county regulator accepts the filing: its instruments are filed."""
+    action = "instrument_filing.approve"
+    try:
+        with transaction.atomic():
+            locked = _locked_filing(actor, _filing_id(filing), "review")
+            _check_state(locked, InstrumentFiling.State.SUBMITTED)
+            now = timezone.now()
+            locked.approve()
+            locked.reviewed_by = actor
+            locked.reviewed_at = now
+            locked.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+            count = Instrument.objects.filter(
+                pk__in=_FilingInstrument.objects.filter(instrumentfiling_id=locked.pk).values("instrument_id")
+            ).update(filed=True, updated_at=now)
+            audit_record(action=action, actor=actor, target=locked, details={"count": count})
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=_target(filing))
+
+
+def filing_return(*, actor, filing: InstrumentFiling | int, reason: str) -> InstrumentFiling:
+    """The county regulator sends the filing back for correction, saying why."""
+    action = "instrument_filing.return"
+    try:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput(
+                _("Give the reason for returning the filing, so the enterprise can correct it."),
+                code="reason_required",
+                field="reason",
+            )
+        with transaction.atomic():
+            locked = _locked_filing(actor, _filing_id(filing), "review")
+            _check_state(locked, InstrumentFiling.State.SUBMITTED)
+            locked.return_for_correction()
+            locked.return_reason = reason[:2000]
+            locked.reviewed_by = actor
+            locked.reviewed_at = timezone.now()
+            locked.save(update_fields=["state", "return_reason", "reviewed_by", "reviewed_at"])
+            audit_record(action=action, actor=actor, target=locked, details={"reason": locked.return_reason})
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=_target(filing))

@@ -1,0 +1,238 @@
+"""Use cases of an enterprise's instrument ledger (计量器具台账).
+
+Only an enterprise's managers and clerks keep its ledger; the instrument always belongs to
+the enterprise they act for, and its division is copied from it (regulators' scoping and
+statistics filter on it without a join). Input is cleaned by ``rules.clean_instrument_input``
+— the same rules and messages as the Excel import — and whether the instrument is subject to
+mandatory verification comes from that result (catalogue item + use field).
+
+Each function runs in one transaction, locks what it changes, writes one audit record and
+records every refusal (outside the transaction, so the record survives). An instrument of
+another enterprise is NotFound, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.services import audit_record
+from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.core.access import OrganizationKind, get_actor
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+
+from .. import rules
+from ..models import CatalogueItem, Instrument
+from .catalogue import invalid_input
+
+INSTRUMENT_FIELDS = tuple(column.field for column in rules.COLUMNS)
+
+# Which status may follow which. Scrapping is final: a scrapped instrument leaves use for good.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    Instrument.Status.IN_USE: frozenset({Instrument.Status.STOPPED, Instrument.Status.SCRAPPED}),
+    Instrument.Status.STOPPED: frozenset({Instrument.Status.IN_USE, Instrument.Status.SCRAPPED}),
+    Instrument.Status.SCRAPPED: frozenset(),
+}
+
+for _code, _label in {
+    "instrument.create": gettext_lazy("Instrument added to the ledger"),
+    "instrument.update": gettext_lazy("Instrument record changed"),
+    "instrument.set_status": gettext_lazy("Instrument status changed"),
+}.items():
+    register_audit_action(_code, _label)
+
+
+def _ledger_keeper(actor):
+    """The enterprise ``actor`` keeps the ledger of, or Forbidden."""
+    acting = get_actor(actor)
+    organization = acting.organization
+    if organization is None or organization.kind != OrganizationKind.ENTERPRISE or not acting.can_work:
+        raise Forbidden(
+            _("Only the managers and clerks of an enterprise keep its instrument ledger."), code="not_ledger_keeper"
+        )
+    return organization
+
+
+def _instrument_for(actor, instrument_id: int) -> Instrument:
+    """The instrument, locked: NotFound outside the actor's view, Forbidden where they may
+    look but not change (a regulator, an enterprise's viewer)."""
+    if not Instrument.objects.for_user(actor, "view").filter(pk=instrument_id).exists():
+        raise NotFound()
+    if not Instrument.objects.for_user(actor, "change").filter(pk=instrument_id).exists():
+        raise Forbidden()
+    return Instrument.objects.select_for_update().select_related("catalogue_item").get(pk=instrument_id)
+
+
+def _catalogue(*, keep: CatalogueItem | None = None) -> dict[str, CatalogueItem]:
+    """The lookup the rules check catalogue input against: the items in force, plus the
+    instrument's current item (a record may keep an item that has since gone out of force,
+    but not choose one)."""
+    table = rules.catalogue_lookup(CatalogueItem.objects.active())
+    if keep is not None:
+        table.setdefault(keep.code.strip().lower(), keep)
+    return table
+
+
+def _raw(data: Mapping[str, Any]) -> dict[str, Any]:
+    raw = {name: data[name] for name in INSTRUMENT_FIELDS if name in data}
+    if isinstance(raw.get("catalogue_item"), CatalogueItem):
+        raw["catalogue_item"] = raw["catalogue_item"].code
+    return raw
+
+
+def _as_input(instrument: Instrument) -> dict[str, Any]:
+    """The instrument as the rules' input, so a partial change is checked as a whole."""
+    values = {name: getattr(instrument, name) for name in INSTRUMENT_FIELDS if name != "catalogue_item"}
+    values["catalogue_item"] = instrument.catalogue_item.code if instrument.catalogue_item else ""
+    return values
+
+
+def _clean(raw: Mapping[str, Any], *, catalogue) -> dict[str, Any]:
+    result = rules.clean_instrument_input(raw, catalogue=catalogue)
+    if not result.ok:
+        raise invalid_input(result.errors, model=Instrument)
+    return result.data
+
+
+def _lock_item(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """Lock the chosen catalogue item for the rest of the transaction, so a concurrent change
+    of the item (which updates its instruments' ``is_mandatory`` in sets) cannot miss this
+    instrument, and take the mandatory flag from the item as it now stands."""
+    item = cleaned.get("catalogue_item")
+    if item is not None:
+        locked = CatalogueItem.objects.select_for_update().get(pk=item.pk)
+        cleaned = {**cleaned, "catalogue_item": locked, "is_mandatory": locked.mandatory_for(cleaned["use_field"])}
+    return cleaned
+
+
+def _factory_number_taken() -> Conflict:
+    # Translators: 出厂编号已在本单位台账中
+    return Conflict(
+        _("This factory number is already in your organisation's ledger."),
+        code="factory_number_taken",
+        field="factory_number",
+    )
+
+
+def _ensure_factory_number_free(organization_id: int, factory_number: str, *, exclude: int | None = None) -> None:
+    taken = Instrument.objects.filter(organization_id=organization_id, factory_number=factory_number)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise _factory_number_taken()
+
+
+def _check_transition(current: str, wanted: str) -> None:
+    if wanted == current:
+        raise Conflict(
+            _("The instrument is already “%(status)s”.") % {"status": Instrument.Status(current).label},
+            code="status_unchanged",
+            field="status",
+        )
+    if wanted not in STATUS_TRANSITIONS[current]:
+        raise Conflict(
+            _("The instrument is “%(status)s”; its status can no longer change.")
+            % {"status": Instrument.Status(current).label},
+            code="invalid_state",
+            field="status",
+        )
+
+
+def _describe(value) -> Any:
+    if isinstance(value, CatalogueItem):
+        return value.code
+    return value
+
+
+def instrument_create(*, actor, data: Mapping[str, Any]) -> Instrument:
+    """Add an instrument to the ledger of the enterprise ``actor`` acts for."""
+    action = "instrument.create"
+    details = {"factory_number": str(data.get("factory_number") or "")[:64]}
+    try:
+        organization = _ledger_keeper(actor)
+        cleaned = _clean(_raw(data), catalogue=_catalogue())
+        with transaction.atomic():
+            cleaned = _lock_item(cleaned)
+            _ensure_factory_number_free(organization.pk, cleaned["factory_number"])
+            instrument = Instrument.objects.create(
+                organization=organization, division_id=organization.division_id, **cleaned
+            )
+            audit_record(
+                action=action,
+                actor=actor,
+                target=instrument,
+                details={
+                    "platform_code": instrument.platform_code,
+                    "catalogue_item": _describe(instrument.catalogue_item),
+                    "use_field": instrument.use_field,
+                    "is_mandatory": instrument.is_mandatory,
+                },
+            )
+            return instrument
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, details=details)
+    except IntegrityError:
+        # The same factory number was committed a moment ago by someone else; anything else
+        # (a platform code drawn twice) is not the person's doing and is raised as it is.
+        if Instrument.objects.filter(
+            organization=get_actor(actor).organization, factory_number=cleaned["factory_number"]
+        ).exists():
+            _refuse(_factory_number_taken(), actor=actor, action=action, details=details)
+        raise
+
+
+def instrument_update(*, actor, instrument: Instrument, data: Mapping[str, Any]) -> Instrument:
+    """Change an instrument's record. ``data`` may hold only the fields to change; the result
+    is checked as a whole. A status given here follows the same transitions as
+    ``instrument_set_status``."""
+    action = "instrument.update"
+    try:
+        with transaction.atomic():
+            locked = _instrument_for(actor, instrument.pk)
+            raw = {**_as_input(locked), **_raw(data)}
+            cleaned = _lock_item(_clean(raw, catalogue=_catalogue(keep=locked.catalogue_item)))
+            if cleaned["status"] != locked.status:
+                _check_transition(locked.status, cleaned["status"])
+            if cleaned["factory_number"] != locked.factory_number:
+                _ensure_factory_number_free(locked.organization_id, cleaned["factory_number"], exclude=locked.pk)
+            changes = {}
+            for name, value in cleaned.items():
+                old = getattr(locked, name)
+                if old != value:
+                    changes[name] = [_describe(old), _describe(value)]
+                    setattr(locked, name, value)
+            locked.save()
+            audit_record(action=action, actor=actor, target=locked, details={"changes": changes})
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=instrument)
+    except IntegrityError:
+        _refuse(_factory_number_taken(), actor=actor, action=action, target=instrument)
+
+
+def instrument_set_status(*, actor, instrument: Instrument, status: str) -> Instrument:
+    """Put an instrument in use, stop it or scrap it (scrapping is final). ``status`` is a
+    status code or any label the ledger accepts (在用, 停用, 报废 …)."""
+    action = "instrument.set_status"
+    try:
+        with transaction.atomic():
+            locked = _instrument_for(actor, instrument.pk)
+            _use_fields, statuses = rules.lookup_tables()
+            wanted = statuses.get(str(status or "").strip().lower())
+            if wanted is None:
+                raise InvalidInput(
+                    _("Status must be one of: in use, stopped, scrapped."), code="invalid_status", field="status"
+                )
+            _check_transition(locked.status, wanted)
+            before = locked.status
+            locked.status = wanted
+            locked.save(update_fields=["status", "updated_at"])
+            audit_record(action=action, actor=actor, target=locked, details={"from": before, "to": wanted})
+            return locked
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=instrument, details={"status": str(status)[:20]})

@@ -1,0 +1,370 @@
+"""Pages of 强检备案 (mandatory-verification filing) and of the filed instruments.
+
+Enterprises choose instruments to file, follow their filings and correct returned ones; the
+county regulator approves or returns them; every regulator lists the filings and the filed
+instruments in their jurisdiction (reads and exports recorded in the audit trail). All
+writes go through ``nqihub.metrology.services.filings``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nqihub.core.access import OrganizationKind, get_actor
+from nqihub.core.auditing import record_regulator_query
+from nqihub.core.errors import ServiceError
+from nqihub.core.exports import xlsx_response
+from nqihub.divisions.models import AdminDivision
+
+from ..models import Instrument, InstrumentFiling, UseField
+from ..services import filings as services
+
+EXPORT_LIMIT = 100_000
+PAGE_SIZE = 50
+
+
+def _can_file(user) -> bool:
+    """Whether the acting person files for an enterprise (the service decides for real)."""
+    actor = get_actor(user)
+    return actor.kind == OrganizationKind.ENTERPRISE and actor.can_work
+
+
+def _submitted_ids(request: HttpRequest) -> list[str]:
+    return request.POST.getlist("instruments")
+
+
+def _checked(ids: list[str]) -> set[int]:
+    return {int(i) for i in ids if i.isdigit()}
+
+
+# --- Filing instruments (enterprise) --------------------------------------------------------
+
+
+@login_required
+def filing_create(request: HttpRequest) -> HttpResponse:
+    """The acting enterprise's mandatory instruments not yet filed, to tick and submit."""
+    if not _can_file(request.user):
+        raise Http404
+    status = 200
+    checked: set[int] = set()
+    if request.method == "POST":
+        ids = _submitted_ids(request)
+        try:
+            filing = services.filing_submit(actor=request.user, instrument_ids=ids)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            checked, status = _checked(ids), 400
+        else:
+            messages.success(
+                request,
+                _("Filing %(number)s was submitted. The market regulation bureau of your county will review it.")
+                % {"number": filing.number},
+            )
+            return redirect("metrology:filing_detail", pk=filing.pk)
+    candidates = services.fileable_instruments(request.user).select_related("catalogue_item").order_by("name", "pk")
+    total = candidates.count()
+    return render(
+        request,
+        "metrology/filing_form.html",
+        {
+            "choice_rows": [(i, i.pk in checked) for i in candidates[: services.MAX_INSTRUMENTS_PER_FILING]],
+            "total": total,
+            "limit": services.MAX_INSTRUMENTS_PER_FILING,
+            "checked": checked,
+        },
+        status=status,
+    )
+
+
+# --- Filings -------------------------------------------------------------------------------
+
+
+@login_required
+def filing_list(request: HttpRequest) -> HttpResponse:
+    qs = (
+        InstrumentFiling.objects.for_user(request.user, "view")
+        .select_related("organization", "division")
+        .annotate(instrument_count=Count("instruments"))
+    )
+    state = request.GET.get("state", "")
+    if state in InstrumentFiling.State.values:
+        qs = qs.filter(state=state)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(number__iexact=q) | Q(organization__name__icontains=q))
+    page = Paginator(qs.order_by("-submitted_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    actor = get_actor(request.user)
+    if actor.is_regulator:
+        record_regulator_query(
+            user=request.user, model=InstrumentFiling, params=request.GET, count=page.paginator.count
+        )
+    return render(
+        request,
+        "metrology/filing_list.html",
+        {
+            "page": page,
+            "state": state,
+            "q": q,
+            "states": InstrumentFiling.State.choices,
+            "is_regulator": actor.is_regulator,
+            "can_file": _can_file(request.user),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    label: str
+    who: object = None
+    note: str = ""
+
+
+def _timeline(filing: InstrumentFiling) -> list[TimelineEntry]:
+    """What the filing's own fields tell of its history. A resubmitted filing keeps the time,
+    reviewer and reason of its last return until it is decided again."""
+    entries: list[TimelineEntry] = []
+    was_returned = bool(filing.return_reason)
+    State = InstrumentFiling.State
+    if filing.state == State.SUBMITTED and was_returned and filing.reviewed_at:
+        entries.append(
+            TimelineEntry(filing.reviewed_at, _("Returned for correction"), filing.reviewed_by, filing.return_reason)
+        )
+        entries.append(TimelineEntry(filing.submitted_at, _("Corrected and resubmitted"), filing.submitted_by))
+        return entries
+    if was_returned and filing.state == State.APPROVED:
+        note = _("after a return for: %(reason)s") % {"reason": filing.return_reason}
+        entries.append(TimelineEntry(filing.submitted_at, _("Corrected and resubmitted"), filing.submitted_by, note))
+    else:
+        entries.append(TimelineEntry(filing.submitted_at, _("Submitted"), filing.submitted_by))
+    if filing.reviewed_at and filing.state == State.RETURNED:
+        entries.append(
+            TimelineEntry(filing.reviewed_at, _("Returned for correction"), filing.reviewed_by, filing.return_reason)
+        )
+    elif filing.reviewed_at and filing.state == State.APPROVED:
+        entries.append(TimelineEntry(filing.reviewed_at, _("Approved: the instruments are filed"), filing.reviewed_by))
+    return entries
+
+
+@login_required
+def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    filing = get_object_or_404(
+        InstrumentFiling.objects.for_user(request.user, "view")
+        .select_related("organization", "division__parent", "submitted_by", "reviewed_by")
+        .prefetch_related(
+            Prefetch("instruments", queryset=Instrument.objects.select_related("catalogue_item").order_by("name", "pk"))
+        ),
+        pk=pk,
+    )
+    user = request.user
+    actor = get_actor(user)
+    State = InstrumentFiling.State
+    can_review = (
+        filing.state == State.SUBMITTED and InstrumentFiling.objects.for_user(user, "review").filter(pk=pk).exists()
+    )
+    can_resubmit = (
+        filing.state == State.RETURNED and InstrumentFiling.objects.for_user(user, "change").filter(pk=pk).exists()
+    )
+    instruments = list(filing.instruments.all())
+    resubmit_choices = []
+    if can_resubmit:
+        current = {i.pk for i in instruments}
+        others = (
+            services.fileable_instruments(user, filing_id=filing.pk)
+            .exclude(pk__in=current)
+            .select_related("catalogue_item")
+            .order_by("name", "pk")[: services.MAX_INSTRUMENTS_PER_FILING]
+        )
+        resubmit_choices = [(i, True) for i in instruments] + [(i, False) for i in others]
+    if actor.is_regulator:
+        record_regulator_query(user=user, model=InstrumentFiling, params={"id": pk}, count=1, kind="detail")
+    return render(
+        request,
+        "metrology/filing_detail.html",
+        {
+            "filing": filing,
+            "instruments": instruments,
+            "timeline": _timeline(filing),
+            "can_review": can_review,
+            "can_resubmit": can_resubmit,
+            "resubmit_choices": resubmit_choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def filing_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        filing = services.filing_approve(actor=request.user, filing=pk)
+    except ServiceError as exc:
+        if exc.status_code == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Filing %(number)s was approved; its instruments are filed.") % {"number": filing.number}
+        )
+    return redirect("metrology:filing_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def filing_return(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        filing = services.filing_return(actor=request.user, filing=pk, reason=request.POST.get("reason", ""))
+    except ServiceError as exc:
+        if exc.status_code == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Filing %(number)s was returned to the enterprise.") % {"number": filing.number})
+    return redirect("metrology:filing_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def filing_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        filing = services.filing_resubmit(actor=request.user, filing=pk, instrument_ids=_submitted_ids(request))
+    except ServiceError as exc:
+        if exc.status_code == 404 and exc.field is None:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Filing %(number)s was corrected and submitted again.") % {"number": filing.number})
+    return redirect("metrology:filing_detail", pk=pk)
+
+
+# --- Filed instruments (regulators: their jurisdiction; an enterprise: its own) --------------
+
+
+def _division_choices(user) -> list[AdminDivision]:
+    """The divisions a regulator may narrow the list to: their own and those below it."""
+    jurisdiction = get_actor(user).jurisdiction
+    if jurisdiction is None:
+        return []
+    return list(AdminDivision.objects.current().within(jurisdiction).order_by("path"))
+
+
+def _filed_instruments(request: HttpRequest):
+    filing_number = InstrumentFiling.objects.filter(
+        instruments=OuterRef("pk"), state=InstrumentFiling.State.APPROVED
+    ).order_by("-reviewed_at", "-pk")
+    qs = (
+        Instrument.objects.for_user(request.user, "view")
+        .filter(filed=True)
+        .select_related("organization", "division", "catalogue_item")
+        .annotate(
+            filing_pk=Subquery(filing_number.values("pk")[:1]),
+            filing_number=Subquery(filing_number.values("number")[:1]),
+            filed_at=Subquery(filing_number.values("reviewed_at")[:1]),
+        )
+    )
+    code = request.GET.get("division", "").strip()
+    if code:
+        division = AdminDivision.objects.filter(pk=code).first()
+        # Narrowing within the caller's own scope: a division outside it just matches nothing.
+        qs = qs.filter(division_id__in=AdminDivision.objects.within(division).values("code")) if division else qs.none()
+    use_field = request.GET.get("use_field", "")
+    if use_field in UseField.values:
+        qs = qs.filter(use_field=use_field)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(
+            Q(organization__name__icontains=q)
+            | Q(name__icontains=q)
+            | Q(factory_number__iexact=q)
+            | Q(platform_code__iexact=q)
+        )
+    return qs.order_by("division_id", "organization__name", "name", "pk")
+
+
+@login_required
+def filed_instrument_list(request: HttpRequest) -> HttpResponse:
+    qs = _filed_instruments(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    actor = get_actor(request.user)
+    if actor.is_regulator:
+        record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=page.paginator.count)
+    return render(
+        request,
+        "metrology/filing_filed_instruments.html",
+        {
+            "page": page,
+            "divisions": _division_choices(request.user),
+            "use_fields": UseField.choices,
+            "division": request.GET.get("division", ""),
+            "use_field": request.GET.get("use_field", ""),
+            "q": request.GET.get("q", ""),
+            "is_regulator": actor.is_regulator,
+        },
+    )
+
+
+@login_required
+def filed_instrument_export(request: HttpRequest) -> HttpResponse:
+    qs = _filed_instruments(request)
+    total = qs.count()
+    record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=total, kind="export")
+    headers = [
+        _("Enterprise"),
+        _("Unified social credit code"),
+        _("Division"),
+        _("Division code"),
+        _("Instrument name"),
+        _("Model / specification"),
+        _("Factory number"),
+        _("Catalogue item"),
+        _("Use field"),
+        _("Status"),
+        _("Location"),
+        _("Platform code"),
+        _("Filing number"),
+        _("Filed on"),
+    ]
+    rows = (
+        [
+            i.organization.name,
+            i.organization.credit_code or "",
+            i.division.name,
+            i.division_id,
+            i.name,
+            i.model_spec,
+            i.factory_number,
+            str(i.catalogue_item) if i.catalogue_item else "",
+            i.get_use_field_display(),
+            i.get_status_display(),
+            i.location,
+            i.platform_code,
+            i.filing_number or "",
+            timezone.localtime(i.filed_at).strftime("%Y-%m-%d") if i.filed_at else "",
+        ]
+        for i in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    )
+    filename = _("filed-instruments") + f"-{timezone.localdate():%Y%m%d}.xlsx"
+    return xlsx_response(filename=filename, title=_("Filed instruments"), headers=headers, rows=rows)
+
+
+urlpatterns = [
+    path("filings/", filing_list, name="filing_list"),
+    path("filings/new/", filing_create, name="filing_create"),
+    path("filings/<int:pk>/", filing_detail, name="filing_detail"),
+    path("filings/<int:pk>/approve/", filing_approve, name="filing_approve"),
+    path("filings/<int:pk>/return/", filing_return, name="filing_return"),
+    path("filings/<int:pk>/resubmit/", filing_resubmit, name="filing_resubmit"),
+    path("filed-instruments/", filed_instrument_list, name="filed_instrument_list"),
+    path("filed-instruments/export.xlsx", filed_instrument_export, name="filed_instrument_export"),
+]

@@ -1,0 +1,175 @@
+"""Ledger pages. Enterprises see and keep their own ledger (managers and clerks change it,
+viewers read it); regulators read the instruments in their jurisdiction, and each of their
+list, detail and export reads is recorded; institutions and platform staff see none yet."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nqihub.core.access import OrganizationKind, get_actor
+from nqihub.core.auditing import record_regulator_query
+from nqihub.core.errors import ServiceError
+from nqihub.core.exports import xlsx_response
+from nqihub.core.forms import apply_service_error
+
+from .. import selectors
+from ..forms import InstrumentForm
+from ..models import Instrument
+from ..services import instruments as services
+
+EXPORT_LIMIT = 100_000
+PAGE_SIZE = 50
+
+
+def _keeps_ledger(user) -> bool:
+    actor = get_actor(user)
+    return actor.kind == OrganizationKind.ENTERPRISE and actor.can_work
+
+
+def _search(request: HttpRequest, *, action: str = "view") -> selectors.InstrumentFilter:
+    """The ledger search, with its form dressed for this person: catalogue items as a list,
+    and the division filter only for regulators (as a list of their divisions)."""
+    search = selectors.instrument_search(request.user, request.GET, action=action)
+    fields = search.form.fields
+    fields["catalogue_item"].widget = forms.Select(choices=[("", _("All")), *selectors.catalogue_choices()])
+    divisions = selectors.jurisdiction_division_choices(request.user)
+    if divisions:
+        fields["division"].widget = forms.Select(choices=[("", _("All")), *divisions])
+        fields["division"].label = _("Division")
+    else:
+        del fields["division"]
+    return search
+
+
+@login_required
+def instrument_list(request: HttpRequest) -> HttpResponse:
+    search = _search(request)
+    page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    actor = get_actor(request.user)
+    if actor.is_regulator:
+        record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=page.paginator.count)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "metrology/instrument_list.html",
+        {
+            "search": search,
+            "page": page,
+            "query": query.urlencode(),
+            "is_regulator": actor.is_regulator,
+            "can_create": _keeps_ledger(request.user),
+        },
+    )
+
+
+@login_required
+def instrument_export(request: HttpRequest) -> HttpResponse:
+    qs = _search(request, action="export").qs
+    total = qs.count()
+    # Exports are recorded for everyone (as for organisations), regulators included.
+    record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=total, kind="export")
+    return xlsx_response(
+        filename=selectors.export_filename(_("instruments")),
+        title=_("Instrument ledger"),
+        headers=selectors.instrument_export_headers(),
+        rows=selectors.instrument_export_rows(qs, limit=EXPORT_LIMIT),
+    )
+
+
+@login_required
+def instrument_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    instrument = get_object_or_404(selectors.instruments_for(request.user, "view"), pk=pk)
+    if get_actor(request.user).is_regulator:
+        record_regulator_query(user=request.user, model=Instrument, params={"id": pk}, count=1, kind="detail")
+    can_change = Instrument.objects.for_user(request.user, "change").filter(pk=pk).exists()
+    next_statuses = [
+        (value, label)
+        for value, label in Instrument.Status.choices
+        if value in services.STATUS_TRANSITIONS[instrument.status]
+    ]
+    return render(
+        request,
+        "metrology/instrument_detail.html",
+        {
+            "instrument": instrument,
+            "item": instrument.catalogue_item,
+            "explanation": selectors.mandatory_explanation(instrument),
+            "can_change": can_change,
+            "can_set_status": bool(can_change and next_statuses),
+            "next_statuses": next_statuses,
+        },
+    )
+
+
+@login_required
+def instrument_create(request: HttpRequest) -> HttpResponse:
+    if not _keeps_ledger(request.user):
+        raise PermissionDenied
+    form = InstrumentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            instrument = services.instrument_create(actor=request.user, data=form.cleaned_data)
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Instrument %(name)s was added to the ledger with platform code %(code)s.")
+                % {"name": instrument.name, "code": instrument.platform_code},
+            )
+            return redirect(instrument)
+    return render(request, "metrology/instrument_form.html", {"form": form, "instrument": None})
+
+
+@login_required
+def instrument_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    instrument = get_object_or_404(
+        Instrument.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk
+    )
+    form = InstrumentForm(request.POST or None, instrument=instrument)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.instrument_update(actor=request.user, instrument=instrument, data=form.cleaned_data)
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(instrument)
+    return render(request, "metrology/instrument_form.html", {"form": form, "instrument": instrument})
+
+
+@login_required
+@require_POST
+def instrument_status(request: HttpRequest, pk: int) -> HttpResponse:
+    instrument = get_object_or_404(Instrument.objects.for_user(request.user, "view"), pk=pk)
+    try:
+        instrument = services.instrument_set_status(
+            actor=request.user, instrument=instrument, status=request.POST.get("status", "")
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The instrument is now “%(status)s”.") % {"status": instrument.get_status_display()}
+        )
+    return redirect(instrument)
+
+
+urlpatterns = [
+    path("instruments/", instrument_list, name="instrument_list"),
+    path("instruments/export.xlsx", instrument_export, name="instrument_export"),
+    path("instruments/new/", instrument_create, name="instrument_create"),
+    path("instruments/<int:pk>/", instrument_detail, name="instrument_detail"),
+    path("instruments/<int:pk>/edit/", instrument_edit, name="instrument_edit"),
+    path("instruments/<int:pk>/status/", instrument_status, name="instrument_status"),
+]
