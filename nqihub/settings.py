@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "nqihub.accounts",
     "nqihub.organizations",
     "nqihub.metrology",
+    "nqihub.notifications",
 ]
 
 MIDDLEWARE = [

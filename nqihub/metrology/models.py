@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -267,3 +268,308 @@ class ImportJob(models.Model):
     @property
     def progress(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+# --- Online verification: application, result, documents, fees -------------------------------
+
+
+class MetrologyPolicy(models.Model):
+    """Editable rules of the verification service that are policy, not law: the promised
+    acceptance time limit and the reminder stages. One row, changed by the system administrator."""
+
+    acceptance_working_days = models.PositiveSmallIntegerField(
+        _("acceptance time limit (working days)"), default=2, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    reminder_days = models.CharField(
+        _("reminder stages (days before due)"), max_length=50, default="30,15,7",
+        help_text=_("Comma-separated; an overdue notice is always sent as well."),
+    )
+    source = models.CharField(_("source"), max_length=300, default="Platform default; set by the regulator")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("verification service policy")
+        verbose_name_plural = _("verification service policy")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    def reminder_stages(self) -> list[int]:
+        return sorted({int(x) for x in self.reminder_days.split(",") if x.strip().isdigit()}, reverse=True)
+
+
+class VerificationApplication(models.Model):
+    """An enterprise's online application for verification (送检 or 上门), with a case number
+    and a timeline. Offered only to institutions whose authorisation scope covers every
+    catalogue item in it and whose designated area covers the enterprise."""
+
+    class Mode(models.TextChoices):
+        DROP_OFF = "drop_off", _("Drop-off at the institution (送检)")
+        ON_SITE = "on_site", _("On-site verification (上门)")
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("Awaiting acceptance")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        SCHEDULED = "scheduled", _("Scheduled")
+        COMPLETED = "completed", _("Completed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    number = models.CharField(_("case number"), max_length=24, unique=True)
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="verification_applications")
+    institution = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="received_applications")
+    division = models.ForeignKey("divisions.AdminDivision", on_delete=models.PROTECT, related_name="+", editable=False)
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    site_address = models.CharField(_("on-site address"), max_length=300, blank=True)
+    wished_from = models.DateField(_("wished from"), null=True, blank=True)
+    wished_until = models.DateField(_("wished until"), null=True, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=100)
+    contact_phone = models.CharField(_("contact telephone"), max_length=40)
+    note = models.TextField(_("note"), blank=True)
+    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED, protected=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted"))
+    accept_by = models.DateTimeField(_("to be accepted by"))
+    decided_at = models.DateTimeField(_("accepted or rejected"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reject_reason = models.TextField(_("reason for rejection"), blank=True)
+    scheduled_on = models.DateField(_("scheduled for"), null=True, blank=True)
+    fee_total = models.DecimalField(_("fee"), max_digits=12, decimal_places=2, default=0)
+    waived_total = models.DecimalField(_("waived"), max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("verification application")
+        verbose_name_plural = _("verification applications")
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [
+            models.Index(fields=["institution", "state"], name="application_inst_state_idx"),
+            models.Index(fields=["organization", "state"], name="application_org_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @transition(field=state, source=State.SUBMITTED, target=State.ACCEPTED)
+    def accept(self) -> None:
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=state, source=[State.ACCEPTED, State.SCHEDULED], target=State.SCHEDULED)
+    def schedule(self) -> None:
+        pass
+
+    @transition(field=state, source=[State.ACCEPTED, State.SCHEDULED], target=State.COMPLETED)
+    def complete(self) -> None:
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.WITHDRAWN)
+    def withdraw(self) -> None:
+        pass
+
+
+class ApplicationEvent(models.Model):
+    """One step of an application's visible timeline (the audit trail holds the full record)."""
+
+    application = models.ForeignKey(VerificationApplication, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("step"), max_length=32)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline step")
+        verbose_name_plural = _("timeline steps")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind}"
+
+
+class ApplicationItem(models.Model):
+    """One instrument in an application, with the fee and waiver fixed at acceptance."""
+
+    application = models.ForeignKey(VerificationApplication, on_delete=models.CASCADE, related_name="items")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="application_items")
+    catalogue_item = models.ForeignKey(CatalogueItem, on_delete=models.PROTECT, related_name="+")
+    fee = models.DecimalField(_("fee"), max_digits=10, decimal_places=2, default=0)
+    waived = models.DecimalField(_("waived"), max_digits=10, decimal_places=2, default=0)
+    waiver_policy = models.ForeignKey("WaiverPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("application item")
+        verbose_name_plural = _("application items")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "instrument"], name="application_item_unique"),
+            models.CheckConstraint(condition=models.Q(waived__lte=models.F("fee")), name="application_item_waived_lte_fee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.instrument_id}"
+
+
+class VerificationResult(models.Model):
+    """The result of verifying one instrument, signed by three different people
+    (检定员 / 核验员 / 批准人) — enforced by the database as well as the service."""
+
+    class Outcome(models.TextChoices):
+        PASS = "pass", _("Pass")
+        FAIL = "fail", _("Fail")
+
+    item = models.OneToOneField(ApplicationItem, on_delete=models.PROTECT, related_name="result")
+    outcome = models.CharField(_("result"), max_length=8, choices=Outcome.choices)
+    verified_on = models.DateField(_("verified on"))
+    readings = models.TextField(_("readings"), blank=True)
+    remarks = models.TextField(_("remarks"), blank=True)
+    failure_reasons = models.TextField(_("reasons for failure"), blank=True)
+    verifier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("verifier"))
+    checker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("checker"))
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("approver"))
+    external_id = models.CharField(_("LIMS record id"), max_length=64, blank=True)
+    institution = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+", editable=False)
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        verbose_name = _("verification result")
+        verbose_name_plural = _("verification results")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(verifier=models.F("checker"))
+                & ~models.Q(verifier=models.F("approver"))
+                & ~models.Q(checker=models.F("approver")),
+                name="result_three_different_signatures",
+            ),
+            # A LIMS pushing the same result twice records it once.
+            models.UniqueConstraint(
+                fields=["institution", "external_id"], condition=~models.Q(external_id=""), name="result_external_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.outcome}"
+
+
+def new_public_code() -> str:
+    return "".join(secrets.choice(PLATFORM_CODE_ALPHABET) for _ in range(16))
+
+
+class IssuedDocument(models.Model):
+    """A 检定证书 (pass) or 检定结果通知书 (fail). Never changed once issued: a correction is a
+    new document that supersedes it; revoking records a reason. ``public_code`` is what the QR
+    code and /verify/<code>/ carry."""
+
+    class Kind(models.TextChoices):
+        CERTIFICATE = "certificate", _("Verification certificate")
+        NOTICE = "notice", _("Notice of verification result")
+
+    class State(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    public_code = models.CharField(_("check code"), max_length=16, unique=True, default=new_public_code, editable=False)
+    number = models.CharField(_("document number"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    result = models.ForeignKey(VerificationResult, on_delete=models.PROTECT, related_name="documents")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="documents")
+    institution = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="issued_documents")
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="received_documents")
+    division = models.ForeignKey("divisions.AdminDivision", on_delete=models.PROTECT, related_name="+", editable=False)
+    issued_at = models.DateTimeField(_("issued"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    fee = models.DecimalField(_("fee"), max_digits=10, decimal_places=2, default=0)
+    waived = models.DecimalField(_("waived"), max_digits=10, decimal_places=2, default=0)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.VALID)
+    superseded_by = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes")
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_reason = models.TextField(_("reason for revocation"), blank=True)
+    pdf = models.FileField(upload_to="documents/%Y/%m/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("issued document")
+        verbose_name_plural = _("issued documents")
+        ordering = ["-issued_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["institution", "number"], name="document_number_unique")]
+        indexes = [models.Index(fields=["division", "issued_at"], name="document_division_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def status_on(self, day) -> str:
+        """valid / expired / revoked / superseded, as the public check reports it."""
+        if self.state != self.State.VALID:
+            return self.state
+        if self.valid_until is not None and self.valid_until < day:
+            return "expired"
+        return "valid"
+
+
+class Tariff(models.Model):
+    """The fee for verifying one instrument of a catalogue item (editable data with its source)."""
+
+    catalogue_item = models.ForeignKey(CatalogueItem, on_delete=models.PROTECT, related_name="tariffs")
+    division = models.ForeignKey("divisions.AdminDivision", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text=_("Empty: the whole platform; otherwise this division and below."))
+    price = models.DecimalField(_("price (yuan)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=300)
+
+    class Meta:
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
+        ordering = ["catalogue_item", "-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.catalogue_item} {self.price}"
+
+
+class WaiverPolicy(models.Model):
+    """A fee waiver (免费检定 / 减免): by catalogue item, by kind of user or as a campaign, in
+    full or by a percentage; applied at acceptance, highest percentage wins."""
+
+    class Basis(models.TextChoices):
+        ITEM = "item", _("By catalogue item")
+        USER_TYPE = "user_type", _("By kind of user")
+        CAMPAIGN = "campaign", _("Campaign")
+
+    name = models.CharField(_("name"), max_length=200)
+    basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices)
+    catalogue_item = models.ForeignKey(CatalogueItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    credit_code_prefix = models.CharField(_("credit code prefix"), max_length=2, blank=True,
+                                          help_text=_("Kind of user by the credit code's first two characters, e.g. 92 个体工商户."))
+    division = models.ForeignKey("divisions.AdminDivision", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    percentage = models.PositiveSmallIntegerField(_("waived (%)"), validators=[MinValueValidator(1), MaxValueValidator(100)])
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    source = models.CharField(_("source"), max_length=300)
+
+    class Meta:
+        verbose_name = _("waiver policy")
+        verbose_name_plural = _("waiver policies")
+        ordering = ["-percentage", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReminderLog(models.Model):
+    """One reminder stage sent for one instrument's due date — sent once (unique)."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="reminders")
+    due_on = models.DateField()
+    stage = models.SmallIntegerField(help_text="days before due; -1 overdue")
+    sent_at = models.DateTimeField()
+    channels = models.CharField(max_length=50)
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        constraints = [models.UniqueConstraint(fields=["instrument", "due_on", "stage"], name="reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.due_on} {self.stage}"
