@@ -13,6 +13,7 @@ demo: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_metrology_demo
 	@echo "NQI Hub: http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
 	@# A task worker (background imports, reminders) runs beside the web server and stops with it.
 	@$(BIN)/python manage.py db_worker --interval 1 >$${NQI_VAR_DIR:-var}/worker.log 2>&1 & worker=$$!; \

@@ -274,6 +274,10 @@ TASKS = {
 # https://nqi.example.gov.cn. Empty: relative links (fine for the embedded default).
 NQI_PUBLIC_BASE_URL = os.environ.get("NQI_PUBLIC_BASE_URL", "").rstrip("/")
 
+# Public certificate checks per client address and minute (0: no limit). The counter lives in
+# the cache: production configures a shared cache (e.g. Redis) so all app servers count together.
+NQI_VERIFY_RATE_PER_MINUTE = int(os.environ.get("NQI_VERIFY_RATE_PER_MINUTE", "60"))
+
 EMAIL_BACKEND = os.environ.get("NQI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("NQI_FROM_EMAIL", "nqihub@localhost")
 
@@ -308,8 +312,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    # Several models have a field called state, kind or outcome with different choices; each
+    # gets a stable, meaningful schema name instead of a hash suffix.
+    "ENUM_NAME_OVERRIDES": {
+        "RegistrationStateEnum": "nqihub.organizations.models.EnterpriseRegistration.State",
+        "OrganizationKindEnum": "nqihub.core.access.OrganizationKind",
+        "AuditOutcomeEnum": "nqihub.audit.models.Outcome",
+        "ImportJobStateEnum": "nqihub.metrology.models.ImportJob.State",
+        "VerificationApplicationStateEnum": "nqihub.metrology.models.VerificationApplication.State",
+        "VerificationOutcomeEnum": "nqihub.metrology.models.VerificationResult.Outcome",
+        "InstrumentStatusEnum": "nqihub.metrology.models.Instrument.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "nqihub.core.api.schema.drop_backend_integer_ranges",
+    ],
 }
 
 LOGGING = {

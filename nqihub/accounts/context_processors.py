@@ -9,4 +9,7 @@ def acting(request):
 
     actor = get_actor(user)
     memberships = Membership.objects.active().filter(user=user).select_related("organization")
-    return {"actor": actor, "acting_membership": actor.membership, "my_memberships": memberships}
+    from nqihub.notifications.models import Notice
+
+    unread = Notice.objects.for_user(user).unread().count() if actor.organization is not None else 0
+    return {"actor": actor, "acting_membership": actor.membership, "my_memberships": memberships, "notice_unread": unread}

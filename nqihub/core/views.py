@@ -42,6 +42,10 @@ def home(request: HttpRequest) -> HttpResponse:
     else:
         context.update(org_selectors.applicant_dashboard(user))
         template = "core/home_applicant.html"
+    if actor.organization is not None:
+        from nqihub.metrology.selectors import home_summary
+
+        context["metrology"] = home_summary(user)
     context["can_read_audit"] = has_capability(user, Capability.READ_AUDIT)
     return render(request, template, context)
 

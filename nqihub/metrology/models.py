@@ -19,7 +19,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from .querysets import CatalogueItemQuerySet, ImportJobQuerySet, InstrumentFilingQuerySet, InstrumentQuerySet
+from .querysets import (
+    ApplicationItemQuerySet,
+    ApplicationQuerySet,
+    CatalogueItemQuerySet,
+    ImportJobQuerySet,
+    InstrumentFilingQuerySet,
+    InstrumentQuerySet,
+    IssuedDocumentQuerySet,
+    VerificationResultQuerySet,
+)
 
 PLATFORM_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -337,6 +346,8 @@ class VerificationApplication(models.Model):
     fee_total = models.DecimalField(_("fee"), max_digits=12, decimal_places=2, default=0)
     waived_total = models.DecimalField(_("waived"), max_digits=12, decimal_places=2, default=0)
 
+    objects = ApplicationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("verification application")
         verbose_name_plural = _("verification applications")
@@ -398,6 +409,8 @@ class ApplicationItem(models.Model):
     waived = models.DecimalField(_("waived"), max_digits=10, decimal_places=2, default=0)
     waiver_policy = models.ForeignKey("WaiverPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
+    objects = ApplicationItemQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("application item")
         verbose_name_plural = _("application items")
@@ -430,6 +443,8 @@ class VerificationResult(models.Model):
     external_id = models.CharField(_("LIMS record id"), max_length=64, blank=True)
     institution = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+", editable=False)
     recorded_at = models.DateTimeField(_("recorded"))
+
+    objects = VerificationResultQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("verification result")
@@ -487,6 +502,8 @@ class IssuedDocument(models.Model):
     revoked_reason = models.TextField(_("reason for revocation"), blank=True)
     pdf = models.FileField(upload_to="documents/%Y/%m/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    objects = IssuedDocumentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("issued document")

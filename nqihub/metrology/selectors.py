@@ -236,3 +236,34 @@ def instrument_export_rows(queryset, *, limit: int) -> Iterator[list]:
 
 def export_filename(stem: str) -> str:
     return f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"
+
+
+def home_summary(user) -> dict:
+    """The metrology work waiting for ``user``'s organisation, for its home page: a handful
+    of counts, each one query."""
+    from django.utils import timezone
+
+    from nqihub.core.access import get_actor
+
+    from .models import InstrumentFiling, VerificationApplication
+    from .services.reminders import amber_days, due_colour_counts, due_instruments_for
+
+    actor = get_actor(user)
+    org = actor.organization
+    if org is None:
+        return {}
+    today = timezone.localdate()
+    summary: dict = {}
+    if org.kind == "enterprise" or actor.is_regulator:
+        summary["due"] = due_colour_counts(due_instruments_for(user), today=today, window=amber_days())
+        summary["open_applications"] = VerificationApplication.objects.for_user(user).filter(
+            state__in=["submitted", "accepted", "scheduled"]
+        ).count()
+    if actor.is_regulator:
+        summary["filings_to_review"] = InstrumentFiling.objects.for_user(user, "review").filter(state="submitted").count()
+    if org.kind == "institution":
+        inbox = VerificationApplication.objects.for_user(user).filter(state="submitted")
+        summary["awaiting_acceptance"] = inbox.count()
+        summary["acceptance_overdue"] = inbox.filter(accept_by__lt=timezone.now()).count()
+        summary["in_progress"] = VerificationApplication.objects.for_user(user).filter(state__in=["accepted", "scheduled"]).count()
+    return summary

@@ -2,7 +2,7 @@
 
 from importlib import import_module
 
-MODULES = ("catalogue", "instruments", "filings", "imports")
+MODULES = ("catalogue", "instruments", "filings", "imports", "due", "applications", "stats", "documents")
 
 
 def register(router) -> None:

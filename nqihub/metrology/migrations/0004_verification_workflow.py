@@ -3,9 +3,10 @@
 import django.core.validators
 import django.db.models.deletion
 import django_fsm
-import nqihub.metrology.models
 from django.conf import settings
 from django.db import migrations, models
+
+import nqihub.metrology.models
 
 
 class Migration(migrations.Migration):

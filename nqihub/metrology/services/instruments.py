@@ -65,7 +65,8 @@ def _instrument_for(actor, instrument_id: int) -> Instrument:
         raise NotFound()
     if not Instrument.objects.for_user(actor, "change").filter(pk=instrument_id).exists():
         raise Forbidden()
-    return Instrument.objects.select_for_update().select_related("catalogue_item").get(pk=instrument_id)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the catalogue.
+    return Instrument.objects.select_for_update(of=("self",)).select_related("catalogue_item").get(pk=instrument_id)
 
 
 def _catalogue(*, keep: CatalogueItem | None = None) -> dict[str, CatalogueItem]:

@@ -1,0 +1,269 @@
+"""Regulators' statistics and the fee configuration, in the API.
+
+* ``GET /api/v1/stats/waivers/?from=&to=&level=`` — free verification and waivers by region;
+* ``GET /api/v1/stats/metrology/?period=&from=&to=&level=`` — filed, due, verified, coverage,
+  overdue and failed instruments by region and by use field;
+* ``/api/v1/tariffs/`` and ``/api/v1/waiver-policies/`` — read by regulators and the system
+  administrator, written by the system administrator through ``services.fees``.
+
+Statistics are for regulators only (403 for everybody else) and every read is recorded.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from nqihub.core.access import Capability, get_actor, has_capability
+from nqihub.core.api.views import ScopedViewSetMixin
+from nqihub.core.auditing import record_regulator_query
+from nqihub.core.errors import InvalidInput
+
+from ..models import Instrument, IssuedDocument, Tariff, WaiverPolicy
+from ..selectors_stats import BadParameter, coverage_stats, waiver_stats
+from ..services import fees as services
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 1 January of this year)."),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: 31 December of the start's year)."),
+    OpenApiParameter(
+        "level",
+        OpenApiTypes.STR,
+        enum=["province", "prefecture", "county"],
+        description="Group by this level (default: the next level below the caller's jurisdiction).",
+    ),
+]
+
+
+class _Named(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class _Period(serializers.Serializer):
+    to = serializers.DateField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        return fields
+
+
+class WaiverRowSerializer(_Named):
+    documents = serializers.IntegerField(help_text="Certificates and notices issued (superseded ones left out).")
+    waived_documents = serializers.IntegerField(help_text="Of which with a waiver (waived > 0).")
+    free_documents = serializers.IntegerField(help_text="Of which entirely free (waived = fee > 0).")
+    fee_total = serializers.DecimalField(max_digits=16, decimal_places=2)
+    waived_total = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class WaiverStatsSerializer(serializers.Serializer):
+    jurisdiction = _Named()
+    period = _Period()
+    level = serializers.CharField()
+    rows = WaiverRowSerializer(many=True)
+    total = WaiverRowSerializer()
+
+
+class CoverageRowSerializer(_Named):
+    filed = serializers.IntegerField()
+    due = serializers.IntegerField()
+    verified = serializers.IntegerField()
+    coverage = serializers.DecimalField(max_digits=5, decimal_places=1, help_text="verified ÷ due, in percent")
+    overdue = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class CoverageStatsSerializer(serializers.Serializer):
+    jurisdiction = _Named()
+    period = _Period()
+    today = serializers.DateField()
+    level = serializers.CharField()
+    by_region = CoverageRowSerializer(many=True)
+    by_use_field = CoverageRowSerializer(many=True)
+    total = CoverageRowSerializer()
+
+
+class _StatsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+    audit_regulator_queries = False  # recorded below, with the statistics' own count
+    pagination_class = None
+    filter_backends: list = []
+
+    def _require_regulator(self, request) -> None:
+        if not get_actor(request.user).is_regulator:
+            raise PermissionDenied(_("Statistics are for regulators."))
+
+    def _run(self, request, selector, count_of):
+        self._require_regulator(request)
+        try:
+            stats = selector(request.user, params=request.query_params)
+        except BadParameter as exc:
+            raise InvalidInput(exc.message, code="invalid", field=exc.name) from None
+        record_regulator_query(
+            user=request.user,
+            model=self.queryset.model,
+            params=request.query_params,
+            count=count_of(stats),
+            kind="statistics",
+        )
+        return Response(stats.as_dict())
+
+
+class WaiverStatsViewSet(_StatsViewSet):
+    """Free verification and fee waivers in the caller's jurisdiction, by region."""
+
+    queryset = IssuedDocument.objects.none()
+    serializer_class = WaiverStatsSerializer
+
+    @extend_schema(parameters=PERIOD_PARAMETERS, responses=WaiverStatsSerializer)
+    def list(self, request, *args, **kwargs):
+        return self._run(request, waiver_stats, lambda s: s.total.documents)
+
+
+class CoverageStatsViewSet(_StatsViewSet):
+    """Filing and verification coverage (受检率) in the caller's jurisdiction, by region and use field."""
+
+    queryset = Instrument.objects.none()
+    serializer_class = CoverageStatsSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "period", OpenApiTypes.STR, description="A year (2025), a month (2025-06) or a quarter (2025-Q2)."
+            ),
+            *PERIOD_PARAMETERS,
+        ],
+        responses=CoverageStatsSerializer,
+    )
+    def list(self, request, *args, **kwargs):
+        return self._run(request, coverage_stats, lambda s: s.total.due)
+
+
+# --------------------------------------------------------------------------- fee configuration
+
+
+class TariffSerializer(serializers.ModelSerializer):
+    catalogue_item_code = serializers.CharField(source="catalogue_item.code", read_only=True)
+
+    class Meta:
+        model = Tariff
+        fields = [
+            "id",
+            "catalogue_item",
+            "catalogue_item_code",
+            "division",
+            "price",
+            "valid_from",
+            "valid_until",
+            "source",
+        ]
+
+
+class TariffInputSerializer(serializers.Serializer):
+    catalogue_item = serializers.CharField(help_text="Catalogue item code (or id).")
+    division = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    price = serializers.CharField(help_text="Yuan, at most two decimals.")
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    source = serializers.CharField()
+
+
+class WaiverPolicySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WaiverPolicy
+        fields = [
+            "id",
+            "name",
+            "basis",
+            "catalogue_item",
+            "credit_code_prefix",
+            "division",
+            "percentage",
+            "valid_from",
+            "valid_until",
+            "is_active",
+            "source",
+        ]
+
+
+class WaiverPolicyInputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    basis = serializers.ChoiceField(choices=WaiverPolicy.Basis.choices)
+    catalogue_item = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    credit_code_prefix = serializers.CharField(required=False, allow_blank=True)
+    division = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    percentage = serializers.IntegerField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+    source = serializers.CharField()
+
+
+class _FeeConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSetMixin, viewsets.GenericViewSet):
+    """Readable by regulators and the system administrator; other callers see an empty list."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    audit_regulator_queries = False  # configuration, not enterprise data
+    filter_backends: list = []
+
+    def get_queryset(self):
+        user = self.request.user
+        if has_capability(user, Capability.MANAGE_CONFIGURATION) or get_actor(user).is_regulator:
+            return self.queryset.all()
+        return self.queryset.none()
+
+
+class TariffViewSet(_FeeConfigViewSet):
+    """Verification tariffs (per catalogue item; a division's tariff beats a platform-wide one)."""
+
+    queryset = Tariff.objects.select_related("catalogue_item").order_by("catalogue_item__code", "-valid_from", "pk")
+    serializer_class = TariffSerializer
+
+    @extend_schema(request=TariffInputSerializer, responses={201: TariffSerializer})
+    def create(self, request, *args, **kwargs):
+        data = TariffInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tariff = services.tariff_create(actor=request.user, data=data.validated_data)
+        return Response(TariffSerializer(tariff).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TariffInputSerializer, responses=TariffSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        tariff = self.get_object()
+        data = TariffInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        tariff = services.tariff_update(actor=request.user, tariff=tariff, data=data.validated_data)
+        return Response(TariffSerializer(tariff).data)
+
+
+class WaiverPolicyViewSet(_FeeConfigViewSet):
+    """Fee waiver policies (by catalogue item, kind of user or campaign)."""
+
+    queryset = WaiverPolicy.objects.order_by("-is_active", "-valid_from", "pk")
+    serializer_class = WaiverPolicySerializer
+
+    @extend_schema(request=WaiverPolicyInputSerializer, responses={201: WaiverPolicySerializer})
+    def create(self, request, *args, **kwargs):
+        data = WaiverPolicyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = services.waiver_policy_create(actor=request.user, data=data.validated_data)
+        return Response(WaiverPolicySerializer(policy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=WaiverPolicyInputSerializer, responses=WaiverPolicySerializer)
+    def partial_update(self, request, *args, **kwargs):
+        policy = self.get_object()
+        data = WaiverPolicyInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        policy = services.waiver_policy_update(actor=request.user, policy=policy, data=data.validated_data)
+        return Response(WaiverPolicySerializer(policy).data)
+
+
+ROUTES = [
+    ("stats/waivers", WaiverStatsViewSet, "stats-waivers"),
+    ("stats/metrology", CoverageStatsViewSet, "stats-metrology"),
+    ("tariffs", TariffViewSet, "tariff"),
+    ("waiver-policies", WaiverPolicyViewSet, "waiver-policy"),
+]

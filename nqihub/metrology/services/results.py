@@ -1,0 +1,270 @@
+"""Verification results: the institution records each instrument's result, signed by three
+different people of the institution (检定员 verifier, 核验员 checker, 批准人 approver); the
+document follows at once (``services.documents.document_issue``: a 检定证书 for a pass, a
+检定结果通知书 for a fail), and when every instrument of the application has its result the
+application is completed.
+
+A LIMS pushes results with an ``external_id`` (its own record id). The same push again returns
+the result already recorded and records nothing new; a different payload under the same id is
+a conflict. The database enforces both rules as well (three different signers; one result per
+institution and external id), and its refusals come back as the same clean errors.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.services import audit_record
+from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.core.access import get_actor
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.organizations.models import Membership
+
+from ..models import ApplicationItem, VerificationApplication, VerificationResult
+from .applications import add_event, check_state
+
+Outcome = VerificationResult.Outcome
+State = VerificationApplication.State
+
+register_audit_action("verification_result.record", gettext_lazy("Verification result recorded"))
+
+SIGNER_FIELDS = ("verifier", "checker", "approver")
+
+
+def institution_signers(institution):
+    """The people who may sign the institution's results: its active members."""
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__in=Membership.objects.active().filter(organization=institution),
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def signer_ids_from_usernames(*, institution, usernames: dict[str, str]) -> dict[str, int | None]:
+    """{"verifier": "wang", ...} → {"verifier": <id>, ...}, for the LIMS, which names signers
+    by username. An unknown name maps to None, which ``result_record`` refuses as not a
+    member. One query."""
+    wanted = {str(v) for v in usernames.values() if v}
+    found = dict(institution_signers(institution).filter(username__in=wanted).values_list("username", "pk"))
+    return {role: found.get(str(name)) if name else None for role, name in usernames.items()}
+
+
+def _item_id(item) -> int:
+    value = item.pk if isinstance(item, ApplicationItem) else item
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _payload(*, item_id, outcome, verified_on, readings, remarks, failure_reasons, signers) -> dict:
+    return {
+        "item": item_id,
+        "outcome": outcome,
+        "verified_on": verified_on,
+        "readings": readings,
+        "remarks": remarks,
+        "failure_reasons": failure_reasons if outcome == Outcome.FAIL else "",
+        **signers,
+    }
+
+
+def _payload_of(result: VerificationResult) -> dict:
+    return {
+        "item": result.item_id,
+        "outcome": result.outcome,
+        "verified_on": result.verified_on,
+        "readings": result.readings,
+        "remarks": result.remarks,
+        "failure_reasons": result.failure_reasons,
+        "verifier": result.verifier_id,
+        "checker": result.checker_id,
+        "approver": result.approver_id,
+    }
+
+
+def _check_signers(institution, signers: dict[str, int | None]) -> None:
+    if any(v is None for v in signers.values()):
+        raise InvalidInput(
+            _("Name the verifier, the checker and the approver of the result."),
+            code="signer_not_member",
+            field=next(k for k, v in signers.items() if v is None),
+        )
+    if len(set(signers.values())) != len(signers):
+        raise InvalidInput(
+            _("The verifier, the checker and the approver must be three different people."),
+            code="same_signer",
+            field="approver",
+        )
+    members = set(institution_signers(institution).filter(pk__in=signers.values()).values_list("pk", flat=True))
+    outsiders = [role for role, pk in signers.items() if pk not in members]
+    if outsiders:
+        raise InvalidInput(
+            _("The verifier, the checker and the approver must be active members of the institution."),
+            code="signer_not_member",
+            field=outsiders[0],
+        )
+
+
+def _check_content(*, outcome, verified_on, failure_reasons) -> None:
+    if outcome not in Outcome.values:
+        raise InvalidInput(_("The result must be pass or fail."), code="invalid_outcome", field="outcome")
+    if not isinstance(verified_on, date):
+        raise InvalidInput(_("Give the date of the verification."), code="date_required", field="verified_on")
+    if verified_on > timezone.localdate():
+        raise InvalidInput(
+            _("The verification date must not be in the future."), code="date_in_future", field="verified_on"
+        )
+    if outcome == Outcome.FAIL and not failure_reasons:
+        raise InvalidInput(
+            _("Give the reasons why the instrument failed; they are printed on the notice."),
+            code="failure_reasons_required",
+            field="failure_reasons",
+        )
+
+
+def result_record(
+    *,
+    actor,
+    item: ApplicationItem | int,
+    outcome: str,
+    verified_on: date | None,
+    readings: str = "",
+    remarks: str = "",
+    failure_reasons: str = "",
+    verifier_id: int | None = None,
+    checker_id: int | None = None,
+    approver_id: int | None = None,
+    external_id: str = "",
+) -> tuple[VerificationResult, bool]:
+    """Record the result of one instrument of an accepted (or scheduled) application and issue
+    its document. Returns ``(result, created)``: ``created`` is False when a LIMS pushed the
+    same ``external_id`` with the same content again (nothing is recorded then)."""
+    action = "verification_result.record"
+    readings, remarks = str(readings or "").strip()[:5000], str(remarks or "").strip()[:5000]
+    failure_reasons, external_id = str(failure_reasons or "").strip()[:5000], str(external_id or "").strip()[:64]
+    signers = {"verifier": _as_int(verifier_id), "checker": _as_int(checker_id), "approver": _as_int(approver_id)}
+    target = (ApplicationItem._meta.label_lower, str(getattr(item, "pk", item))[:64], "")
+    try:
+        item_id = _item_id(item)
+        a = get_actor(actor)
+        if not ApplicationItem.objects.for_user(actor, "view").filter(pk=item_id).exists():
+            raise NotFound()
+        if not ApplicationItem.objects.for_user(actor, "record").filter(pk=item_id).exists():
+            raise Forbidden(
+                _("Only a manager or clerk of the institution the application is addressed to records its results.")
+            )
+        institution = a.organization
+        payload = _payload(
+            item_id=item_id,
+            outcome=outcome,
+            verified_on=verified_on,
+            readings=readings,
+            remarks=remarks,
+            failure_reasons=failure_reasons,
+            signers=signers,
+        )
+        if external_id:
+            existing = VerificationResult.objects.filter(institution=institution, external_id=external_id).first()
+            if existing is not None:
+                if _payload_of(existing) == payload:
+                    return existing, False
+                raise Conflict(
+                    _("A different result was already recorded under the LIMS record id “%(id)s”.")
+                    % {"id": external_id},
+                    code="external_id_conflict",
+                    field="external_id",
+                )
+        _check_content(outcome=outcome, verified_on=verified_on, failure_reasons=failure_reasons)
+        _check_signers(institution, signers)
+        with transaction.atomic():
+            locked_item = ApplicationItem.objects.select_related("instrument").get(pk=item_id)
+            application = VerificationApplication.objects.select_for_update().get(pk=locked_item.application_id)
+            check_state(application, State.ACCEPTED, State.SCHEDULED)
+            if VerificationResult.objects.filter(item_id=item_id).exists():
+                raise Conflict(
+                    _("The result of this instrument has already been recorded; reissue its document to correct it."),
+                    code="already_recorded",
+                )
+            now = timezone.now()
+            try:
+                with transaction.atomic():
+                    result = VerificationResult.objects.create(
+                        item=locked_item,
+                        outcome=outcome,
+                        verified_on=verified_on,
+                        readings=readings,
+                        remarks=remarks,
+                        failure_reasons=failure_reasons if outcome == Outcome.FAIL else "",
+                        verifier_id=signers["verifier"],
+                        checker_id=signers["checker"],
+                        approver_id=signers["approver"],
+                        external_id=external_id,
+                        institution=institution,
+                        recorded_at=now,
+                    )
+            except IntegrityError:
+                # A concurrent push of the same item or LIMS record id won the race (the service
+                # checked the signers above, so the database's signature rule cannot be it).
+                raise Conflict(
+                    _("The result of this instrument has already been recorded."), code="already_recorded"
+                ) from None
+            from .documents import document_issue  # written alongside; imported when needed
+
+            document = document_issue(actor=actor, result=result)
+            add_event(
+                application,
+                kind="result",
+                actor=actor,
+                note=_("%(instrument)s: %(outcome)s, %(number)s")
+                % {
+                    "instrument": str(locked_item.instrument),
+                    "outcome": result.get_outcome_display(),
+                    "number": document.number,
+                },
+                at=now,
+            )
+            audit_record(
+                action=action,
+                actor=actor,
+                target=result,
+                details={
+                    "application": application.number,
+                    "item": item_id,
+                    "outcome": outcome,
+                    "document": document.number,
+                    "external_id": external_id,
+                    "signers": signers,
+                },
+            )
+            if not ApplicationItem.objects.filter(application=application, result__isnull=True).exists():
+                application.complete()
+                application.save(update_fields=["state"])
+                add_event(application, kind="completed", actor=actor, at=now)
+                audit_record(action="verification_application.complete", actor=actor, target=application)
+            return result, True
+    except ServiceError as exc:
+        _refuse(
+            exc,
+            actor=actor,
+            action=action,
+            target=target,
+            details={"external_id": external_id, "outcome": str(outcome)[:8]},
+        )

@@ -1,0 +1,192 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_documents are used as parameters)
+"""The public check /verify/<code>/: each status, the instrument's platform code, no personal
+data, forged and malformed codes, JSON, the rate limit, and no cookies for anonymous visitors."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import include, path
+
+import nqihub.urls
+from nqihub.metrology.models import IssuedDocument
+from nqihub.metrology.services.documents import document_issue, document_reissue, document_revoke
+
+from .test_documents import (  # noqa: F401  (fixtures)
+    CONTACT_PHONE,
+    ENTERPRISE_PHONE,
+    SIGNERS,
+    issued,
+    make_result,
+    other_institution,
+    periodic_item,
+    signers,
+)
+
+# The site's URLs with the public check at the root, as nqihub/urls.py mounts it (added here
+# when the root URLconf does not mount it yet).
+urlpatterns = list(nqihub.urls.urlpatterns)
+if not any(str(getattr(p, "pattern", "")) == "verify/" for p in urlpatterns):
+    urlpatterns.insert(0, path("verify/", include("nqihub.metrology.views.verify")))
+handler404 = nqihub.urls.handler404
+handler500 = nqihub.urls.handler500
+
+pytestmark = pytest.mark.urls(__name__)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _page(client, code):
+    response = client.get(f"/verify/{code}/")
+    return response, response.content.decode()
+
+
+def _assert_nothing_personal(text: str) -> None:
+    for secret in (ENTERPRISE_PHONE, CONTACT_PHONE, "赵联系", *SIGNERS, "40.00", "10.00"):
+        assert secret not in text, secret
+
+
+def test_valid_certificate(client, issued):
+    response, html = _page(client, issued.public_code)
+    assert response.status_code == 200
+    assert 'data-status="valid"' in html
+    assert issued.number in html and "包头市质量技术监督检验测试所" in html and "电子计价秤" in html
+    assert issued.instrument.factory_number in html and "2027-01-31" in html
+    assert "包头天和磁材科技股份有限公司" not in html  # not even the enterprise's name
+    _assert_nothing_personal(html)
+    assert "max-age=60" in response["Cache-Control"]
+
+
+def test_lowercase_code_is_accepted(client, issued):
+    assert client.get(f"/verify/{issued.public_code.lower()}/").status_code == 200
+
+
+def test_expired_certificate(client, world, make_result):
+    doc = document_issue(actor=world.users["inst"], result=make_result(verified_on=datetime.date(2020, 1, 15)))
+    response, html = _page(client, doc.public_code)
+    assert response.status_code == 200 and 'data-status="expired"' in html
+
+
+def test_revoked_certificate(client, world, issued):
+    document_revoke(actor=world.users["inst"], document=issued, reason="误发：检定员张三录入错误")
+    response, html = _page(client, issued.public_code)
+    assert response.status_code == 200 and 'data-status="revoked"' in html
+    assert "张三" not in html  # the reason is recorded, not published
+
+
+def test_superseded_links_to_the_new_document(client, world, issued):
+    new = document_reissue(actor=world.users["inst"], document=issued, reason="更正")
+    _, html = _page(client, issued.public_code)
+    assert 'data-status="superseded"' in html and new.number in html
+    assert f"/verify/{new.public_code}/" in html
+    body = client.get(f"/verify/{issued.public_code}.json").json()
+    assert body["status"] == "superseded" and body["superseded_by"]["check_code"] == new.public_code
+    assert _page(client, new.public_code)[0].status_code == 200
+
+
+def test_notice_is_checkable(client, world, make_result):
+    doc = document_issue(actor=world.users["inst"], result=make_result("fail", failure_reasons="超差"))
+    body = client.get(f"/verify/{doc.public_code}/?format=json").json()
+    assert body["kind"] == "notice" and body["result"] == "fail" and body["valid_until"] is None
+    assert body["status"] == "valid"
+
+
+def test_json_has_the_same_facts_and_nothing_personal(client, issued):
+    for response in (
+        client.get(f"/verify/{issued.public_code}/?format=json"),
+        client.get(f"/verify/{issued.public_code}/", HTTP_ACCEPT="application/json"),
+        client.get(f"/verify/{issued.public_code}.json"),
+    ):
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+        body = response.json()
+        assert body["status"] == "valid" and body["kind"] == "certificate" and body["number"] == issued.number
+        assert body["valid_until"] == "2027-01-31" and body["verified_on"] == "2026-01-31"
+        assert body["institution"] == "包头市质量技术监督检验测试所"
+        assert body["instrument"]["factory_number"] == issued.instrument.factory_number
+        _assert_nothing_personal(response.content.decode())
+        assert "fee" not in body and "organization" not in body
+
+
+def test_instrument_platform_code(client, world, make_result):
+    result = make_result()
+    instrument = result.item.instrument
+    body = client.get(f"/verify/{instrument.platform_code}.json").json()
+    assert body["type"] == "instrument" and body["status"] == "none" and body["document"] is None
+    _, html = _page(client, instrument.platform_code)
+    assert 'data-status="none"' in html
+    doc = document_issue(actor=world.users["inst"], result=result)
+    body = client.get(f"/verify/{instrument.platform_code}.json").json()
+    assert body["status"] == "valid" and body["document"]["number"] == doc.number
+    _, html = _page(client, instrument.platform_code)
+    assert 'data-status="valid"' in html and doc.number in html
+    _assert_nothing_personal(html)
+    failed = make_result("fail", verified_on=datetime.date(2026, 6, 1), instrument=instrument, failure_reasons="超差")
+    document_issue(actor=world.users["inst"], result=failed)
+    assert client.get(f"/verify/{instrument.platform_code}.json").json()["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "AAAAAAAAAAAAAAAA",
+        "JL0000000000000",
+        "JL000000000000",
+        "short",
+        "IIIIIIIIIIIIIIII",
+        "%3Cscript%3E",
+        "x" * 300,
+        "ABCDEFGHJKMNPQRS'",
+        "中文查验码",
+    ],
+)
+def test_unknown_or_malformed_codes_are_404(client, issued, code):
+    response = client.get(f"/verify/{code}/")
+    assert response.status_code == 404
+    assert "no-store" in response["Cache-Control"]
+    assert b"<script>" not in response.content
+    response = client.get(f"/verify/{code}/?format=json")
+    assert response.status_code == 404 and response.json()["code"] == "not_found" and response.json()["detail"]
+
+
+def test_malformed_code_needs_no_query(client, db):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/verify/not-a-code/").status_code == 404
+    assert len(queries) == 0
+
+
+def test_one_query_per_document_check(client, issued):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/verify/{issued.public_code}.json").status_code == 200
+    assert len(queries) == 1
+
+
+def test_anonymous_visitor_gets_no_cookie(client, issued):
+    response = client.get(f"/verify/{issued.public_code}/")
+    assert response.status_code == 200
+    assert not response.cookies, dict(response.cookies)
+
+
+def test_rate_limit(client, issued, settings):
+    settings.NQI_VERIFY_RATE_PER_MINUTE = 3
+    for _ in range(3):
+        assert client.get(f"/verify/{issued.public_code}/").status_code == 200
+    response = client.get(f"/verify/{issued.public_code}/")
+    assert response.status_code == 429 and response["Retry-After"] == "60"
+    response = client.get(f"/verify/{issued.public_code}.json")
+    assert response.status_code == 429 and response.json()["code"] == "rate_limited"
+    # Another address has its own allowance.
+    assert client.get(f"/verify/{issued.public_code}/", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_document_states_unchanged_by_checks(client, issued):
+    client.get(f"/verify/{issued.public_code}/")
+    assert IssuedDocument.objects.get(pk=issued.pk).state == "valid"

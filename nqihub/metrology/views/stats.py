@@ -1,0 +1,118 @@
+"""The regulator's statistics page: filed, due, verified, coverage (受检率), overdue and failed
+instruments of the jurisdiction, by region and by use field, with SVG charts and an Excel
+export. Regulators only: anyone else gets 404. Each read and export is recorded."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nqihub.core.access import get_actor
+from nqihub.core.auditing import record_regulator_query
+from nqihub.core.exports import xlsx_response
+
+from ..charts import bar_chart
+from ..models import Instrument
+from ..selectors_stats import BadParameter, coverage_stats
+
+
+def coverage_headers() -> list[str]:
+    return [
+        _("Breakdown"),
+        _("Code"),
+        _("Name"),
+        _("Filed"),
+        _("Due"),
+        _("Verified"),
+        _("Coverage (%)"),
+        _("Overdue"),
+        _("Failed"),
+    ]
+
+
+def coverage_rows(stats) -> list[list]:
+    def line(group, row):
+        return [
+            group,
+            row.key,
+            row.name,
+            row.filed,
+            row.due,
+            row.verified,
+            float(row.coverage),
+            row.overdue,
+            row.failed,
+        ]
+
+    by_region, by_use = _("By region"), _("By use field")
+    return [
+        *(line(by_region, row) for row in stats.by_region),
+        *(line(by_use, row) for row in stats.by_use_field),
+        line(_("Total"), stats.total),
+    ]
+
+
+def _stats(request):
+    if not get_actor(request.user).is_regulator:
+        raise Http404
+    try:
+        return coverage_stats(request.user, params=request.GET), None
+    except BadParameter as exc:
+        return None, exc
+
+
+@login_required
+def stats_metrology(request: HttpRequest) -> HttpResponse:
+    stats, error = _stats(request)
+    charts = None
+    if stats is not None:
+        record_regulator_query(
+            user=request.user, model=Instrument, params=request.GET, count=stats.total.due, kind="statistics"
+        )
+        charts = {
+            "region": bar_chart(
+                title=_("Coverage by region (%)"),
+                bars=[(r.name, r.coverage) for r in stats.by_region],
+                unit="%",
+                max_value=100,
+                chart_id="coverage-by-region",
+            ),
+            "use_field": bar_chart(
+                title=_("Coverage by use field (%)"),
+                bars=[(r.name, r.coverage) for r in stats.by_use_field],
+                unit="%",
+                max_value=100,
+                chart_id="coverage-by-use-field",
+            ),
+        }
+    return render(
+        request,
+        "metrology/stats_metrology.html",
+        {"stats": stats, "error": error, "charts": charts, "query": request.GET.urlencode(), "params": request.GET},
+    )
+
+
+@login_required
+def stats_metrology_export(request: HttpRequest) -> HttpResponse:
+    stats, error = _stats(request)
+    if stats is None:
+        messages.error(request, error.message if error else _("Not found."))
+        return redirect("metrology:stats_metrology")
+    record_regulator_query(
+        user=request.user, model=Instrument, params=request.GET, count=stats.total.due, kind="export"
+    )
+    filename = _("verification-statistics") + f"-{stats.jurisdiction.code}-{timezone.localdate():%Y%m%d}.xlsx"
+    return xlsx_response(
+        filename=filename, title=_("Verification statistics"), headers=coverage_headers(), rows=coverage_rows(stats)
+    )
+
+
+urlpatterns = [
+    path("statistics/", stats_metrology, name="stats_metrology"),
+    path("statistics/export/", stats_metrology_export, name="stats_metrology_export"),
+]

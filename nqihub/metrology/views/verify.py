@@ -1,0 +1,320 @@
+"""The public check ``/verify/<code>/``: what anyone who scans a certificate's or a label's QR
+code sees, without signing in.
+
+* A document's check code (16 characters) → the document's status today: valid, expired,
+  revoked or superseded (with the check link of the document that replaced it).
+* An instrument's platform code (``JL`` + 12 characters, the labels' QR) → the instrument's
+  current status from its latest document: a valid certificate's facts, an expired one, a
+  failed verification, or no valid certificate.
+
+Only non-personal facts are shown: the document's kind and number, the institution, the
+instrument (name, model, factory number, platform code), the catalogue item, the dates and
+the result — never the enterprise's contacts, people's names, fees or revocation reasons.
+
+``?format=json``, ``Accept: application/json`` or ``/verify/<code>.json`` give the same facts
+as JSON for machines. The code is checked for length and alphabet before any query; an
+unknown or malformed code is a 404 with a clear message (a forged code looks like this).
+Each client address may check ``NQI_VERIFY_RATE_PER_MINUTE`` codes a minute (default 60;
+a fixed window counted in Django's cache — production configures a cache shared by all
+workers, otherwise each process counts on its own); beyond it, 429.
+
+The page is cheap: one indexed query per document code (two per platform code), no session
+or CSRF cookie (the template does not extend the site's base page, which carries forms), and
+short public caching.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from nqihub.core.middleware import client_address
+from nqihub.documents.pdf import public_check_url
+
+from ..models import PLATFORM_CODE_ALPHABET, Instrument, IssuedDocument, VerificationResult
+
+app_name = "verify"
+
+PUBLIC_CODE_LENGTH = 16
+PLATFORM_CODE_PREFIX = "JL"
+PLATFORM_CODE_LENGTH = 14
+_ALPHABET = frozenset(PLATFORM_CODE_ALPHABET)
+CACHE_SECONDS = 60
+RATE_WINDOW_SECONDS = 60
+
+# Status words of the public check (what a person reads; the JSON carries the codes too).
+STATUS_LABELS = {
+    "valid": gettext_lazy("Valid"),
+    "expired": gettext_lazy("Expired"),
+    "revoked": gettext_lazy("Revoked"),
+    "superseded": gettext_lazy("Superseded by a newer document"),
+    "failed": gettext_lazy("Failed its latest verification: must not be used"),
+    "none": gettext_lazy("No valid verification certificate"),
+}
+KIND_LABELS = dict(IssuedDocument.Kind.choices)
+RESULT_LABELS = dict(VerificationResult.Outcome.choices)
+
+
+# --- the code --------------------------------------------------------------------------------
+
+
+def classify_code(raw: str) -> tuple[str, str] | None:
+    """("document" | "instrument", normalised code) when ``raw`` has the form of a check code
+    or a platform code (letters case-insensitive), else None — decided without a query."""
+    code = (raw or "").strip().upper()
+    if len(code) == PUBLIC_CODE_LENGTH and _ALPHABET.issuperset(code):
+        return "document", code
+    if (
+        len(code) == PLATFORM_CODE_LENGTH
+        and code.startswith(PLATFORM_CODE_PREFIX)
+        and _ALPHABET.issuperset(code[len(PLATFORM_CODE_PREFIX) :])
+    ):
+        return "instrument", code
+    return None
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+_DOCUMENT_FIELDS = (
+    "institution",
+    "instrument",
+    "result",
+    "result__item",
+    "result__item__catalogue_item",
+    "superseded_by",
+    "public_code",
+    "number",
+    "kind",
+    "state",
+    "issued_at",
+    "valid_until",
+    "revoked_at",
+    "institution__name",
+    "instrument__name",
+    "instrument__model_spec",
+    "instrument__factory_number",
+    "instrument__platform_code",
+    "result__outcome",
+    "result__verified_on",
+    "result__item__catalogue_item__code",
+    "result__item__catalogue_item__name",
+    "superseded_by__public_code",
+    "superseded_by__number",
+)
+
+
+def _documents():
+    return IssuedDocument.objects.select_related(
+        "institution", "instrument", "result__item__catalogue_item", "superseded_by"
+    ).only(*_DOCUMENT_FIELDS)
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _local_day(moment) -> datetime.date | None:
+    return timezone.localtime(moment).date() if moment else None
+
+
+def _instrument_facts(instrument: Instrument) -> dict:
+    return {
+        "name": instrument.name,
+        "model_spec": instrument.model_spec,
+        "factory_number": instrument.factory_number,
+        "platform_code": instrument.platform_code,
+    }
+
+
+def document_facts(doc: IssuedDocument, today: datetime.date, request=None) -> dict:
+    """The public, non-personal facts of a document and its status on ``today``."""
+    status = doc.status_on(today)
+    item = doc.result.item.catalogue_item
+    facts = {
+        "status": status,
+        "status_label": str(STATUS_LABELS[status]),
+        "kind": doc.kind,
+        "kind_label": str(KIND_LABELS.get(doc.kind, doc.kind)),
+        "number": doc.number,
+        "check_code": doc.public_code,
+        "check_url": public_check_url(doc.public_code, request),
+        "institution": doc.institution.name,
+        "instrument": _instrument_facts(doc.instrument),
+        "catalogue_item": f"{item.code} {item.name}",
+        "result": doc.result.outcome,
+        "result_label": str(RESULT_LABELS.get(doc.result.outcome, doc.result.outcome)),
+        "verified_on": _iso(doc.result.verified_on),
+        "valid_until": _iso(doc.valid_until),
+        "issued_on": _iso(_local_day(doc.issued_at)),
+        "revoked_on": _iso(_local_day(doc.revoked_at)) if status == "revoked" else None,
+        "superseded_by": None,
+    }
+    if status == "superseded" and doc.superseded_by_id:
+        facts["superseded_by"] = {
+            "number": doc.superseded_by.number,
+            "check_code": doc.superseded_by.public_code,
+            "check_url": public_check_url(doc.superseded_by.public_code, request),
+        }
+    return facts
+
+
+def instrument_facts(instrument: Instrument, today: datetime.date, request=None) -> dict:
+    """An instrument's current status from its latest document still in force (neither
+    revoked nor superseded): a certificate's status, a failed verification, or none."""
+    latest = (
+        _documents()
+        .filter(instrument=instrument, state=IssuedDocument.State.VALID)
+        .order_by("-result__verified_on", "-issued_at", "-pk")
+        .first()
+    )
+    document = document_facts(latest, today, request) if latest else None
+    if latest is None:
+        status = "none"
+    elif latest.kind == IssuedDocument.Kind.NOTICE:
+        status = "failed"
+    else:
+        status = document["status"]
+    return {
+        "status": status,
+        "status_label": str(STATUS_LABELS[status]),
+        "instrument": _instrument_facts(instrument),
+        "catalogue_item": (
+            f"{instrument.catalogue_item.code} {instrument.catalogue_item.name}" if instrument.catalogue_item else None
+        ),
+        "document": document,
+    }
+
+
+def lookup(kind: str, code: str, today: datetime.date, request=None) -> dict | None:
+    if kind == "document":
+        doc = _documents().filter(public_code=code).first()
+        if doc is None:
+            return None
+        return {
+            "type": "document",
+            "code": code,
+            "checked_on": today.isoformat(),
+            **document_facts(doc, today, request),
+        }
+    instrument = (
+        Instrument.objects.select_related("catalogue_item")
+        .only("name", "model_spec", "factory_number", "platform_code", "catalogue_item__code", "catalogue_item__name")
+        .filter(platform_code=code)
+        .first()
+    )
+    if instrument is None:
+        return None
+    return {
+        "type": "instrument",
+        "code": code,
+        "checked_on": today.isoformat(),
+        **instrument_facts(instrument, today, request),
+    }
+
+
+# --- rate limit ------------------------------------------------------------------------------
+
+
+def rate_limited(request: HttpRequest) -> bool:
+    """Whether this client address has used up this minute's checks (fixed window, counted in
+    the default cache). A limit of 0 or less switches the check off."""
+    limit = int(getattr(settings, "NQI_VERIFY_RATE_PER_MINUTE", 60))
+    if limit <= 0:
+        return False
+    window = int(time.time() // RATE_WINDOW_SECONDS)
+    key = f"nqi:verify-rate:{client_address(request) or '-'}:{window}"
+    cache.add(key, 0, RATE_WINDOW_SECONDS + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, RATE_WINDOW_SECONDS + 5)
+        count = 1
+    return count > limit
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _wants_json(request: HttpRequest, as_json: bool) -> bool:
+    if as_json or request.GET.get("format") == "json":
+        return True
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, no_store=True, max_age=0)
+    return response
+
+
+def _refusal(request, *, json: bool, status: int, code: str, detail: str, template: str) -> HttpResponse:
+    if json:
+        response = JsonResponse(
+            {"detail": detail, "code": code}, status=status, json_dumps_params={"ensure_ascii": False}
+        )
+    else:
+        response = render(request, template, {"detail": detail}, status=status)
+    return _no_store(response)
+
+
+def check(request: HttpRequest, code: str, as_json: bool = False) -> HttpResponse:
+    """The public check of a document's check code or an instrument's platform code."""
+    json = _wants_json(request, as_json)
+    if rate_limited(request):
+        response = _refusal(
+            request,
+            json=json,
+            status=429,
+            code="rate_limited",
+            template="metrology/verify_limited.html",
+            detail=_("Too many checks from your address. Please wait a minute and try again."),
+        )
+        response["Retry-After"] = str(RATE_WINDOW_SECONDS)
+        return response
+    parsed = classify_code(code)
+    facts = lookup(*parsed, timezone.localdate(), request) if parsed else None
+    if facts is None:
+        return _refusal(
+            request,
+            json=json,
+            status=404,
+            code="not_found",
+            template="metrology/verify_not_found.html",
+            detail=_(
+                "No certificate, notice or instrument has the check code “%(code)s”. Check that it was entered "
+                "correctly; a document whose code cannot be found here was not issued through this platform "
+                "and may be forged."
+            )
+            % {"code": code[:40]},
+        )
+    if json:
+        response = JsonResponse(facts, json_dumps_params={"ensure_ascii": False})
+    else:
+        facts["json_url"] = reverse("verify:check_json", args=[facts["code"]])
+        template = (
+            "metrology/verify_document.html" if facts["type"] == "document" else "metrology/verify_instrument.html"
+        )
+        response = render(request, template, {"facts": facts, "labels": STATUS_LABELS})
+    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def check_json(request: HttpRequest, code: str) -> HttpResponse:
+    return check(request, code, as_json=True)
+
+
+urlpatterns = [
+    path("<str:code>.json", check_json, name="check_json"),
+    path("<str:code>/", check, name="check"),
+]

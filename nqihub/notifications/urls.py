@@ -1,0 +1,5 @@
+"""The notices pages, under /notices/ (included by ``nqihub.urls``)."""
+
+from .views import app_name, urlpatterns
+
+__all__ = ["app_name", "urlpatterns"]
