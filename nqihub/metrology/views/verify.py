@@ -197,7 +197,11 @@ def instrument_facts(instrument: Instrument, today: datetime.date, request=None)
 
 def lookup(kind: str, code: str, today: datetime.date, request=None) -> dict | None:
     if kind == "document":
-        doc = _documents().filter(public_code=code).first()
+        # A unique lookup: get() avoids the ORDER BY that first() adds.
+        try:
+            doc = _documents().get(public_code=code)
+        except IssuedDocument.DoesNotExist:
+            doc = None
         if doc is None:
             return None
         return {
