@@ -150,3 +150,34 @@ def clean_instrument_input(
 def lookup_tables() -> tuple[dict[str, str], dict[str, str]]:
     """(use fields, statuses) lookups for ``clean_instrument_input`` in a loop."""
     return _lookup_tables()
+
+
+def clean_instrument_ids(raw_ids, *, limit: int, empty_message: str, too_many_message: str) -> list[int]:
+    """Distinct positive instrument ids in the order given, for any form or API call that
+    picks instruments (a filing, an application). ``too_many_message`` takes %(max)d and
+    %(count)d. Raises InvalidInput (field ``instrument_ids``)."""
+    from nqihub.core.errors import InvalidInput
+
+    ids: list[int] = []
+    seen: set[int] = set()
+    for raw in raw_ids:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = 0
+        if value <= 0 or isinstance(raw, bool):
+            raise InvalidInput(
+                _("“%(value)s” is not an instrument id.") % {"value": str(raw)[:40]},
+                code="invalid_id",
+                field="instrument_ids",
+            )
+        if value not in seen:
+            seen.add(value)
+            ids.append(value)
+    if not ids:
+        raise InvalidInput(empty_message, code="no_instruments", field="instrument_ids")
+    if len(ids) > limit:
+        raise InvalidInput(
+            too_many_message % {"max": limit, "count": len(ids)}, code="too_many_instruments", field="instrument_ids"
+        )
+    return ids

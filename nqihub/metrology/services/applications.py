@@ -36,6 +36,7 @@ from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from nqihub.organizations.models import AuthorisationScope, Discipline, Organization
 
+from .. import rules
 from ..models import ApplicationEvent, ApplicationItem, Instrument, MetrologyPolicy, VerificationApplication
 from ..querysets import OPEN_STATES
 
@@ -157,30 +158,12 @@ def _as_list(values) -> list:
 
 
 def _clean_ids(raw_ids: list) -> list[int]:
-    ids: list[int] = []
-    for raw in raw_ids:
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            value = 0
-        if value <= 0 or isinstance(raw, bool):
-            raise InvalidInput(
-                _("“%(value)s” is not an instrument id.") % {"value": str(raw)[:40]},
-                code="invalid_id",
-                field="instrument_ids",
-            )
-        if value not in ids:
-            ids.append(value)
-    if not ids:
-        raise InvalidInput(_("Choose at least one instrument."), code="no_instruments", field="instrument_ids")
-    if len(ids) > MAX_INSTRUMENTS_PER_APPLICATION:
-        raise InvalidInput(
-            _("An application holds at most %(max)d instruments (%(count)d chosen): apply in several parts.")
-            % {"max": MAX_INSTRUMENTS_PER_APPLICATION, "count": len(ids)},
-            code="too_many_instruments",
-            field="instrument_ids",
-        )
-    return ids
+    return rules.clean_instrument_ids(
+        raw_ids,
+        limit=MAX_INSTRUMENTS_PER_APPLICATION,
+        empty_message=_("Choose at least one instrument."),
+        too_many_message=_("An application holds at most %(max)d instruments (%(count)d chosen): apply in several parts."),
+    )
 
 
 def _name_instruments(instruments) -> str:

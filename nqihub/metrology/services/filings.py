@@ -40,6 +40,7 @@ from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import get_actor
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
+from .. import rules
 from ..models import Instrument, InstrumentFiling
 
 # A filing is "open" while it waits for the regulator or for the enterprise's correction; an
@@ -94,33 +95,12 @@ def _as_list(instrument_ids) -> list:
 
 
 def _clean_ids(instrument_ids: list) -> list[int]:
-    """Distinct positive integer ids in the order given."""
-    ids: list[int] = []
-    seen: set[int] = set()
-    for raw in instrument_ids:
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            value = 0
-        if value <= 0 or isinstance(raw, bool):
-            raise InvalidInput(
-                _("“%(value)s” is not an instrument id.") % {"value": str(raw)[:40]},
-                code="invalid_id",
-                field="instrument_ids",
-            )
-        if value not in seen:
-            seen.add(value)
-            ids.append(value)
-    if not ids:
-        raise InvalidInput(_("Choose at least one instrument to file."), code="no_instruments", field="instrument_ids")
-    if len(ids) > MAX_INSTRUMENTS_PER_FILING:
-        raise InvalidInput(
-            _("A filing holds at most %(max)d instruments (%(count)d chosen): file them in several parts.")
-            % {"max": MAX_INSTRUMENTS_PER_FILING, "count": len(ids)},
-            code="too_many_instruments",
-            field="instrument_ids",
-        )
-    return ids
+    return rules.clean_instrument_ids(
+        instrument_ids,
+        limit=MAX_INSTRUMENTS_PER_FILING,
+        empty_message=_("Choose at least one instrument to file."),
+        too_many_message=_("A filing holds at most %(max)d instruments (%(count)d chosen): file them in several parts."),
+    )
 
 
 def _ids_for_log(instrument_ids: list) -> list[str]:
