@@ -22,6 +22,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from nqihub.accounts.api.authentication import ApiTokenAuthentication
 from nqihub.core.access import get_actor
 from nqihub.core.api.views import ScopedGenericViewSet
 
@@ -303,6 +304,9 @@ class LimsApplicationViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     clerks' tokens only), with their items; filter with ``?state=accepted``."""
 
     queryset = _base_queryset()
+    # Machine clients only: a LIMS authenticates with its institution's token, never with a
+    # person's browser session.
+    authentication_classes = [ApiTokenAuthentication]
     scope_action = "lims"
     filterset_class = ApplicationFilter
     serializer_class = ApplicationSerializer
@@ -317,6 +321,9 @@ class LimsResultViewSet(ScopedGenericViewSet):
     ``external_id``; 404: not an item of an application addressed to the token's institution."""
 
     queryset = _base_queryset()
+    # Machine clients only: a LIMS authenticates with its institution's token, never with a
+    # person's browser session.
+    authentication_classes = [ApiTokenAuthentication]
     scope_action = "lims"
     serializer_class = ResultSerializer
     audit_regulator_queries = False

@@ -138,3 +138,11 @@ def test_lims_push_refusals(world, accepted):
     missing = lims.post("/api/v1/lims/results/", {**_push_body(), "item": 999999}, format="json")
     assert missing.status_code == 404
     assert not VerificationResult.objects.exists()
+
+
+@pytest.mark.django_db
+def test_lims_endpoints_take_tokens_not_browser_sessions(world, api):
+    """A person signed in to the web UI cannot use the LIMS endpoints with their session."""
+    session_client = api(world.users["inst"])
+    assert session_client.get("/api/v1/lims/applications/").status_code == 401
+    assert session_client.post("/api/v1/lims/results/", {}, format="json").status_code == 401
