@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -33,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+import benchlib
+
 TARGET_ROWS_PER_SECOND = 5_000
 TARGET_RATIO = 10
 BASELINE_BUDGET_SECONDS = 300
@@ -49,22 +49,6 @@ CATALOGUE = [
     ("83.1", "烟气分析仪", "基准测试烟气分析仪", (0, 0, 0, 1)),
     ("84.1", "电能表", "基准测试电能表", (1, 0, 0, 0)),
 ]
-
-
-def _setup_django(var_dir: str) -> None:
-    os.environ["NQI_VAR_DIR"] = var_dir
-    os.environ["NQI_MEDIA_ROOT"] = os.path.join(var_dir, "media")
-    os.environ["NQI_TASK_BACKEND"] = "immediate"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "nqihub.settings"
-    os.environ.pop("DATABASE_URL", None)  # the target is for the embedded SQLite database
-    os.environ.setdefault("NQI_LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _world():
@@ -246,23 +230,6 @@ def _time_baseline(path: Path, organization, rows: int) -> float:
     return elapsed
 
 
-def _machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import sqlite3
-
-    return (
-        f"{platform.system()} {platform.machine()}, {cpu or 'unknown CPU'}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -283,13 +250,13 @@ def main() -> int:
 
     var_dir = tempfile.mkdtemp(prefix="nqi-import-bench-")
     try:
-        _setup_django(var_dir)
+        benchlib.setup_django(var_dir, migrate=True)
         organization, user = _world()
         path = Path(var_dir) / f"ledger-{args.rows}.xlsx"
         started = time.perf_counter()
         _write_xlsx(path, args.rows)
         size_mb = path.stat().st_size / 1_000_000
-        print(f"machine:  {_machine()}")
+        print(f"machine:  {benchlib.machine()}")
         print(
             f"file:     {path.name}: {args.rows:,} rows x 10 columns, {size_mb:.1f} MB (written in {time.perf_counter() - started:.1f} s)"
         )

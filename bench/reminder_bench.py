@@ -29,36 +29,17 @@ target is missed. Not part of the application: nothing here is imported by it.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+import benchlib
+
 TARGET_SECONDS = 2.0
 SPREAD_DAYS = 400
 BATCH = 50_000
-
-
-def _setup_django(var_dir: str) -> None:
-    os.environ["NQI_VAR_DIR"] = var_dir
-    os.environ["NQI_MEDIA_ROOT"] = os.path.join(var_dir, "media")
-    os.environ["NQI_TASK_BACKEND"] = "immediate"
-    os.environ["NQI_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "nqihub.settings"
-    os.environ.pop("DATABASE_URL", None)  # the target is for the embedded SQLite database
-    os.environ.setdefault("NQI_LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _organisations(count: int) -> list[int]:
@@ -212,23 +193,6 @@ def _plans(today: date) -> list[str]:
     return lines
 
 
-def _machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import sqlite3
-
-    return (
-        f"{platform.system()} {platform.machine()}, {cpu or 'unknown CPU'}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -239,7 +203,7 @@ def main() -> int:
 
     var_dir = tempfile.mkdtemp(prefix="nqi-reminder-bench-")
     try:
-        _setup_django(var_dir)
+        benchlib.setup_django(var_dir, migrate=True)
         from django.db import connection
 
         today = date(2026, 11, 22)
@@ -252,7 +216,7 @@ def main() -> int:
         if args.analyze:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        print(f"machine:   {_machine()}")
+        print(f"machine:   {benchlib.machine()}")
         print(
             f"data:      {args.rows:,} instruments of {args.orgs:,} enterprises, due dates over today ± {SPREAD_DAYS} days "
             f"(written in {written:.1f} s)"

@@ -51,6 +51,8 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import benchlib
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.5
 ITEMS_PER_APPLICATION = 1000
@@ -66,31 +68,9 @@ DB_NAME = "nqihub.sqlite3"
 
 
 def _env(var_dir: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("DATABASE_URL", None)  # the target is for the embedded SQLite database
-    env.update(
-        {
-            "NQI_VAR_DIR": var_dir,
-            "NQI_MEDIA_ROOT": os.path.join(var_dir, "media"),
-            "NQI_TASK_BACKEND": "immediate",
-            "NQI_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "DJANGO_SETTINGS_MODULE": "nqihub.settings",
-            "NQI_VERIFY_RATE_PER_MINUTE": "0",
-            "NQI_ALLOWED_HOSTS": "127.0.0.1",
-            "NQI_DEBUG": "0",
-            "NQI_LOG_LEVEL": "WARNING",
-        }
+    return benchlib.bench_env(
+        var_dir, NQI_VERIFY_RATE_PER_MINUTE="0", NQI_ALLOWED_HOSTS="127.0.0.1", NQI_DEBUG="0"
     )
-    return env
-
-
-def _setup_django(var_dir: str) -> None:
-    os.environ.update(_env(var_dir))
-    os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
 
 
 # --- building the database -------------------------------------------------------------------
@@ -654,7 +634,7 @@ def main() -> int:
     verdict = 1
     try:
         reuse = os.path.exists(db_path)
-        _setup_django(var_dir)
+        benchlib.setup_django(var_dir, **_env(var_dir))
         if reuse:
             print(f"Reusing {db_path} (no build)")
         else:

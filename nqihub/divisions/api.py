@@ -8,9 +8,6 @@ from .models import AdminDivision
 
 class AdminDivisionSerializer(serializers.ModelSerializer):
     parent = serializers.CharField(source="parent_id", allow_null=True, read_only=True)
-    # Declared, not derived: a model integer's range depends on the database backend, and the
-    # committed schema must be the same on SQLite and PostgreSQL.
-    valid_until = serializers.IntegerField(allow_null=True, read_only=True, min_value=1949, max_value=9999)
 
     class Meta:
         model = AdminDivision

@@ -152,6 +152,17 @@ def lookup_tables() -> tuple[dict[str, str], dict[str, str]]:
     return _lookup_tables()
 
 
+def as_id_list(values) -> list:
+    """What a caller passed as instrument ids, as a list (a single id, None and generators
+    included), before ``clean_instrument_ids`` checks it."""
+    if values is None or isinstance(values, (str, bytes, int)):
+        return [] if values in (None, "", b"") else [values]
+    try:
+        return list(values)
+    except TypeError:
+        return [values]
+
+
 def clean_instrument_ids(raw_ids, *, limit: int, empty_message: str, too_many_message: str) -> list[int]:
     """Distinct positive instrument ids in the order given, for any form or API call that
     picks instruments (a filing, an application). ``too_many_message`` takes %(max)d and

@@ -7,11 +7,6 @@ MODULES = ("catalogue", "instruments", "filings", "imports", "due", "application
 
 def register(router) -> None:
     for name in MODULES:
-        try:
-            module = import_module(f"nqihub.metrology.api.{name}")
-        except ModuleNotFoundError as exc:  # pragma: no cover - only while a module is being written
-            if exc.name != f"nqihub.metrology.api.{name}":
-                raise
-            continue
+        module = import_module(f"nqihub.metrology.api.{name}")
         for prefix, viewset, basename in module.ROUTES:
             router.register(prefix, viewset, basename=basename)

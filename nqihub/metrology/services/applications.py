@@ -148,15 +148,6 @@ def event_label(kind: str) -> str:
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def _as_list(values) -> list:
-    if values is None or isinstance(values, (str, bytes, int)):
-        return [] if values in (None, "", b"") else [values]
-    try:
-        return list(values)
-    except TypeError:
-        return [values]
-
-
 def _clean_ids(raw_ids: list) -> list[int]:
     return rules.clean_instrument_ids(
         raw_ids,
@@ -319,7 +310,7 @@ def application_submit(
     """The acting enterprise applies to an institution for the verification of its
     instruments. Refused as a whole if any instrument or detail may not be accepted."""
     action = "verification_application.submit"
-    raw_ids = _as_list(instrument_ids)
+    raw_ids = rules.as_id_list(instrument_ids)
     site_address, contact_name = _text(site_address, 300), _text(contact_name, 100)
     contact_phone, note = _text(contact_phone, 40), _text(note, 2000)
     details = {

@@ -84,16 +84,6 @@ def fileable_instruments(actor, *, filing_id: int | None = None) -> QuerySet[Ins
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def _as_list(instrument_ids) -> list:
-    """What the caller passed, as a list (a single id, None and generators included)."""
-    if instrument_ids is None or isinstance(instrument_ids, (str, bytes, int)):
-        return [] if instrument_ids in (None, "", b"") else [instrument_ids]
-    try:
-        return list(instrument_ids)
-    except TypeError:
-        return [instrument_ids]
-
-
 def _clean_ids(instrument_ids: list) -> list[int]:
     return rules.clean_instrument_ids(
         instrument_ids,
@@ -215,7 +205,7 @@ def filing_submit(*, actor, instrument_ids: Iterable[int | str]) -> InstrumentFi
     """The acting enterprise files a set of its mandatory instruments with the regulator of
     its county. Refused as a whole if any instrument may not be filed."""
     action = "instrument_filing.submit"
-    instrument_ids = _as_list(instrument_ids)
+    instrument_ids = rules.as_id_list(instrument_ids)
     try:
         ids = _clean_ids(instrument_ids)
         with transaction.atomic():
@@ -241,7 +231,7 @@ def filing_resubmit(*, actor, filing: InstrumentFiling | int, instrument_ids: It
     """After a return, the enterprise files the corrected set of instruments again under the
     same number. The last return's reason and reviewer stay on the filing as its history."""
     action = "instrument_filing.resubmit"
-    instrument_ids = _as_list(instrument_ids)
+    instrument_ids = rules.as_id_list(instrument_ids)
     try:
         ids = _clean_ids(instrument_ids)
         with transaction.atomic():
