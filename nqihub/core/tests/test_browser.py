@@ -32,6 +32,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -78,11 +79,26 @@ def css(driver, selector: str):
     return wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, selector)))
 
 
+def _is_gone(element) -> bool:
+    """True once ``element`` no longer belongs to the page. Some chromedriver builds report a
+    detached node as a generic WebDriverException ("Node with given id does not belong to the
+    document") rather than StaleElementReferenceException; both mean the page was replaced."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
+
+
 def navigate(driver, action) -> None:
     """Run ``action`` (a click, a select) and wait until the browser shows the next page."""
     old = driver.find_element(By.TAG_NAME, "html")
     action()
-    wait(driver).until(EC.staleness_of(old))
+    wait(driver).until(lambda d: _is_gone(old))
     wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
