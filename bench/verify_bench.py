@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import platform
 import random
@@ -169,6 +170,7 @@ def build(documents: int, instruments: int) -> float:
         IssuedDocument,
         VerificationApplication,
         VerificationResult,
+        document_public_facts,
     )
     from nqihub.organizations.models import Organization
 
@@ -301,6 +303,12 @@ def build(documents: int, instruments: int) -> float:
         waived="0.00",
     )
 
+    class _Instrument:  # what the public facts need of an instrument (the values written above)
+        name, model_spec = "电子计价秤", "ACS-30"
+
+        def __init__(self, i: int) -> None:
+            self.factory_number, self.platform_code = f"SN{i:09d}", f"JL{i:012d}"
+
     def documents_rows():
         for i in range(documents):
             d = (i * 7) % span
@@ -323,6 +331,17 @@ def build(documents: int, instruments: int) -> float:
                 superseded_by_id=superseded_by,
                 revoked_at=revoked_at,
                 revoked_reason=reason,
+                public_facts=json.dumps(
+                    document_public_facts(
+                        institution_name=institution.name,
+                        instrument=_Instrument(i % instruments),
+                        catalogue_item=items[(i % instruments) % len(items)],
+                        outcome="fail" if notice else "pass",
+                        verified_on=days[d],
+                        issued_on=days[d],
+                    ),
+                    ensure_ascii=False,
+                ),
             )
 
     _write(t, documents_rows(), f"{documents:,} issued documents")

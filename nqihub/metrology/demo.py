@@ -25,6 +25,7 @@ What is real and what is invented:
 from __future__ import annotations
 
 import calendar
+import json
 import random
 import time
 from collections import Counter, defaultdict
@@ -73,6 +74,7 @@ from .models import (
     VerificationMode,
     VerificationResult,
     WaiverPolicy,
+    document_public_facts,
 )
 
 __all__ = [
@@ -1026,11 +1028,16 @@ class _Writer:
                     self.document_seq[(kind, area, year)] += 1
                     number = f"{prefix}-{institution_id}-{year}-{self.document_seq[(kind, area, year)]:06d}"
                     issued = v.verified_on + timedelta(days=min(rng.randint(0, 2), (today - v.verified_on).days))
+                    facts = document_public_facts(
+                        institution_name=self.institutes[area].name, instrument=p, catalogue_item=item,
+                        outcome="pass" if v.passed else "fail", verified_on=v.verified_on, issued_on=issued,
+                    )
                     document_rows.append(
                         (ids.take(IssuedDocument), v.public_code, number,
                          kind.value,
                          result_pk, instrument_pk, institution_id, ent.pk, ent.division, self.aware(issued, 18),
-                         d(v.valid_until), fee, waived, IssuedDocument.State.VALID.value, "", "", "")
+                         d(v.valid_until), fee, waived, IssuedDocument.State.VALID.value, "", "", "",
+                         json.dumps(facts, ensure_ascii=False))
                     )  # fmt: skip
                 name, phone = self.contacts.get(ent.pk, ("", ""))
                 application_rows.append(
@@ -1063,7 +1070,8 @@ class _Writer:
         _insert(
             IssuedDocument,
             ("id", "public_code", "number", "kind", "result", "instrument", "institution", "organization", "division",
-             "issued_at", "valid_until", "fee", "waived", "state", "revoked_reason", "pdf", "pdf_sha256"),
+             "issued_at", "valid_until", "fee", "waived", "state", "revoked_reason", "pdf", "pdf_sha256",
+             "public_facts"),
             document_rows,
         )  # fmt: skip
 

@@ -470,6 +470,26 @@ def new_public_code() -> str:
     return "".join(secrets.choice(PLATFORM_CODE_ALPHABET) for _ in range(16))
 
 
+def document_public_facts(*, institution_name, instrument, catalogue_item, outcome, verified_on, issued_on) -> dict:
+    """The facts of a document that anyone may read on the public check, as they were at
+    issue (what was verified, by whom, when). Written once into the document, so the check
+    reads one row and no later edit of the ledger changes what a certificate says. Nothing
+    personal: no contacts, no people's names, no fees."""
+    return {
+        "institution": institution_name,
+        "instrument": {
+            "name": instrument.name,
+            "model_spec": instrument.model_spec,
+            "factory_number": instrument.factory_number,
+            "platform_code": instrument.platform_code,
+        },
+        "catalogue_item": f"{catalogue_item.code} {catalogue_item.name}",
+        "result": outcome,
+        "verified_on": verified_on.isoformat(),
+        "issued_on": issued_on.isoformat(),
+    }
+
+
 class IssuedDocument(models.Model):
     """A 检定证书 (pass) or 检定结果通知书 (fail). Never changed once issued: a correction is a
     new document that supersedes it; revoking records a reason. ``public_code`` is what the QR
@@ -502,6 +522,8 @@ class IssuedDocument(models.Model):
     revoked_reason = models.TextField(_("reason for revocation"), blank=True)
     pdf = models.FileField(upload_to="documents/%Y/%m/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    # document_public_facts() at issue: what /verify/<code>/ shows besides the live state.
+    public_facts = models.JSONField(default=dict, editable=False)
 
     objects = IssuedDocumentQuerySet.as_manager()
 

@@ -38,7 +38,7 @@ from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import get_actor
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
-from ..models import Instrument, IssuedDocument, VerificationMode, VerificationResult
+from ..models import Instrument, IssuedDocument, VerificationMode, VerificationResult, document_public_facts
 
 logger = logging.getLogger(__name__)
 
@@ -234,6 +234,7 @@ def document_issue(*, actor, result: VerificationResult | int) -> IssuedDocument
             application = item.application
             passed = result_obj.outcome == VerificationResult.Outcome.PASS
             valid_until = certificate_valid_until(result_obj)
+            issued_at = timezone.now()
             document = _create_numbered(
                 kind=IssuedDocument.Kind.CERTIFICATE if passed else IssuedDocument.Kind.NOTICE,
                 result=result_obj,
@@ -241,10 +242,18 @@ def document_issue(*, actor, result: VerificationResult | int) -> IssuedDocument
                 institution=application.institution,
                 organization_id=application.organization_id,
                 division_id=application.division_id,
-                issued_at=timezone.now(),
+                issued_at=issued_at,
                 valid_until=valid_until,
                 fee=item.fee,
                 waived=item.waived,
+                public_facts=document_public_facts(
+                    institution_name=result_obj.institution.name,
+                    instrument=item.instrument,
+                    catalogue_item=item.catalogue_item,
+                    outcome=result_obj.outcome,
+                    verified_on=result_obj.verified_on,
+                    issued_on=timezone.localtime(issued_at).date(),
+                ),
             )
             _update_instrument(result_obj, valid_until)
             _store_pdf(document)
@@ -273,6 +282,7 @@ def document_reissue(*, actor, document: IssuedDocument | int, reason: str) -> I
         reason = _clean_reason(reason, "reissue")
         with transaction.atomic():
             old = _locked_document(actor, _document_id(document))
+            issued_at = timezone.now()
             new = _create_numbered(
                 kind=old.kind,
                 result_id=old.result_id,
@@ -280,10 +290,12 @@ def document_reissue(*, actor, document: IssuedDocument | int, reason: str) -> I
                 institution=old.institution,
                 organization_id=old.organization_id,
                 division_id=old.division_id,
-                issued_at=timezone.now(),
+                issued_at=issued_at,
                 valid_until=old.valid_until,
                 fee=old.fee,
                 waived=old.waived,
+                # The same facts as the document it replaces, issued today.
+                public_facts={**old.public_facts, "issued_on": timezone.localtime(issued_at).date().isoformat()},
             )
             IssuedDocument.objects.filter(pk=old.pk).update(state=IssuedDocument.State.SUPERSEDED, superseded_by=new)
             _store_pdf(new)

@@ -5,15 +5,16 @@ data, forged and malformed codes, JSON, the rate limit, and no cookies for anony
 from __future__ import annotations
 
 import datetime
+import importlib
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path
+from django.utils import timezone
 
-import nqihub.urls
-from nqihub.metrology.models import IssuedDocument
+from nqihub.metrology.models import Instrument, IssuedDocument
 from nqihub.metrology.services.documents import document_issue, document_reissue, document_revoke
 
 from .test_documents import (  # noqa: F401  (fixtures)
@@ -26,16 +27,6 @@ from .test_documents import (  # noqa: F401  (fixtures)
     periodic_item,
     signers,
 )
-
-# The site's URLs with the public check at the root, as nqihub/urls.py mounts it (added here
-# when the root URLconf does not mount it yet).
-urlpatterns = list(nqihub.urls.urlpatterns)
-if not any(str(getattr(p, "pattern", "")) == "verify/" for p in urlpatterns):
-    urlpatterns.insert(0, path("verify/", include("nqihub.metrology.views.verify")))
-handler404 = nqihub.urls.handler404
-handler500 = nqihub.urls.handler500
-
-pytestmark = pytest.mark.urls(__name__)
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +72,9 @@ def test_revoked_certificate(client, world, issued):
     response, html = _page(client, issued.public_code)
     assert response.status_code == 200 and 'data-status="revoked"' in html
     assert "张三" not in html  # the reason is recorded, not published
+    body = client.get(f"/verify/{issued.public_code}.json").json()
+    assert body["status"] == "revoked" and body["revoked_on"] == timezone.localdate().isoformat()
+    assert "张三" not in str(body)
 
 
 def test_superseded_links_to_the_new_document(client, world, issued):
@@ -190,3 +184,29 @@ def test_rate_limit(client, issued, settings):
 def test_document_states_unchanged_by_checks(client, issued):
     client.get(f"/verify/{issued.public_code}/")
     assert IssuedDocument.objects.get(pk=issued.pk).state == "valid"
+
+
+def test_facts_are_those_at_issue(client, world, issued):
+    """A certificate says what was verified: editing the ledger afterwards changes nothing on
+    the public check, and a reissue carries the same facts under its own number and date."""
+    factory_number = issued.instrument.factory_number
+    Instrument.objects.filter(pk=issued.instrument_id).update(name="改名后的器具", factory_number="CHANGED-1")
+    body = client.get(f"/verify/{issued.public_code}.json").json()
+    assert body["instrument"]["name"] == "电子计价秤" and body["instrument"]["factory_number"] == factory_number
+    new = document_reissue(actor=world.users["inst"], document=issued, reason="更正")
+    body = client.get(f"/verify/{new.public_code}.json").json()
+    assert body["instrument"]["factory_number"] == factory_number and body["number"] == new.number
+    assert body["issued_on"] == timezone.localdate().isoformat() and body["verified_on"] == "2026-01-31"
+
+
+def test_documents_issued_before_get_their_facts(client, issued):
+    """The migration that introduced the snapshot fills it in for documents issued earlier."""
+    from django.apps import apps
+
+    migration = importlib.import_module("nqihub.metrology.migrations.0005_document_public_facts")
+    expected = IssuedDocument.objects.get(pk=issued.pk).public_facts
+    assert expected["instrument"]["factory_number"] == issued.instrument.factory_number
+    IssuedDocument.objects.filter(pk=issued.pk).update(public_facts={})
+    migration.fill_public_facts(apps, SimpleNamespace(connection=connection))  # it needs only the alias
+    assert IssuedDocument.objects.get(pk=issued.pk).public_facts == expected
+    assert client.get(f"/verify/{issued.public_code}.json").json()["instrument"] == expected["instrument"]

@@ -18,23 +18,28 @@ Each client address may check ``NQI_VERIFY_RATE_PER_MINUTE`` codes a minute (def
 a fixed window counted in Django's cache — production configures a cache shared by all
 workers, otherwise each process counts on its own); beyond it, 429.
 
-The page is cheap: one indexed query per document code (two per platform code), no session
-or CSRF cookie (the template does not extend the site's base page, which carries forms), and
-short public caching.
+The page is cheap: a document's public facts are written into it at issue (documents never
+change; only their state does), so a document code costs one indexed single-row statement,
+compiled once (two ORM queries per platform code); no session or CSRF cookie (the template
+does not extend the site's base page, which carries forms); short public caching.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -85,109 +90,120 @@ def classify_code(raw: str) -> tuple[str, str] | None:
 
 # --- facts -----------------------------------------------------------------------------------
 
-_DOCUMENT_FIELDS = (
-    "institution",
-    "instrument",
-    "result",
-    "result__item",
-    "result__item__catalogue_item",
-    "superseded_by",
+# One row per document: the facts written at issue plus what can still change (state, the
+# revocation day, the superseding document). Kept in this order by both lookups below.
+_ROW = (
     "public_code",
     "number",
     "kind",
     "state",
-    "issued_at",
     "valid_until",
     "revoked_at",
-    "institution__name",
-    "instrument__name",
-    "instrument__model_spec",
-    "instrument__factory_number",
-    "instrument__platform_code",
-    "result__outcome",
-    "result__verified_on",
-    "result__item__catalogue_item__code",
-    "result__item__catalogue_item__name",
+    "public_facts",
     "superseded_by__public_code",
     "superseded_by__number",
 )
 
 
-def _documents():
-    return IssuedDocument.objects.select_related(
-        "institution", "instrument", "result__item__catalogue_item", "superseded_by"
-    ).only(*_DOCUMENT_FIELDS)
+@functools.cache
+def _by_code_statement(alias: str) -> str:
+    """The document lookup by check code, compiled once per database from the ORM (so it is
+    the same portable SQL the ORM would run) and executed directly: compiling the query was
+    most of the cost of a check."""
+    query = IssuedDocument.objects.filter(public_code="?").values_list(*_ROW).query
+    sql, params = query.get_compiler(using=alias).as_sql()
+    assert params == ("?",), params
+    return sql
 
 
-def _iso(day) -> str | None:
-    return day.isoformat() if day else None
+def _date_iso(value) -> str | None:
+    """A date column as ISO text, whether the driver gave a date (PostgreSQL) or text (SQLite)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
 
 
-def _local_day(moment) -> datetime.date | None:
-    return timezone.localtime(moment).date() if moment else None
+def _local_day_iso(value) -> str | None:
+    """The local calendar day of a stored moment (aware datetime, or UTC text on SQLite)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return timezone.localtime(value).date().isoformat()
 
 
-def _instrument_facts(instrument: Instrument) -> dict:
+def _facts_from_row(row, today: str, request=None) -> dict:
+    """The public facts of a document row (``_ROW``) and its status on ``today`` (ISO day)."""
+    code, number, kind, state, valid_until, revoked_at, facts, newer_code, newer_number = row
+    if isinstance(facts, str):
+        facts = json.loads(facts)
+    valid_until = _date_iso(valid_until)
+    if state != IssuedDocument.State.VALID:
+        status = state
+    elif valid_until is not None and valid_until < today:
+        status = "expired"
+    else:
+        status = "valid"
+    outcome = facts["result"]
     return {
-        "name": instrument.name,
-        "model_spec": instrument.model_spec,
-        "factory_number": instrument.factory_number,
-        "platform_code": instrument.platform_code,
-    }
-
-
-def document_facts(doc: IssuedDocument, today: datetime.date, request=None) -> dict:
-    """The public, non-personal facts of a document and its status on ``today``."""
-    status = doc.status_on(today)
-    item = doc.result.item.catalogue_item
-    facts = {
         "status": status,
         "status_label": str(STATUS_LABELS[status]),
-        "kind": doc.kind,
-        "kind_label": str(KIND_LABELS.get(doc.kind, doc.kind)),
-        "number": doc.number,
-        "check_code": doc.public_code,
-        "check_url": public_check_url(doc.public_code, request),
-        "institution": doc.institution.name,
-        "instrument": _instrument_facts(doc.instrument),
-        "catalogue_item": f"{item.code} {item.name}",
-        "result": doc.result.outcome,
-        "result_label": str(RESULT_LABELS.get(doc.result.outcome, doc.result.outcome)),
-        "verified_on": _iso(doc.result.verified_on),
-        "valid_until": _iso(doc.valid_until),
-        "issued_on": _iso(_local_day(doc.issued_at)),
-        "revoked_on": _iso(_local_day(doc.revoked_at)) if status == "revoked" else None,
-        "superseded_by": None,
+        "kind": kind,
+        "kind_label": str(KIND_LABELS.get(kind, kind)),
+        "number": number,
+        "check_code": code,
+        "check_url": public_check_url(code, request),
+        "institution": facts["institution"],
+        "instrument": facts["instrument"],
+        "catalogue_item": facts["catalogue_item"],
+        "result": outcome,
+        "result_label": str(RESULT_LABELS.get(outcome, outcome)),
+        "verified_on": facts["verified_on"],
+        "valid_until": valid_until,
+        "issued_on": facts["issued_on"],
+        "revoked_on": _local_day_iso(revoked_at) if status == "revoked" else None,
+        "superseded_by": (
+            {"number": newer_number, "check_code": newer_code, "check_url": public_check_url(newer_code, request)}
+            if status == "superseded" and newer_code
+            else None
+        ),
     }
-    if status == "superseded" and doc.superseded_by_id:
-        facts["superseded_by"] = {
-            "number": doc.superseded_by.number,
-            "check_code": doc.superseded_by.public_code,
-            "check_url": public_check_url(doc.superseded_by.public_code, request),
-        }
-    return facts
 
 
-def instrument_facts(instrument: Instrument, today: datetime.date, request=None) -> dict:
+def _document_row(code: str):
+    connection = connections[IssuedDocument.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(_by_code_statement(connection.alias), [code])
+        return cursor.fetchone()
+
+
+def instrument_facts(instrument: Instrument, today: str, request=None) -> dict:
     """An instrument's current status from its latest document still in force (neither
     revoked nor superseded): a certificate's status, a failed verification, or none."""
     latest = (
-        _documents()
-        .filter(instrument=instrument, state=IssuedDocument.State.VALID)
+        IssuedDocument.objects.filter(instrument=instrument, state=IssuedDocument.State.VALID)
         .order_by("-result__verified_on", "-issued_at", "-pk")
+        .values_list(*_ROW)
         .first()
     )
-    document = document_facts(latest, today, request) if latest else None
-    if latest is None:
+    document = _facts_from_row(latest, today, request) if latest else None
+    if document is None:
         status = "none"
-    elif latest.kind == IssuedDocument.Kind.NOTICE:
+    elif document["kind"] == IssuedDocument.Kind.NOTICE:
         status = "failed"
     else:
         status = document["status"]
     return {
         "status": status,
         "status_label": str(STATUS_LABELS[status]),
-        "instrument": _instrument_facts(instrument),
+        "instrument": {
+            "name": instrument.name,
+            "model_spec": instrument.model_spec,
+            "factory_number": instrument.factory_number,
+            "platform_code": instrument.platform_code,
+        },
         "catalogue_item": (
             f"{instrument.catalogue_item.code} {instrument.catalogue_item.name}" if instrument.catalogue_item else None
         ),
@@ -196,20 +212,12 @@ def instrument_facts(instrument: Instrument, today: datetime.date, request=None)
 
 
 def lookup(kind: str, code: str, today: datetime.date, request=None) -> dict | None:
+    day = today.isoformat()
     if kind == "document":
-        # A unique lookup: get() avoids the ORDER BY that first() adds.
-        try:
-            doc = _documents().get(public_code=code)
-        except IssuedDocument.DoesNotExist:
-            doc = None
-        if doc is None:
+        row = _document_row(code)
+        if row is None:
             return None
-        return {
-            "type": "document",
-            "code": code,
-            "checked_on": today.isoformat(),
-            **document_facts(doc, today, request),
-        }
+        return {"type": "document", "code": code, "checked_on": day, **_facts_from_row(row, day, request)}
     instrument = (
         Instrument.objects.select_related("catalogue_item")
         .only("name", "model_spec", "factory_number", "platform_code", "catalogue_item__code", "catalogue_item__name")
@@ -218,12 +226,7 @@ def lookup(kind: str, code: str, today: datetime.date, request=None) -> dict | N
     )
     if instrument is None:
         return None
-    return {
-        "type": "instrument",
-        "code": code,
-        "checked_on": today.isoformat(),
-        **instrument_facts(instrument, today, request),
-    }
+    return {"type": "instrument", "code": code, "checked_on": day, **instrument_facts(instrument, day, request)}
 
 
 # --- rate limit ------------------------------------------------------------------------------
