@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class MetrologyConfig(AppConfig):
     name = "nqihub.metrology"
     verbose_name = _("Metrology")
+
+    def ready(self) -> None:
+        from nqihub.core.files import register_retention
+
+        from .services.imports import purge_finished_uploads
+
+        register_retention("import_uploads", purge_finished_uploads)

@@ -30,7 +30,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -969,6 +969,26 @@ def _finish_error(job: ImportJob) -> None:
             )
     except Exception:  # pragma: no cover - the database itself is failing
         logger.exception("Could not record the failure of import job %s", job.pk)
+
+
+# --- Uploaded files ----------------------------------------------------------------------------
+
+
+def purge_finished_uploads(now) -> int:
+    """Delete the uploaded workbooks of imports that finished more than
+    ``NQI_IMPORT_UPLOAD_RETENTION_DAYS`` days ago (default 7: long enough for an administrator
+    to look into a failed import). The job keeps its file name, counts and errors; nothing
+    reads the workbook after the import. A retention rule of the daily ``clean_stored_files``."""
+    days = int(getattr(settings, "NQI_IMPORT_UPLOAD_RETENTION_DAYS", 7))
+    finished = ImportJob.objects.filter(finished_at__lt=now - timedelta(days=days)).exclude(file="")
+    removed = 0
+    for pk, name in finished.values_list("pk", "file").iterator(chunk_size=1000):
+        # The reference goes first: a file left behind by a failed delete is an orphan, which
+        # the same clean-up removes next time; a reference to a missing file would be worse.
+        if ImportJob.objects.filter(pk=pk, file=name).update(file=""):
+            ImportJob._meta.get_field("file").storage.delete(name)
+            removed += 1
+    return removed
 
 
 # --- What people read and download ------------------------------------------------------------
