@@ -15,9 +15,11 @@ demo: setup
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_metrology_demo
 	@echo "NQI Hub: http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
-	@# A task worker (background imports, reminders) runs beside the web server and stops with it.
+	@# A task worker (background imports) and the daily jobs (due reminders, clean-up) run beside
+	@# the web server and stop with it.
 	@$(BIN)/python manage.py db_worker --interval 1 >$${NQI_VAR_DIR:-var}/worker.log 2>&1 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/python manage.py run_daily >$${NQI_VAR_DIR:-var}/daily.log 2>&1 & daily=$$!; \
+	  trap 'kill $$worker $$daily 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn nqihub.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
 ## The whole test suite (SQLite by default; set DATABASE_URL=postgres://… for PostgreSQL)

@@ -271,6 +271,14 @@ TASKS = {
     }
 }
 
+# Daily jobs run by `manage.py run_daily` where no systemd timers run them (the embedded
+# setup); production schedules each command itself (docs/deployment.md §5).
+NQI_DAILY_COMMANDS = env_list(
+    "NQI_DAILY_COMMANDS", ["send_due_reminders", "clean_stored_files", "clearsessions", "verify_audit_chain"]
+)
+NQI_DAILY_AT = os.environ.get("NQI_DAILY_AT", "06:15")
+NQI_IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("NQI_IMPORT_UPLOAD_RETENTION_DAYS", "7"))
+
 # The public address printed in QR codes on labels and certificates (/verify/<code>/), e.g.
 # https://nqi.example.gov.cn. Empty: relative links (fine for the embedded default).
 NQI_PUBLIC_BASE_URL = os.environ.get("NQI_PUBLIC_BASE_URL", "").rstrip("/")
