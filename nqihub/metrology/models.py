@@ -71,7 +71,7 @@ class CatalogueItem(models.Model):
     service life for "first verification, limited life" items.
     """
 
-    code = models.CharField(_("code"), max_length=16, unique=True, help_text=_("一级序号.二级序号, e.g. 5.1"))
+    code = models.CharField(_("code"), max_length=16, unique=True, help_text=_("First-level number.second-level number, e.g. 5.1"))
     level1_no = models.PositiveSmallIntegerField(_("first-level number"))
     level1_name = models.CharField(_("first-level name"), max_length=100)
     level2_no = models.PositiveSmallIntegerField(_("second-level number"), null=True, blank=True)
@@ -157,7 +157,7 @@ class Instrument(models.Model):
     use_field = models.CharField(_("use field"), max_length=16, choices=UseField.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.IN_USE)
     is_mandatory = models.BooleanField(_("subject to mandatory verification"), default=False, editable=False)
-    filed = models.BooleanField(_("filed (强检备案)"), default=False, editable=False)
+    filed = models.BooleanField(_("filed for mandatory verification"), default=False, editable=False)
     last_verified_on = models.DateField(_("last verified"), null=True, blank=True, editable=False)
     next_due_on = models.DateField(_("next verification due"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -313,8 +313,8 @@ class VerificationApplication(models.Model):
     catalogue item in it and whose designated area covers the enterprise."""
 
     class Mode(models.TextChoices):
-        DROP_OFF = "drop_off", _("Drop-off at the institution (送检)")
-        ON_SITE = "on_site", _("On-site verification (上门)")
+        DROP_OFF = "drop_off", _("Drop-off at the institution")
+        ON_SITE = "on_site", _("On-site verification")
 
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Awaiting acceptance")
@@ -538,12 +538,24 @@ class IssuedDocument(models.Model):
         return self.number
 
     def status_on(self, day) -> str:
-        """valid / expired / revoked / superseded, as the public check reports it."""
-        if self.state != self.State.VALID:
-            return self.state
-        if self.valid_until is not None and self.valid_until < day:
-            return "expired"
-        return "valid"
+        """The document's status on ``day``, as the public check reports it (``document_status``)."""
+        return document_status(state=self.state, kind=self.kind, valid_until=self.valid_until, day=day)
+
+
+DOCUMENT_STATUSES = ("valid", "expired", "failed", "revoked", "superseded")
+
+
+def document_status(*, state: str, kind: str, valid_until, day) -> str:
+    """One of ``DOCUMENT_STATUSES``: revoked or superseded as recorded; a notice still in force
+    says the instrument failed (never "valid"); a certificate is expired after its valid-until
+    day. ``valid_until`` and ``day`` are both dates or both ISO dates (text compares alike)."""
+    if state != IssuedDocument.State.VALID:
+        return state
+    if kind == IssuedDocument.Kind.NOTICE:
+        return "failed"
+    if valid_until is not None and valid_until < day:
+        return "expired"
+    return "valid"
 
 
 class Tariff(models.Model):

@@ -37,7 +37,7 @@ class RegistrationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     name = forms.CharField(label=_("Enterprise name"), max_length=200)
-    division = CountyChoiceField(label=_("Registered division (旗县区)"))
+    division = CountyChoiceField(label=_("Registered division (county)"))
     address = forms.CharField(label=_("Address"), max_length=300)
     legal_representative = forms.CharField(label=_("Legal representative"), max_length=100)
     industry = forms.CharField(label=_("Industry"), max_length=100, required=False)

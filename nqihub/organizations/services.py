@@ -66,7 +66,7 @@ def _registered_county(division: AdminDivision | str | None) -> AdminDivision:
     found = AdminDivision.objects.filter(pk=code, level=AdminDivision.Level.COUNTY, is_current=True).first()
     if found is None:
         raise InvalidInput(
-            _("Choose the county-level division (旗县区) where the enterprise is registered."),
+            _("Choose the county-level division where the enterprise is registered."),
             code="division_not_county",
             field="division",
         )
@@ -318,7 +318,7 @@ def organization_clean_data(data: dict[str, Any], *, kind: str) -> dict[str, Any
             raise InvalidInput(_("Choose a division that is in force."), code="division_unknown", field="division")
         if kind != OrganizationKind.REGULATOR and found.level != AdminDivision.Level.COUNTY:
             raise InvalidInput(
-                _("Choose the county-level division (旗县区) where the organisation is registered."),
+                _("Choose the county-level division where the organisation is registered."),
                 code="division_not_county",
                 field="division",
             )

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from nqihub.core.api.views import ScopedGenericViewSet
 from nqihub.documents.pdf import public_check_url
 
-from ..models import IssuedDocument
+from ..models import DOCUMENT_STATUSES, IssuedDocument
 from ..services import documents as services
 
 # --- Output ----------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ class _DocumentInstrumentSerializer(serializers.Serializer):
 @extend_schema_field(
     {
         "type": "string",
-        "enum": ["valid", "expired", "revoked", "superseded"],
+        "enum": list(DOCUMENT_STATUSES),
         "description": "The document's status today, as the public check reports it.",
     },
     component_name="IssuedDocumentStatusEnum",

@@ -196,7 +196,7 @@ def _clean_reason(reason, what: str) -> str:
     reason = (reason or "").strip() if isinstance(reason, str) or reason is None else str(reason).strip()
     if not reason:
         message = (
-            _("Give the reason for revoking the document; it is recorded and shown on the public check.")
+            _("Give the reason for revoking the document; it is recorded (the public check shows only that it was revoked).")
             if what == "revoke"
             else _("Give the reason for reissuing the document; it is recorded.")
         )

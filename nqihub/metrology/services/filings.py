@@ -182,7 +182,7 @@ def _locked_filing(actor, filing_id: int, action: str) -> InstrumentFiling:
         if action == "review":
             raise Forbidden(
                 _(
-                    "Only a manager or clerk of the county-level regulator (旗县区) where the enterprise is registered reviews its filings."
+                    "Only a manager or clerk of the county-level regulator where the enterprise is registered reviews its filings."
                 )
             )
         raise Forbidden(_("Only a manager or clerk of the enterprise may correct and resubmit its filing."))

@@ -54,7 +54,9 @@ def test_valid_certificate(client, issued):
     assert issued.instrument.factory_number in html and "2027-01-31" in html
     assert "包头天和磁材科技股份有限公司" not in html  # not even the enterprise's name
     _assert_nothing_personal(html)
-    assert "max-age=60" in response["Cache-Control"]
+    # Caches must ask again each time: a revocation shows at once.
+    assert "no-cache" in response["Cache-Control"] and "max-age=0" in response["Cache-Control"]
+    assert "/static/nqihub/favicon.svg" in html  # the browser asks for no /favicon.ico (a 404 page)
 
 
 def test_lowercase_code_is_accepted(client, issued):
@@ -91,7 +93,9 @@ def test_notice_is_checkable(client, world, make_result):
     doc = document_issue(actor=world.users["inst"], result=make_result("fail", failure_reasons="超差"))
     body = client.get(f"/verify/{doc.public_code}/?format=json").json()
     assert body["kind"] == "notice" and body["result"] == "fail" and body["valid_until"] is None
-    assert body["status"] == "valid"
+    assert body["status"] == "failed"  # a notice in force is never shown as "valid"
+    _, html = _page(client, doc.public_code)
+    assert 'data-status="failed"' in html and 'data-status="valid"' not in html
 
 
 def test_json_has_the_same_facts_and_nothing_personal(client, issued):

@@ -46,7 +46,7 @@ from django.utils.translation import gettext_lazy
 from nqihub.core.middleware import client_address
 from nqihub.documents.pdf import public_check_url
 
-from ..models import PLATFORM_CODE_ALPHABET, Instrument, IssuedDocument, VerificationResult
+from ..models import PLATFORM_CODE_ALPHABET, Instrument, IssuedDocument, VerificationResult, document_status
 
 app_name = "verify"
 
@@ -54,7 +54,6 @@ PUBLIC_CODE_LENGTH = 16
 PLATFORM_CODE_PREFIX = "JL"
 PLATFORM_CODE_LENGTH = 14
 _ALPHABET = frozenset(PLATFORM_CODE_ALPHABET)
-CACHE_SECONDS = 60
 RATE_WINDOW_SECONDS = 60
 
 # Status words of the public check (what a person reads; the JSON carries the codes too).
@@ -63,7 +62,7 @@ STATUS_LABELS = {
     "expired": gettext_lazy("Expired"),
     "revoked": gettext_lazy("Revoked"),
     "superseded": gettext_lazy("Superseded by a newer document"),
-    "failed": gettext_lazy("Failed its latest verification: must not be used"),
+    "failed": gettext_lazy("Failed verification: the instrument must not be used"),
     "none": gettext_lazy("No valid verification certificate"),
 }
 KIND_LABELS = dict(IssuedDocument.Kind.choices)
@@ -140,12 +139,7 @@ def _facts_from_row(row, today: str, request=None) -> dict:
     if isinstance(facts, str):
         facts = json.loads(facts)
     valid_until = _date_iso(valid_until)
-    if state != IssuedDocument.State.VALID:
-        status = state
-    elif valid_until is not None and valid_until < today:
-        status = "expired"
-    else:
-        status = "valid"
+    status = document_status(state=state, kind=kind, valid_until=valid_until, day=today)
     outcome = facts["result"]
     return {
         "status": status,
@@ -189,12 +183,7 @@ def instrument_facts(instrument: Instrument, today: str, request=None) -> dict:
         .first()
     )
     document = _facts_from_row(latest, today, request) if latest else None
-    if document is None:
-        status = "none"
-    elif document["kind"] == IssuedDocument.Kind.NOTICE:
-        status = "failed"
-    else:
-        status = document["status"]
+    status = document["status"] if document else "none"
     return {
         "status": status,
         "status_label": str(STATUS_LABELS[status]),
@@ -312,7 +301,8 @@ def check(request: HttpRequest, code: str, as_json: bool = False) -> HttpRespons
             "metrology/verify_document.html" if facts["type"] == "document" else "metrology/verify_instrument.html"
         )
         response = render(request, template, {"facts": facts, "labels": STATUS_LABELS})
-    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+    # Shared caches may keep the page, but must ask again each time: a revocation counts at once.
+    patch_cache_control(response, public=True, no_cache=True, max_age=0)
     patch_vary_headers(response, ["Accept"])
     return response
 
