@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "nqihub.organizations",
     "nqihub.metrology",
     "nqihub.notifications",
+    "nqihub.workcalendar",
 ]
 
 MIDDLEWARE = [

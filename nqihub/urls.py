@@ -19,6 +19,7 @@ urlpatterns = [
     # Public, no sign-in: the check behind every label's and certificate's QR code.
     path("verify/", include("nqihub.metrology.views.verify")),
     path("notices/", include("nqihub.notifications.urls")),
+    path("calendar/", include("nqihub.workcalendar.urls")),
     path("", include("nqihub.core.urls")),
     path("console/", admin.site.urls),
     path("api/v1/", include(("nqihub.api_urls", "v1"), namespace="v1")),

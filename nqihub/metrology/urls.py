@@ -3,7 +3,8 @@ from importlib import import_module
 app_name = "metrology"
 
 # Each views module contributes its own urlpatterns.
-MODULES = ("catalogue", "instruments", "filings", "imports", "labels", "due", "applications", "fees", "stats", "documents")
+MODULES = ("catalogue", "instruments", "filings", "imports", "labels", "due", "applications", "fees", "stats", "documents",
+           "policy")
 
 urlpatterns: list = []
 for _name in MODULES:

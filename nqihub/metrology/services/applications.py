@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -35,10 +35,12 @@ from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from nqihub.organizations.models import AuthorisationScope, Discipline, Organization
+from nqihub.workcalendar import services as workcalendar
 
 from .. import rules
-from ..models import ApplicationEvent, ApplicationItem, Instrument, MetrologyPolicy, VerificationApplication
+from ..models import ApplicationEvent, ApplicationItem, Instrument, VerificationApplication
 from ..querysets import OPEN_STATES
+from .policy import current_policy
 
 MAX_INSTRUMENTS_PER_APPLICATION = 200
 _NAMED_IN_MESSAGES = 10
@@ -120,19 +122,10 @@ def institutions_offering(*, organization: Organization, catalogue_items: Iterab
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
-    """``start`` plus ``days`` working days (Saturdays and Sundays skipped), same time of day.
-    Public holidays are not known to the platform yet."""
-    current = start
-    remaining = max(int(days), 0)
-    while remaining:
-        current += timedelta(days=1)
-        if timezone.localtime(current).weekday() < 5:
-            remaining -= 1
-    return current
-
-
-def policy() -> MetrologyPolicy:
-    return MetrologyPolicy.objects.get_or_create(pk=1)[0]
+    """``start`` plus ``days`` working days, same time of day, by the working-day calendar
+    (``nqihub.workcalendar``): weekends and public holidays skipped, make-up working days
+    counted. One query."""
+    return workcalendar.add_working_days(start, days)
 
 
 def is_overdue(application: VerificationApplication, now: datetime | None = None) -> bool:
@@ -219,7 +212,7 @@ def _checked_instruments(user, ids: list[int]) -> list[Instrument]:
 def _check_details(*, mode, site_address, wished_from, wished_until, contact_name, contact_phone) -> None:
     if mode not in Mode.values:
         raise InvalidInput(
-            _("Choose drop-off (送检) or on-site (上门) verification."), code="invalid_mode", field="mode"
+            _("Choose drop-off or on-site verification."), code="invalid_mode", field="mode"
         )
     if mode == Mode.ON_SITE:
         if not site_address:
@@ -365,7 +358,7 @@ def application_submit(
                 note=note,
                 submitted_by=actor,
                 submitted_at=now,
-                accept_by=add_working_days(now, policy().acceptance_working_days),
+                accept_by=add_working_days(now, current_policy().acceptance_working_days),
             )
             application.number = f"JD{timezone.localdate():%Y%m%d}{application.pk % 1_000_000:06d}"
             application.save(update_fields=["number"])

@@ -49,8 +49,9 @@ from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.notifications.models import Notice
 
-from ..models import Instrument, MetrologyPolicy, ReminderLog
+from ..models import Instrument, ReminderLog
 from ..selectors import InstrumentFilter
+from .policy import current_policy
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +89,7 @@ COLOUR_WORDS = {
 def reminder_stages() -> list[int]:
     """The policy's stages (days before the due date), largest first; the defaults when the
     policy row has not been made or lists none."""
-    policy = MetrologyPolicy.objects.order_by("pk").first()
-    stages = policy.reminder_stages() if policy is not None else []
+    stages = current_policy().reminder_stages()
     return [s for s in stages if s >= 0] or list(DEFAULT_STAGES)
 
 

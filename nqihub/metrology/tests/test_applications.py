@@ -30,6 +30,7 @@ from nqihub.metrology.models import (
 from nqihub.metrology.services import applications as services
 from nqihub.organizations.models import AuthorisationScope, Discipline, InstitutionDiscipline
 from nqihub.testing.factories import MembershipFactory, OrganizationFactory, UserFactory
+from nqihub.workcalendar.services import is_working_day
 
 APPLICATION_TYPE = "metrology.verificationapplication"
 
@@ -187,11 +188,11 @@ def test_submit_accept_schedule(world, instruments, signers, scale):
     assert re.fullmatch(r"JD\d{8}\d{6}", application.number)
     assert application.state == "submitted" and application.institution == world.institution
     assert application.division_id == "150203" and application.mode == "on_site"
-    # 3 working days: weekends skipped.
+    # 3 working days: weekends and the calendar's days off skipped, make-up days counted.
     days, day = 0, timezone.localtime(application.submitted_at)
     while days < 3:
         day += timedelta(days=1)
-        days += day.weekday() < 5
+        days += is_working_day(day.date())
     assert timezone.localtime(application.accept_by) == day
     assert list(application.items.values_list("instrument_id", "catalogue_item_id")) == [
         (instruments["kundulun"].pk, scale.pk)

@@ -30,10 +30,10 @@ from nqihub.core.errors import ServiceError
 
 from ..models import ApplicationItem, IssuedDocument, VerificationApplication, VerificationResult
 from ..services import applications as services
+from ..services import reminders
 from ..services import results as result_services
 
 PAGE_SIZE = 50
-DUE_WITHIN_DAYS = 30
 INSTRUMENT_FILTERS = ("due", "overdue", "new")
 
 
@@ -62,7 +62,8 @@ def _candidates(request: HttpRequest, which: str):
     qs = services.applicable_instruments(request.user).select_related("catalogue_item")
     today = timezone.localdate()
     if which == "due":
-        qs = qs.filter(next_due_on__gte=today, next_due_on__lte=today + timedelta(days=DUE_WITHIN_DAYS))
+        # "Due" as the due list's amber: from the first reminder stage of the policy on.
+        qs = qs.filter(next_due_on__gte=today, next_due_on__lte=today + timedelta(days=reminders.amber_days()))
     elif which == "overdue":
         qs = qs.filter(next_due_on__lt=today)
     elif which == "new":
@@ -155,6 +156,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
             "total": candidates.count(),
             "limit": services.MAX_INSTRUMENTS_PER_APPLICATION,
             "checked": {int(i) for i in ids},
+            "due_days": reminders.amber_days(),
             "today": timezone.localdate(),
         },
         status=status,

@@ -1,0 +1,5 @@
+"""The working-day calendar's pages, under /calendar/ (included by ``nqihub.urls``)."""
+
+from .views import app_name, urlpatterns
+
+__all__ = ["app_name", "urlpatterns"]
