@@ -445,15 +445,16 @@ def application_reject(*, actor, application: VerificationApplication | int, rea
     """The institution declines the application, saying why."""
     action = "verification_application.reject"
     try:
-        reason = _text(reason, 2000)
-        if not reason:
-            raise InvalidInput(
-                _("Give the reason for rejecting the application, so the enterprise knows what to do."),
-                code="reason_required",
-                field="reason",
-            )
         with transaction.atomic():
+            # Who may act first: a person who may not decide learns nothing from the form's rules.
             locked = locked_application(actor, _application_id(application), "decide")
+            reason = _text(reason, 2000)
+            if not reason:
+                raise InvalidInput(
+                    _("Give the reason for rejecting the application, so the enterprise knows what to do."),
+                    code="reason_required",
+                    field="reason",
+                )
             check_state(locked, State.SUBMITTED)
             now = timezone.now()
             locked.reject()
@@ -472,13 +473,13 @@ def application_schedule(
     """The institution sets (or moves) the date of the verification."""
     action = "verification_application.schedule"
     try:
-        note = _text(note, 400)
-        if on_date is None:
-            raise InvalidInput(_("Give the date of the verification."), code="date_required", field="on_date")
-        if on_date < timezone.localdate():
-            raise InvalidInput(_("The date must not be in the past."), code="date_in_past", field="on_date")
         with transaction.atomic():
-            locked = locked_application(actor, _application_id(application), "decide")
+            locked = locked_application(actor, _application_id(application), "decide")  # who, before what
+            note = _text(note, 400)
+            if on_date is None:
+                raise InvalidInput(_("Give the date of the verification."), code="date_required", field="on_date")
+            if on_date < timezone.localdate():
+                raise InvalidInput(_("The date must not be in the past."), code="date_in_past", field="on_date")
             check_state(locked, State.ACCEPTED, State.SCHEDULED)
             before = locked.scheduled_on
             locked.schedule()

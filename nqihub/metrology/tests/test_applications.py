@@ -440,3 +440,26 @@ def test_permission_matrix(world, submitted, web, api):
         assert (submitted.pk in ids) is sees, name
     # Regulators' reads are recorded.
     assert AuditEvent.objects.filter(action="data.query", actor_username="baotou").count() >= 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["ent_manager", "kundulun", "other_inst"])
+def test_outsiders_are_refused_before_their_input_is_checked(world, submitted, who):
+    """Someone who may not decide is told so whatever they send (an empty reason, no date):
+    the refusal is "denied", not a form error that would reveal the form's rules."""
+    user = world.users.get(who) or world.users["inst"]
+    if who == "other_inst":
+        from nqihub.testing.factories import MembershipFactory, UserFactory
+
+        user = UserFactory()
+        MembershipFactory(user=user, organization=world.other_institution, role="manager")
+    for call, action in (
+        (lambda: services.application_reject(actor=user, application=submitted, reason=""), "reject"),
+        (lambda: services.application_schedule(actor=user, application=submitted, on_date=None), "schedule"),
+    ):
+        before = snapshot()
+        with pytest.raises((Forbidden, NotFound)):
+            call()
+        assert snapshot() == before
+        record = AuditEvent.objects.filter(action=f"verification_application.{action}").latest("seq")
+        assert record.outcome == "denied"
