@@ -9,6 +9,7 @@ without a query per row.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -94,18 +95,30 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+def catalogue_keeping(table: Mapping[str, CatalogueItem], item: CatalogueItem | None) -> Mapping[str, CatalogueItem]:
+    """``table`` (the items in force, from ``catalogue_lookup``) plus ``item``, an instrument's
+    current item: a record may keep an item that has since gone out of force, but not choose
+    one. Costs no copy of ``table``, so it can be used for every row of an import."""
+    if item is None:
+        return table
+    return ChainMap(table, {item.code.strip().lower(): item})
+
+
 def clean_instrument_input(
     raw: Mapping[str, object],
     *,
     catalogue: Mapping[str, CatalogueItem],
     use_fields: dict[str, str] | None = None,
     statuses: dict[str, str] | None = None,
+    default_status: str | None = Instrument.Status.IN_USE,
 ) -> CleanResult:
     """Clean one instrument's input. ``raw`` maps field names to what the person typed.
 
     Returns the cleaned values (``catalogue_item`` as an object or None, ``is_mandatory``
     computed) and a list of (field, message) errors. Pass ``use_fields``/``statuses`` from
-    ``lookup_tables()`` when cleaning many rows, to build them once.
+    ``lookup_tables()`` when cleaning many rows, to build them once. An empty status is
+    ``default_status``: in use, or None where the caller decides (the import keeps the
+    status of an instrument already in the ledger).
     """
     if use_fields is None or statuses is None:
         use_fields, statuses = _lookup_tables()
@@ -137,8 +150,8 @@ def clean_instrument_input(
         result.data["use_field"] = use
 
     status_text = result.data.get("status", "")
-    status = statuses.get(status_text.lower()) if status_text else Instrument.Status.IN_USE
-    if status is None:
+    status = statuses.get(status_text.lower()) if status_text else default_status
+    if status is None and status_text:
         result.errors.append(("status", _("Status must be one of: in use, stopped, scrapped.")))
     result.data["status"] = status
 
@@ -163,6 +176,11 @@ def as_id_list(values) -> list:
         return [values]
 
 
+# The largest id a database integer key holds (bigint): a larger number is no instrument's id
+# (and would overflow the query).
+MAX_ID = 2**63 - 1
+
+
 def clean_instrument_ids(raw_ids, *, limit: int, empty_message: str, too_many_message: str) -> list[int]:
     """Distinct positive instrument ids in the order given, for any form or API call that
     picks instruments (a filing, an application). ``too_many_message`` takes %(max)d and
@@ -174,9 +192,9 @@ def clean_instrument_ids(raw_ids, *, limit: int, empty_message: str, too_many_me
     for raw in raw_ids:
         try:
             value = int(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: float("inf")
             value = 0
-        if value <= 0 or isinstance(raw, bool):
+        if value <= 0 or value > MAX_ID or isinstance(raw, bool):
             raise InvalidInput(
                 _("“%(value)s” is not an instrument id.") % {"value": str(raw)[:40]},
                 code="invalid_id",

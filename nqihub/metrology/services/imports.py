@@ -6,10 +6,15 @@ as an ``ImportJob`` and queues ``tasks.run_import``, which calls ``import_run``:
 1. read the file (xlsx, or CSV in UTF-8 or GB18030 as Chinese Excel writes it), with Chinese
    or English headers in any order;
 2. clean every row with ``rules.clean_instrument_input`` — the same rules as the ledger form
-   and the API — collecting every error with the row and the header the person sees;
+   and the API: catalogue items in force (an instrument may keep its current item), and a
+   changed status must be an allowed transition (an empty status cell keeps the status of an
+   instrument already in the ledger) — collecting every error with the row and the header
+   the person sees; what the ledger holds is read once per batch of rows;
 3. if there is any error, write nothing (the job is FAILED and lists the errors); otherwise,
    in one transaction, update the enterprise's instruments that have the same factory number
-   and create the rest, in batches, with one audit record for the whole import.
+   and create the rest, in batches, with one audit record for the whole import. The catalogue
+   items used are locked and the mandatory flags taken from them; the instruments updated
+   are locked and their status checked again.
 
 Progress: ``processed_rows`` counts the rows checked so far (a cheap UPDATE every
 ``PROGRESS_EVERY`` rows, committed at once so the page can poll it). The write itself is one
@@ -31,6 +36,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -38,7 +44,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
@@ -48,7 +54,9 @@ from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_
 from nqihub.core.errors import Forbidden, InvalidInput, ServiceError
 
 from .. import rules
-from ..models import PLATFORM_CODE_ALPHABET, CatalogueItem, ImportJob, Instrument
+from ..models import PLATFORM_CODE_ALPHABET, CatalogueItem, ImportJob, Instrument, UseField
+from .instruments import STATUS_TRANSITIONS
+from .instruments import _catalogue as catalogue_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -649,11 +657,10 @@ def _find_header(rows: Iterator[tuple[int, Sequence]]) -> tuple[_Header, list[tu
 @dataclass
 class _Checked:
     header: _Header
-    rows: list[tuple] = field(default_factory=list)  # cleaned values in _FIELDS order + is_mandatory
+    rows: list[tuple] = field(default_factory=list)  # cleaned values in _FIELDS order + row number
     errors: list[dict] = field(default_factory=list)
     error_count: int = 0
     data_rows: int = 0
-    catalogue_by_pk: dict[int, CatalogueItem] = field(default_factory=dict)
 
     def add(self, error: dict) -> None:
         self.error_count += 1
@@ -667,8 +674,29 @@ def _set_progress(job: ImportJob, **values) -> None:
     ImportJob.objects.filter(pk=job.pk).update(**values)
 
 
+def _fetch_batch() -> int:
+    # A query's parameters are limited (999 on older SQLite): one batch of numbers per query.
+    return min(FETCH_BATCH, (connection.features.max_query_params or FETCH_BATCH) - 1)
+
+
+def _transition_refused(current: str, wanted: str | None) -> str | None:
+    """Why an instrument that is ``current`` may not become ``wanted`` (the ledger's
+    STATUS_TRANSITIONS: scrapping is final), or None if it may (or keeps its status)."""
+    if wanted is None or wanted == current or wanted in STATUS_TRANSITIONS.get(current, ()):
+        return None
+    return _(
+        "The instrument with this factory number is “%(current)s” in your ledger; its status cannot change to “%(wanted)s”."
+    ) % {"current": Instrument.Status(current).label, "wanted": Instrument.Status(wanted).label}
+
+
 def _check(job: ImportJob, sheet: _Sheet) -> _Checked:
-    """Clean every row; keep the cleaned rows only while no error has been found."""
+    """Clean every row; keep the cleaned rows only while no error has been found.
+
+    A row is cleaned as the ledger form cleans a record: against the catalogue items in force
+    (an instrument already in the ledger may keep its current item, even out of force), and a
+    changed status must be an allowed transition. What the ledger holds is read once per
+    batch of rows, never per row.
+    """
     header, pending = _find_header(sheet.rows)
     if sheet.estimated_rows:
         _set_progress(job, total_rows=max(sheet.estimated_rows - header.row, 0))
@@ -678,22 +706,80 @@ def _check(job: ImportJob, sheet: _Sheet) -> _Checked:
     if header.fatal:
         return checked
 
-    items = list(CatalogueItem.objects.order_by("-is_active", "level1_no", "level2_no", "code"))
-    catalogue = rules.catalogue_lookup(items)
-    checked.catalogue_by_pk = {item.pk: item for item in items}
+    catalogue = catalogue_in_force()  # the same lookup as the ledger form and the API
+    items_by_pk = CatalogueItem.objects.in_bulk()  # instruments' current items, in force or not
     use_fields, statuses = rules.lookup_tables()
     positions = header.positions
     written = header.written
     factory_header = written["factory_number"]
+    has_status = "status" in written
+    organization_id = job.organization_id
     seen: dict[str, int] = {}
-    keep = not checked.errors
-    clean = rules.clean_instrument_input
-    count = 0
+    # An empty status is decided per row (an instrument in the ledger keeps its status): None.
+    clean = partial(rules.clean_instrument_input, use_fields=use_fields, statuses=statuses, default_status=None)
+    batch_size = _fetch_batch()
+    batch: list[tuple[int, dict, rules.CleanResult]] = []
+    keep = not checked.errors  # whether the cleaned rows are kept for writing
+
+    def column(name: str) -> str:
+        return written.get(name, rules.COLUMN_BY_FIELD[name].header_zh)
+
+    def finish_batch() -> None:
+        nonlocal keep
+        numbers = [result.data["factory_number"] for _n, _r, result in batch if result.data.get("factory_number")]
+        existing: dict[str, tuple[str, int | None]] = {}
+        if numbers:
+            existing = {
+                number: (status, catalogue_id)
+                for number, status, catalogue_id in Instrument.objects.filter(
+                    organization_id=organization_id, factory_number__in=numbers
+                ).values_list("factory_number", "status", "catalogue_item_id")
+            }
+        for number, raw, result in batch:
+            data = result.data
+            number_text = data.get("factory_number")
+            current = existing.get(number_text) if number_text else None
+            errors = result.errors
+            if current is not None:
+                current_status, current_item = current
+                if current_item is not None and any(name == "catalogue_item" for name, _m in errors):
+                    # The instrument may keep its item although it is no longer in force.
+                    keeping = rules.catalogue_keeping(catalogue, items_by_pk.get(current_item))
+                    result = clean(raw, catalogue=keeping)
+                    data, errors = result.data, result.errors
+                if has_status and "status" in data:
+                    refused = _transition_refused(current_status, data["status"])
+                    if refused:
+                        errors = [*errors, ("status", refused)]
+            if errors:
+                keep = False
+                for name, message in errors:
+                    checked.add(_error(number, column(name), message))
+            if number_text:
+                first = seen.get(number_text)
+                if first is None:
+                    seen[number_text] = number
+                else:
+                    keep = False
+                    checked.add(
+                        _error(
+                            number,
+                            factory_header,
+                            _("Factory number “%(number)s” already appears in row %(row)d of this file.")
+                            % {"number": number_text, "row": first},
+                        )
+                    )
+            if keep:
+                checked.rows.append((*(data[name] for name in _FIELDS), number))
+            elif checked.rows:
+                checked.rows = []  # nothing will be written: free the memory
+        batch.clear()
 
     def all_rows():
         yield from pending
         yield from sheet.rows
 
+    count = 0
     for number, values in all_rows():
         if _is_blank(values):
             continue
@@ -704,33 +790,12 @@ def _check(job: ImportJob, sheet: _Sheet) -> _Checked:
             )
         width = len(values)
         raw = {name: values[index] for index, name in positions if index < width}
-        result = clean(raw, catalogue=catalogue, use_fields=use_fields, statuses=statuses)
-        data = result.data
-        if result.errors:
-            keep = False
-            for name, message in result.errors:
-                checked.add(_error(number, written.get(name, rules.COLUMN_BY_FIELD[name].header_zh), message))
-        number_text = data.get("factory_number")
-        if number_text:
-            first = seen.get(number_text)
-            if first is None:
-                seen[number_text] = number
-            else:
-                keep = False
-                checked.add(
-                    _error(
-                        number,
-                        factory_header,
-                        _("Factory number “%(number)s” already appears in row %(row)d of this file.")
-                        % {"number": number_text, "row": first},
-                    )
-                )
-        if keep:
-            checked.rows.append((*(data[name] for name in _FIELDS), data["is_mandatory"]))
-        elif checked.rows:
-            checked.rows = []  # nothing will be written: free the memory
+        batch.append((number, raw, clean(raw, catalogue=catalogue)))
+        if len(batch) >= batch_size:
+            finish_batch()
         if count % PROGRESS_EVERY == 0:
             _set_progress(job, processed_rows=count, total_rows=max(job.total_rows, count))
+    finish_batch()
     checked.data_rows = count
     if count == 0 and not checked.errors:
         checked.add(_error(None, "", _("The file has a header but no data rows.")))
@@ -793,29 +858,68 @@ class _InsertPlan:
             (at[name], i) for i, name in enumerate(_FIELDS) if name not in ("catalogue_item", "use_field", "status")
         ]
         self.catalogue = (at["catalogue_item"], _FIELDS.index("catalogue_item"))
-        self.texts = [(at[name], _FIELDS.index(name)) for name in ("use_field", "status")]
-        self.mandatory = (at["is_mandatory"], len(_FIELDS))
+        self.use = (at["use_field"], _FIELDS.index("use_field"))
+        self.status = (at["status"], _FIELDS.index("status"))
+        self.mandatory = at["is_mandatory"]
         self.code = at["platform_code"]
 
-    def execute(self, rows: Sequence[tuple]) -> None:
+    def execute(self, rows: Sequence[tuple], mandatory: dict[tuple[int, str], bool]) -> None:
+        """Insert ``rows``; ``mandatory`` maps (catalogue item id, use field) to the flag, from
+        the locked catalogue rows."""
         params = []
         codes = _platform_codes(len(rows))
-        template, copies, texts = self.template, self.copies, self.texts
+        template, copies = self.template, self.copies
         catalogue_to, catalogue_from = self.catalogue
-        mandatory_to, mandatory_from = self.mandatory
+        use_to, use_from = self.use
+        status_to, status_from = self.status
+        mandatory_to = self.mandatory
+        in_use = str(Instrument.Status.IN_USE)
         for code, row in zip(codes, rows, strict=True):
             values = template.copy()
             values[self.code] = code
             for to, frm in copies:
                 values[to] = row[frm]
-            for to, frm in texts:
-                values[to] = str(row[frm])
+            use = values[use_to] = str(row[use_from])
+            status = row[status_from]
+            values[status_to] = str(status) if status else in_use  # empty: a new instrument is in use
             item = row[catalogue_from]
-            values[catalogue_to] = item.pk if item is not None else None
-            values[mandatory_to] = bool(row[mandatory_from])
+            if item is None:
+                values[catalogue_to] = None
+                values[mandatory_to] = False
+            else:
+                values[catalogue_to] = item.pk
+                values[mandatory_to] = mandatory.get((item.pk, use), False)
             params.append(values)
         with connection.cursor() as cursor:
             cursor.executemany(self.sql, params)
+
+
+class _Refused(Exception):
+    """Rows found unacceptable while writing (the ledger changed since the check)."""
+
+    def __init__(self, errors: list[dict]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} rows refused")
+
+
+class _LockedCatalogue:
+    """The catalogue items an import uses, locked for the rest of its transaction (as
+    ``instrument_create`` locks its item), so a concurrent change of an item (which updates
+    its instruments' ``is_mandatory`` in sets) cannot miss the imported instruments, and the
+    mandatory flags taken from the items as they now stand."""
+
+    def __init__(self):
+        self.mandatory: dict[tuple[int, str], bool] = {}
+        self.locked: set[int] = set()
+
+    def lock(self, pks) -> None:
+        wanted = sorted({pk for pk in pks if pk is not None} - self.locked)
+        if not wanted:
+            return
+        for item in CatalogueItem.objects.select_for_update().filter(pk__in=wanted).order_by("pk"):
+            for use in UseField.values:
+                self.mandatory[(item.pk, use)] = item.mandatory_for(use)
+        self.locked.update(wanted)
 
 
 def _write(job: ImportJob, checked: _Checked) -> None:
@@ -828,14 +932,15 @@ def _write(job: ImportJob, checked: _Checked) -> None:
     update_fields += ["is_mandatory", "updated_at"]
     plain = [name for name in update_fields[:-2] if name != "catalogue_item"]
     plain_at = [_FIELDS.index(name) for name in plain]
+    # Where the status is among the values compared: an empty cell keeps the instrument's.
+    status_in_plain = plain.index("status") if "status" in plain else None
     has_catalogue = "catalogue_item" in present
     factory_at = _FIELDS.index("factory_number")
     catalogue_at = _FIELDS.index("catalogue_item")
     use_at = _FIELDS.index("use_field")
-    mandatory_at = len(_FIELDS)
-    catalogue_by_pk = checked.catalogue_by_pk
-    # A query's parameters are limited (999 on older SQLite): one batch of numbers per query.
-    fetch_batch = min(FETCH_BATCH, (connection.features.max_query_params or FETCH_BATCH) - 1)
+    number_at = len(_FIELDS)
+    status_header = checked.header.written.get("status", "")
+    fetch_batch = _fetch_batch()
     _set_progress(job, state=ImportJob.State.IMPORTING)
     created = updated = 0
     try:
@@ -844,17 +949,26 @@ def _write(job: ImportJob, checked: _Checked) -> None:
             Organization.objects.select_for_update().filter(pk=organization.pk).first()
             now = timezone.now()
             insert = _InsertPlan(organization, now)
+            catalogue = _LockedCatalogue()
+            if has_catalogue:
+                catalogue.lock({row[catalogue_at].pk for row in checked.rows if row[catalogue_at] is not None})
+            mandatory = catalogue.mandatory
+            refused: list[dict] = []
             for batch in _chunks(checked.rows, fetch_batch):
+                # Locked (PostgreSQL), so the status checked again below is the one overwritten.
                 existing = {
                     found[1]: found
-                    for found in Instrument.objects.filter(
-                        organization=organization, factory_number__in=[row[factory_at] for row in batch]
-                    ).values_list("pk", "factory_number", "catalogue_item_id", "is_mandatory", *plain)
+                    for found in Instrument.objects.select_for_update()
+                    .filter(organization=organization, factory_number__in=[row[factory_at] for row in batch])
+                    .values_list("pk", "factory_number", "catalogue_item_id", "is_mandatory", *plain)
                 }
                 if not existing:
-                    insert.execute(batch)
-                    created += len(batch)
+                    if not refused:
+                        insert.execute(batch, mandatory)
+                        created += len(batch)
                     continue
+                if not has_catalogue:  # the instruments keep their items: lock those
+                    catalogue.lock(found[2] for found in existing.values())
                 to_create = []
                 to_update = []
                 for row in batch:
@@ -865,26 +979,38 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                     updated += 1
                     pk, _number, catalogue_id, was_mandatory, *old = found
                     new = [row[at] for at in plain_at]
+                    if status_in_plain is not None:
+                        wanted = new[status_in_plain]
+                        if wanted is None:
+                            new[status_in_plain] = old[status_in_plain]
+                        else:
+                            # Checked before; checked again in case the ledger changed since.
+                            problem = _transition_refused(old[status_in_plain], wanted)
+                            if problem:
+                                refused.append(_error(row[number_at], status_header, problem))
+                                continue
                     if has_catalogue:
                         item = row[catalogue_at]
-                        mandatory = row[mandatory_at]
                         new_catalogue_id = item.pk if item is not None else None
                     else:  # the file has no catalogue column: the instrument's item stands
-                        item = catalogue_by_pk.get(catalogue_id)
-                        mandatory = bool(item and item.mandatory_for(row[use_at]))
                         new_catalogue_id = catalogue_id
-                    if new == old and new_catalogue_id == catalogue_id and mandatory == was_mandatory:
+                    is_mandatory = mandatory.get((new_catalogue_id, row[use_at]), False)
+                    if new == old and new_catalogue_id == catalogue_id and is_mandatory == was_mandatory:
                         continue  # nothing to write
                     instrument = Instrument(
-                        pk=pk, is_mandatory=mandatory, updated_at=now, **dict(zip(plain, new, strict=True))
+                        pk=pk, is_mandatory=is_mandatory, updated_at=now, **dict(zip(plain, new, strict=True))
                     )
                     instrument.catalogue_item_id = new_catalogue_id
                     to_update.append(instrument)
+                if refused:
+                    continue  # nothing will be written: collect the other refusals
                 if to_create:
-                    insert.execute(to_create)
+                    insert.execute(to_create, mandatory)
                     created += len(to_create)
                 if to_update:
                     Instrument.objects.bulk_update(to_update, update_fields, batch_size=UPDATE_BATCH)
+            if refused:
+                raise _Refused(refused)
             finished = timezone.now()
             ImportJob.objects.filter(pk=job.pk).update(
                 state=ImportJob.State.DONE,
@@ -902,6 +1028,9 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                 organization=organization,
                 details={"job_id": job.pk, "created": created, "updated": updated, "filename": job.filename},
             )
+    except _Refused as exc:
+        _finish_failed(job, exc.errors, total_rows=checked.data_rows)
+        return
     except IntegrityError:
         logger.warning("Import job %s collided with another change to the same instruments", job.pk, exc_info=True)
         _finish_failed(
@@ -930,7 +1059,10 @@ def _finish_failed(job: ImportJob, errors: list[dict], *, total_rows: int, error
             {
                 "row": None,
                 "column": "",
-                "message": _("%(count)d more errors are not listed.") % {"count": omitted},
+                "message": ngettext(
+                    "%(count)d more error is not listed.", "%(count)d more errors are not listed.", omitted
+                )
+                % {"count": omitted},
                 "omitted": omitted,
             }
         )
@@ -1059,7 +1191,9 @@ def _column_notes() -> dict[str, str]:
         "use_field": _(
             "One of: %(values)s. Mandatory verification applies only in trade settlement, safety protection, medical care and environmental monitoring."
         ),
-        "status": _("One of: %(values)s. Empty means in use."),
+        "status": _(
+            "One of: %(values)s. Empty means in use for a new instrument; an instrument already in your ledger keeps its status."
+        ),
     }
 
 

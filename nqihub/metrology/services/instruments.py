@@ -69,14 +69,11 @@ def _instrument_for(actor, instrument_id: int) -> Instrument:
     return Instrument.objects.select_for_update(of=("self",)).select_related("catalogue_item").get(pk=instrument_id)
 
 
-def _catalogue(*, keep: CatalogueItem | None = None) -> dict[str, CatalogueItem]:
+def _catalogue(*, keep: CatalogueItem | None = None) -> Mapping[str, CatalogueItem]:
     """The lookup the rules check catalogue input against: the items in force, plus the
     instrument's current item (a record may keep an item that has since gone out of force,
     but not choose one)."""
-    table = rules.catalogue_lookup(CatalogueItem.objects.active())
-    if keep is not None:
-        table.setdefault(keep.code.strip().lower(), keep)
-    return table
+    return rules.catalogue_keeping(rules.catalogue_lookup(CatalogueItem.objects.active()), keep)
 
 
 def _raw(data: Mapping[str, Any]) -> dict[str, Any]:
