@@ -1,24 +1,33 @@
 """Reads shared by the metrology pages, the API and the exports.
 
 The filter sets are the one definition of each search: the ledger page, its Excel export and
-``/api/v1/instruments/`` filter the same way, as do the catalogue page and its API.
+``/api/v1/instruments/`` filter the same way, as do the catalogue page and its API; the due
+list and the filed instruments extend the ledger's search. ``within_division`` is the one rule
+for narrowing a list by division (pages and API), ``jurisdiction_divisions`` the one list of
+divisions offered, and ``export_xlsx`` the one way a list is exported (capped, and saying so).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
+from typing import Any
 
 from django import forms
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from nqihub.core.access import get_actor
+from nqihub.core.auditing import record_regulator_query
+from nqihub.core.exports import xlsx_response
 from nqihub.divisions.models import AdminDivision
+from nqihub.organizations.models import Organization
 
-from .models import CatalogueItem, Evidence, Instrument, Supervision, UseField
+from .models import CatalogueItem, Evidence, Instrument, InstrumentFiling, Supervision, UseField
 
 
 def _yes_no_select() -> forms.Select:
@@ -114,18 +123,34 @@ class InstrumentFilter(filters.FilterSet):
         fields: list[str] = []
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(factory_number__iexact=value) | Q(platform_code__iexact=value.upper())
-        )
+        return queryset.filter(instrument_text_q(value)) if value.strip() else queryset
 
     def filter_division(self, queryset, name, value):
-        division = AdminDivision.objects.filter(pk=value.strip()).first()
-        if division is None:
-            return queryset.none()
-        return queryset.filter(division_id__in=AdminDivision.objects.within(division).values("code"))
+        return within_division(queryset, value)
+
+
+def instrument_text_q(value: str) -> Q:
+    """What a person types in an instrument search box, as one condition: part of the name,
+    or the whole factory number or platform code.
+
+    Codes are compared exactly, so their indexes serve them: platform codes are stored in
+    upper case (typed letters are upper-cased, as the public check does); a factory number is
+    stored as typed (stripped), so it matches as typed or in upper case (nameplates print
+    letters in capitals; ``p-1`` finds ``P-1``). The name is a substring search (a clerk types
+    压力表 for 弹簧管式压力表); on PostgreSQL it needs a trigram index on ``UPPER(name)``."""
+    value = value.strip()
+    upper = value.upper()
+    return Q(name__icontains=value) | Q(factory_number__in=sorted({value, upper})) | Q(platform_code=upper)
+
+
+def within_division(queryset, code: str, *, field: str = "division_id"):
+    """``queryset`` narrowed to the division ``code`` and every division below it (by the
+    division tree's path). An unknown code matches nothing. It only narrows: the queryset is
+    already scoped to the caller, so a division outside their jurisdiction gives nothing."""
+    division = AdminDivision.objects.filter(pk=(code or "").strip()).first()
+    if division is None:
+        return queryset.none()
+    return queryset.filter(**{f"{field}__in": AdminDivision.objects.within(division).values("code")})
 
 
 def instruments_for(user, action: str = "view"):
@@ -141,13 +166,148 @@ def instrument_search(user, data, *, action: str = "view") -> InstrumentFilter:
     return InstrumentFilter(data or None, queryset=instruments_for(user, action))
 
 
-def jurisdiction_division_choices(user) -> list[tuple[str, str]]:
-    """The divisions a regulator may narrow the ledger to (their own and those below)."""
+class FiledInstrumentFilter(InstrumentFilter):
+    """The ledger's search on the filed instruments, plus the enterprise's name (regulators
+    look up what one enterprise filed). Every instrument here is mandatory."""
+
+    enterprise = filters.CharFilter(method="filter_enterprise", label=_("Enterprise"))
+
+    class Meta:
+        model = Instrument
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters.pop("is_mandatory", None)
+
+    def filter_enterprise(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        # A subquery on the (small) organisation table, so the instruments are then found
+        # through their organisation index rather than by joining every row.
+        return queryset.filter(organization__in=Organization.objects.filter(name__icontains=value).values("pk"))
+
+
+def filed_instruments_for(user, action: str = "view"):
+    """The filed instruments ``user`` may see, each with the number, id and approval time of
+    the approved filing that filed it; by division, enterprise and name."""
+    filing = InstrumentFiling.objects.filter(
+        instruments=OuterRef("pk"), state=InstrumentFiling.State.APPROVED
+    ).order_by("-reviewed_at", "-pk")
+    return (
+        Instrument.objects.for_user(user, action)
+        .filter(filed=True)
+        .select_related("organization", "division", "catalogue_item")
+        .annotate(
+            filing_pk=Subquery(filing.values("pk")[:1]),
+            filing_number=Subquery(filing.values("number")[:1]),
+            filed_at=Subquery(filing.values("reviewed_at")[:1]),
+        )
+        .order_by("division_id", "organization__name", "name", "pk")
+    )
+
+
+def filed_instrument_search(user, data, *, action: str = "view") -> FiledInstrumentFilter:
+    return FiledInstrumentFilter(data or None, queryset=filed_instruments_for(user, action))
+
+
+def jurisdiction_divisions(user) -> list[AdminDivision]:
+    """The divisions a regulator may narrow a list to: their own and those below it, in tree
+    order. Nobody else narrows by division."""
     actor = get_actor(user)
     if not actor.is_regulator or actor.jurisdiction is None:
         return []
-    divisions = AdminDivision.objects.current().within(actor.jurisdiction).order_by("path")
-    return [(d.code, ("\u3000" * (d.path.count("/") - actor.jurisdiction.path.count("/"))) + d.name) for d in divisions]
+    return list(AdminDivision.objects.current().within(actor.jurisdiction).order_by("path"))
+
+
+def jurisdiction_division_choices(user, divisions: list[AdminDivision] | None = None) -> list[tuple[str, str]]:
+    """``jurisdiction_divisions`` as select choices, indented by level below the jurisdiction."""
+    if divisions is None:
+        divisions = jurisdiction_divisions(user)
+    if not divisions:
+        return []
+    top = get_actor(user).jurisdiction.path.count("/")
+    return [(d.code, ("\u3000" * (d.path.count("/") - top)) + d.name) for d in divisions]
+
+
+def fit_search(search: filters.FilterSet, user) -> filters.FilterSet:
+    """Drop the filters that are not this person's to use: only a regulator narrows a list by
+    division or enterprise. Call it before the search's form is first used (the form is made
+    from the filters); it makes no query."""
+    actor = get_actor(user)
+    if not actor.is_regulator or actor.jurisdiction is None:
+        for name in ("division", "enterprise"):
+            search.filters.pop(name, None)
+    return search
+
+
+def dress_search_form(search: filters.FilterSet, user) -> list[AdminDivision]:
+    """Fit an instrument search to the person (``fit_search``) and dress its form for a page:
+    catalogue items and a regulator's divisions as lists. Returns the regulator's divisions
+    (empty for anyone else)."""
+    fit_search(search, user)
+    fields = search.form.fields
+    if "catalogue_item" in fields:
+        fields["catalogue_item"].widget = forms.Select(choices=[("", _("All")), *catalogue_choices()])
+    if "division" not in fields:
+        return []
+    divisions = jurisdiction_divisions(user)
+    fields["division"].widget = forms.Select(choices=[("", _("All")), *jurisdiction_division_choices(user, divisions)])
+    fields["division"].label = _("Division")
+    return divisions
+
+
+# --- Exports --------------------------------------------------------------------------------
+
+# At most this many rows go into one Excel file (the page says so beforehand when a search
+# finds more, the file says so in its first row, and the audit record says so too).
+EXPORT_LIMIT = 100_000
+
+
+def export_limit_notice(total: int, limit: int | None = None) -> str:
+    """What a list page says next to its export button when the search finds more instruments
+    than one file holds; empty when it does not."""
+    limit = EXPORT_LIMIT if limit is None else limit
+    if total <= limit:
+        return ""
+    # Translators: 导出仅含前 %(limit)s 台（共 %(total)s 台）计量器具，缩小查询范围可导出其余部分。
+    return gettext("Export the first %(limit)s of %(total)s instruments — narrow the search to export the rest.") % {
+        "limit": f"{limit:,}",
+        "total": f"{total:,}",
+    }
+
+
+def export_xlsx(
+    *,
+    user,
+    params,
+    queryset,
+    rows: Callable[[Any, int], Iterable[Sequence]],
+    filename: str,
+    title: str,
+    headers: Sequence[str],
+    model=Instrument,
+) -> HttpResponse:
+    """An Excel export of ``queryset`` (already scoped and searched): at most ``EXPORT_LIMIT``
+    rows from ``rows(queryset, limit)``. A cut file says so in its first row; the audit
+    record (for everyone, regulators or not) gives the rows exported, and for a cut file
+    ``truncated`` and the number found."""
+    limit = EXPORT_LIMIT
+    total = queryset.count()
+    exported = min(total, limit)
+    body: Iterable[Sequence] = rows(queryset, limit)
+    details: dict[str, Any] = {}
+    if total > limit:
+        # Translators: 本文件仅含符合查询条件的 %(total)s 台计量器具中的前 %(limit)s 台，缩小查询范围可导出其余部分。
+        note = gettext(
+            "Truncated: this file holds only the first %(limit)s of the %(total)s instruments found. "
+            "Narrow the search to export the rest."
+        ) % {"limit": f"{limit:,}", "total": f"{total:,}"}
+        body = chain([[note]], body)
+        details = {"truncated": True, "total": total}
+    record_regulator_query(user=user, model=model, params=params, count=exported, kind="export", **details)
+    return xlsx_response(filename=filename, title=title, headers=headers, rows=body)
 
 
 def mandatory_explanation(instrument: Instrument) -> str:
@@ -256,14 +416,20 @@ def home_summary(user) -> dict:
     summary: dict = {}
     if org.kind == "enterprise" or actor.is_regulator:
         summary["due"] = due_colour_counts(due_instruments_for(user), today=today, window=amber_days())
-        summary["open_applications"] = VerificationApplication.objects.for_user(user).filter(
-            state__in=["submitted", "accepted", "scheduled"]
-        ).count()
+        summary["open_applications"] = (
+            VerificationApplication.objects.for_user(user)
+            .filter(state__in=["submitted", "accepted", "scheduled"])
+            .count()
+        )
     if actor.is_regulator:
-        summary["filings_to_review"] = InstrumentFiling.objects.for_user(user, "review").filter(state="submitted").count()
+        summary["filings_to_review"] = (
+            InstrumentFiling.objects.for_user(user, "review").filter(state="submitted").count()
+        )
     if org.kind == "institution":
         inbox = VerificationApplication.objects.for_user(user).filter(state="submitted")
         summary["awaiting_acceptance"] = inbox.count()
         summary["acceptance_overdue"] = inbox.filter(accept_by__lt=timezone.now()).count()
-        summary["in_progress"] = VerificationApplication.objects.for_user(user).filter(state__in=["accepted", "scheduled"]).count()
+        summary["in_progress"] = (
+            VerificationApplication.objects.for_user(user).filter(state__in=["accepted", "scheduled"]).count()
+        )
     return summary

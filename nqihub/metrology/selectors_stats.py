@@ -7,8 +7,22 @@ six digits and a slash), so ``Substr("division__path", 1, 14)`` is the 盟市 of
 (and, for the coverage statistics, every region × use field) at once, whatever the number of
 regions or rows; the same SQL runs on SQLite and PostgreSQL.
 
+Periods are periods of *verification*: a certificate or notice belongs to the period of its
+result's ``verified_on``, not to the day the document was issued, so reissuing a document (a
+new document for the same result, issued today) changes nothing in a closed period. Only the
+current document of each result counts (a superseded one is replaced by its reissue).
+
 Only regulators get statistics, for their jurisdiction (``Actor.jurisdiction_codes``); anybody
 else gets ``None`` (pages answer 404, the API 403).
+
+Indexes. The document queries filter on the joined ``result.verified_on`` and, as well, on
+``issued_at >=`` the start of the period: a document is issued from a recorded result, and a
+result cannot be dated in the future (``services.results``), so the second condition is implied
+by the first and lets ``document_division_idx`` (division, issued_at) bound the scan by the
+period's start (nothing bounds it from above: a reissue may come years later); the result is
+then read by its primary key. The coverage query reaches the documents from the jurisdiction's
+instruments (through the documents' ``instrument_id`` index) for a small jurisdiction and by
+hash joins for a large one. No further index is needed.
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ from nqihub.core.access import get_actor
 from nqihub.divisions.models import AdminDivision
 
 from .models import Instrument, IssuedDocument, UseField
+from .services.reminders import REMINDED_STATUSES
 
 SEGMENT = 7  # "150203/"
 LEVELS = {
@@ -69,30 +84,65 @@ class BadParameter(ValueError):
         super().__init__(message)
 
 
+# Statistics periods lie within these years (the People's Republic's first year to far enough
+# ahead): anything else is a typing error, and year 0 or 9999 could not even be turned into a
+# range of days.
+FIRST_YEAR, LAST_YEAR = 1949, 2200
+
+
+def _year_error(name: str) -> BadParameter:
+    return BadParameter(name, _("Enter a year from %(first)d to %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR})
+
+
 def _parse_date(value: str, name: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(value.strip())
+        day = datetime.date.fromisoformat(value.strip())
     except ValueError:
         raise BadParameter(name, _("Enter a date as YYYY-MM-DD.")) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadParameter(
+            name,
+            _("Enter a date from %(first)s to %(last)s.")
+            % {"first": f"{FIRST_YEAR}-01-01", "last": f"{LAST_YEAR}-12-31"},
+        )
+    return day
+
+
+def _year(text: str, name: str) -> int:
+    year = int(text)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise _year_error(name)
+    return year
 
 
 def parse_period(params: Mapping, *, today: datetime.date | None = None) -> Period:
     """The period from ``period`` (``2025``, ``2025-06``, ``2025-Q2``) or ``from`` / ``to``
-    (either may be left out); this calendar year by default."""
-    today = today or timezone.localdate()
+    (either may be left out); this calendar year by default. Anything else, including a year
+    outside ``FIRST_YEAR``–``LAST_YEAR``, raises :class:`BadParameter` (never another error)."""
+    try:
+        period = _parse_period(params, today=today or timezone.localdate())
+        period.bounds()  # can be turned into datetimes
+    except BadParameter:
+        raise
+    except (ValueError, OverflowError):  # pragma: no cover - the year range above keeps them out
+        raise BadParameter("period", _("Enter a year (2025), a month (2025-06) or a quarter (2025-Q2).")) from None
+    return period
+
+
+def _parse_period(params: Mapping, *, today: datetime.date) -> Period:
     text = (params.get("period") or "").strip()
     if text:
         if m := re.fullmatch(r"(\d{4})", text):
-            year = int(m[1])
+            year = _year(m[1], "period")
             return Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
         if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
-            year, month = int(m[1]), int(m[2])
+            year, month = _year(m[1], "period"), int(m[2])
             if 1 <= month <= 12:
                 return Period(
                     datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
                 )
         if m := re.fullmatch(r"(\d{4})-?[Qq]([1-4])", text):
-            year, quarter = int(m[1]), int(m[2])
+            year, quarter = _year(m[1], "period"), int(m[2])
             last = quarter * 3
             return Period(
                 datetime.date(year, last - 2, 1), datetime.date(year, last, calendar.monthrange(year, last)[1])
@@ -206,24 +256,34 @@ def _level_name(depth: int) -> str:
     return {v: k for k, v in LEVELS.items()}[depth]
 
 
+def verified_in(period: Period) -> Q:
+    """IssuedDocument rows whose verification (the result's ``verified_on``) falls in the
+    period: the date of the verification, not of the document, so a reissue (a new document
+    for the same result) stays in the verification's period. ``issued_at`` ≥ the period's start
+    is implied (a document is issued after its result is recorded, and a result is never dated
+    in the future) and lets the (division, issued_at) index bound the scan."""
+    start, _end = period.bounds()
+    return Q(result__verified_on__gte=period.start, result__verified_on__lte=period.end, issued_at__gte=start)
+
+
 def waiver_stats(user, *, params: Mapping, today: datetime.date | None = None) -> WaiverStats | None:
-    """Certificates and notices issued in the period in the regulator's jurisdiction, by region:
-    how many, how many with a waiver, how many entirely free (waived = fee > 0), fees and
-    waived amounts. Superseded documents are left out (their replacement counts). Three
-    queries, whatever the number of rows. None for anyone but a regulator."""
+    """Certificates and notices of the verifications done in the period (by the result's
+    ``verified_on``) in the regulator's jurisdiction, by region: how many, how many with a
+    waiver, how many entirely free (waived = fee > 0), fees and waived amounts. Superseded
+    documents are left out (their reissue, for the same verification, counts), so a reissue
+    moves nothing between periods. Two queries, whatever the number of rows. None for anyone
+    but a regulator."""
     actor = get_actor(user)
     jurisdiction = actor.jurisdiction
     if jurisdiction is None:
         return None
     period = parse_period(params, today=today)
     depth = group_depth(jurisdiction, params.get("level") or None)
-    start, end = period.bounds()
     aggregated = (
         IssuedDocument.objects.filter(
+            verified_in(period),
             division_id__in=actor.jurisdiction_codes(),
             kind__in=(IssuedDocument.Kind.CERTIFICATE, IssuedDocument.Kind.NOTICE),
-            issued_at__gte=start,
-            issued_at__lt=end,
         )
         .exclude(state=IssuedDocument.State.SUPERSEDED)
         .annotate(region=Substr("division__path", 1, depth * SEGMENT))
@@ -320,18 +380,25 @@ class CoverageStats:
 
 def coverage_stats(user, *, params: Mapping, today: datetime.date | None = None) -> CoverageStats | None:
     """Filing and verification figures of the regulator's jurisdiction, by region and by use
-    field, for a period:
+    field (both the instrument's), for a period. One population, the mandatory instruments due
+    in the period, and every other figure but "filed" and "overdue" counted within it:
 
     * filed — mandatory instruments filed (强检备案), not scrapped;
-    * due (应检) — mandatory instruments in use whose next verification falls by the end of the
-      period or is unknown, or that were verified during the period (so an instrument verified
-      on time, whose next date moved past the period, still counts as due);
-    * verified (实检) — mandatory instruments with a certificate (not revoked) issued in the period;
-    * coverage (受检率) — verified ÷ due;
+    * due (应检) — mandatory instruments not scrapped (``REMINDED_STATUSES``, as the due lists)
+      whose next verification falls by the end of the period or is unknown, together with every
+      mandatory instrument verified in the period (whatever its status now: one verified and
+      then stopped or scrapped was due when it was verified);
+    * verified (实检) — instruments of that population with a valid certificate of a
+      verification in the period (by ``verified_on``; a reissue counts once, a revoked
+      certificate not at all), so verified ≤ due in every cell;
+    * coverage (受检率) — verified ÷ due, at most 100 %;
     * overdue — mandatory instruments not scrapped whose next verification is before today;
-    * failed — instruments with a notice of failure (not revoked) issued in the period.
+    * failed — instruments of the population with a valid notice of failure of a verification
+      in the period.
 
-    Three queries: one aggregate over instruments, one over documents, one for region names.
+    Three queries: one aggregate over instruments (filed, due by date, overdue), one over the
+    period's documents (verified, failed, and the instruments verified in the period that are
+    not due by date, which complete "due"), one for region names.
     """
     actor = get_actor(user)
     jurisdiction = actor.jurisdiction
@@ -342,41 +409,36 @@ def coverage_stats(user, *, params: Mapping, today: datetime.date | None = None)
     depth = group_depth(jurisdiction, params.get("level") or None)
     codes = actor.jurisdiction_codes()
     width = depth * SEGMENT
-    scrapped = Q(status=Instrument.Status.SCRAPPED)
-    in_use_mandatory = Q(is_mandatory=True, status=Instrument.Status.IN_USE)
+    live = Q(status__in=REMINDED_STATUSES)
+    due_by_date = live & (Q(next_due_on__lte=period.end) | Q(next_due_on__isnull=True))
     instrument_rows = (
         Instrument.objects.filter(division_id__in=codes, is_mandatory=True)
         .annotate(region=Substr("division__path", 1, width))
         .values("region", "use_field")
         .annotate(
-            filed=Count("pk", filter=Q(filed=True) & ~scrapped),
-            due=Count(
-                "pk",
-                filter=in_use_mandatory
-                & (
-                    Q(next_due_on__lte=period.end)
-                    | Q(next_due_on__isnull=True)
-                    | Q(last_verified_on__gte=period.start, last_verified_on__lte=period.end)
-                ),
-            ),
-            overdue=Count("pk", filter=Q(next_due_on__lt=today) & ~scrapped),
+            filed=Count("pk", filter=Q(filed=True) & live),
+            due=Count("pk", filter=due_by_date),
+            overdue=Count("pk", filter=live & Q(next_due_on__lt=today)),
         )
         .order_by()
     )
-    start, end = period.bounds()
+    # The same condition seen from a document: its instrument is due by date.
+    instrument_due_by_date = Q(instrument__status__in=REMINDED_STATUSES) & (
+        Q(instrument__next_due_on__lte=period.end) | Q(instrument__next_due_on__isnull=True)
+    )
     document_rows = (
         IssuedDocument.objects.filter(
-            division_id__in=codes,
-            issued_at__gte=start,
-            issued_at__lt=end,
+            verified_in(period),
+            instrument__division_id__in=codes,
             instrument__is_mandatory=True,
+            state=IssuedDocument.State.VALID,
         )
-        .exclude(state=IssuedDocument.State.REVOKED)
-        .annotate(region=Substr("division__path", 1, width), use_field=F("instrument__use_field"))
+        .annotate(region=Substr("instrument__division__path", 1, width), use_field=F("instrument__use_field"))
         .values("region", "use_field")
         .annotate(
             verified=Count("instrument", distinct=True, filter=Q(kind=IssuedDocument.Kind.CERTIFICATE)),
             failed=Count("instrument", distinct=True, filter=Q(kind=IssuedDocument.Kind.NOTICE)),
+            due_otherwise=Count("instrument", distinct=True, filter=~instrument_due_by_date),
         )
         .order_by()
     )
@@ -390,7 +452,10 @@ def coverage_stats(user, *, params: Mapping, today: datetime.date | None = None)
         c.filed, c.due, c.overdue = row["filed"], row["due"], row["overdue"]
     for row in document_rows:
         c = cell(row["region"], row["use_field"])
+        # Due by date (counted above) and verified in the period without being due by date
+        # are disjoint, and together they are the population verified and failed are counted in.
         c.verified, c.failed = row["verified"], row["failed"]
+        c.due += row["due_otherwise"]
 
     regions = _regions(jurisdiction, depth, {region for region, _use in cells})
     by_region = {r.path: CoverageRow(key=r.code, name=r.name) for r in regions}

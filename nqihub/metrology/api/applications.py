@@ -28,6 +28,7 @@ from nqihub.core.api.views import ScopedGenericViewSet
 
 from ..models import ApplicationEvent, ApplicationItem, IssuedDocument, VerificationApplication, VerificationResult
 from ..querysets import ApplicationQuerySet
+from ..rules import MAX_ID
 from ..services import applications as services
 from ..services import results as result_services
 
@@ -170,11 +171,11 @@ class ApplicationSerializer(ApplicationListSerializer):
 
 class ApplicationInputSerializer(serializers.Serializer):
     instrument_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         allow_empty=True,
         max_length=services.MAX_INSTRUMENTS_PER_APPLICATION * 2,
     )
-    institution = serializers.IntegerField(help_text="An institution offered for these instruments.")
+    institution = serializers.IntegerField(max_value=MAX_ID, help_text="An institution offered for these instruments.")
     mode = serializers.ChoiceField(choices=VerificationApplication.Mode.choices)
     site_address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     wished_from = serializers.DateField(required=False, allow_null=True, default=None)
@@ -194,7 +195,9 @@ class ScheduleInputSerializer(serializers.Serializer):
 
 
 class LimsResultInputSerializer(serializers.Serializer):
-    item = serializers.IntegerField(min_value=1, help_text="The application item id (from the pulled application).")
+    item = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="The application item id (from the pulled application)."
+    )
     outcome = serializers.ChoiceField(choices=VerificationResult.Outcome.choices)
     verified_on = serializers.DateField()
     readings = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

@@ -16,10 +16,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from nqihub.core.api.views import ScopedGenericViewSet
-from nqihub.divisions.models import AdminDivision
 from nqihub.organizations.api.serializers import DivisionRefSerializer
 
 from ..models import Instrument, InstrumentFiling
+from ..rules import MAX_ID
+from ..selectors import within_division
 from ..services import filings as services
 
 # --- Output ----------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ class InstrumentFilingSerializer(InstrumentFilingListSerializer):
 
 class FilingInputSerializer(serializers.Serializer):
     instrument_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         allow_empty=True,
         max_length=services.MAX_INSTRUMENTS_PER_FILING * 2,
         help_text="Ids of the acting enterprise's mandatory instruments to file.",
@@ -123,10 +124,7 @@ class InstrumentFilingFilter(filters.FilterSet):
         fields = []
 
     def filter_within(self, queryset, name, value):
-        division = AdminDivision.objects.filter(pk=value).first()
-        if division is None:
-            return queryset.none()
-        return queryset.filter(division_id__in=AdminDivision.objects.within(division).values("code"))
+        return within_division(queryset, value)
 
 
 class InstrumentFilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):

@@ -1,12 +1,15 @@
 """Regulators' statistics and the fee configuration, in the API.
 
-* ``GET /api/v1/stats/waivers/?from=&to=&level=`` — free verification and waivers by region;
+* ``GET /api/v1/stats/waivers/?period=&from=&to=&level=`` — free verification and waivers by
+  region;
 * ``GET /api/v1/stats/metrology/?period=&from=&to=&level=`` — filed, due, verified, coverage,
   overdue and failed instruments by region and by use field;
 * ``/api/v1/tariffs/`` and ``/api/v1/waiver-policies/`` — read by regulators and the system
-  administrator, written by the system administrator through ``services.fees``.
+  administrator, written by the system administrator through ``services.fees``. A caller who
+  may not write them is refused (403, recorded) before the body is even looked at.
 
-Statistics are for regulators only (403 for everybody else) and every read is recorded.
+Statistics are for regulators only (403 for everybody else) and every read is recorded. Both
+count verifications by the day of the verification, so a reissued document stays in its period.
 """
 
 from __future__ import annotations
@@ -18,18 +21,29 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from nqihub.audit.services import audit_refusal
 from nqihub.core.access import Capability, get_actor, has_capability
 from nqihub.core.api.views import ScopedViewSetMixin
 from nqihub.core.auditing import record_regulator_query
-from nqihub.core.errors import InvalidInput
+from nqihub.core.errors import Forbidden, InvalidInput
 
 from ..models import Instrument, IssuedDocument, Tariff, WaiverPolicy
 from ..selectors_stats import BadParameter, coverage_stats, waiver_stats
 from ..services import fees as services
 
 PERIOD_PARAMETERS = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 1 January of this year)."),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: 31 December of the start's year)."),
+    OpenApiParameter(
+        "period",
+        OpenApiTypes.STR,
+        description="A year (2025), a month (2025-06) or a quarter (2025-Q2); instead of from and to. "
+        "Years 1949 to 2200.",
+    ),
+    OpenApiParameter(
+        "from", OpenApiTypes.DATE, description="First day (default: 1 January of this year). Years 1949 to 2200."
+    ),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATE, description="Last day (default: 31 December of the start's year). Years 1949 to 2200."
+    ),
     OpenApiParameter(
         "level",
         OpenApiTypes.STR,
@@ -54,7 +68,11 @@ class _Period(serializers.Serializer):
 
 
 class WaiverRowSerializer(_Named):
-    documents = serializers.IntegerField(help_text="Certificates and notices issued (superseded ones left out).")
+    documents = serializers.IntegerField(
+        help_text="Certificates and notices of the verifications done in the period (by the day of the "
+        "verification, not of the document): the current document of each, superseded ones left out, so a "
+        "reissue stays in the period of its verification."
+    )
     waived_documents = serializers.IntegerField(help_text="Of which with a waiver (waived > 0).")
     free_documents = serializers.IntegerField(help_text="Of which entirely free (waived = fee > 0).")
     fee_total = serializers.DecimalField(max_digits=16, decimal_places=2)
@@ -69,13 +87,35 @@ class WaiverStatsSerializer(serializers.Serializer):
     total = WaiverRowSerializer()
 
 
+COVERAGE_DEFINITION = (
+    "Filing and verification coverage (受检率) in the caller's jurisdiction, by region and use field. "
+    "One population, the mandatory instruments due in the period (due, 应检): those not scrapped (in use "
+    "or stopped, as in the due lists) whose next verification falls by the end of the period or is unknown, "
+    "and every mandatory instrument verified in the period (by the day of the verification), whatever its "
+    "status now. Verified (实检) and failed count the instruments of that population with a certificate "
+    "(passed) or a notice (failed) of a verification in the period (the current document; revoked ones left "
+    "out), so coverage (受检率) = verified ÷ due never exceeds 100%. Filed: filed and not scrapped. Overdue: "
+    "not scrapped and due before today. Regions and use fields are the instrument's."
+)
+
+
 class CoverageRowSerializer(_Named):
-    filed = serializers.IntegerField()
-    due = serializers.IntegerField()
-    verified = serializers.IntegerField()
-    coverage = serializers.DecimalField(max_digits=5, decimal_places=1, help_text="verified ÷ due, in percent")
-    overdue = serializers.IntegerField()
-    failed = serializers.IntegerField()
+    filed = serializers.IntegerField(help_text="Mandatory instruments filed (强检备案), not scrapped.")
+    due = serializers.IntegerField(
+        help_text="应检: not scrapped and due by the end of the period (or due date unknown), or verified in it."
+    )
+    verified = serializers.IntegerField(
+        help_text="实检: of those due, with a valid certificate of a verification in the period."
+    )
+    coverage = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        help_text="受检率: verified ÷ due, in percent (0 when nothing is due; at most 100).",
+    )
+    overdue = serializers.IntegerField(help_text="Not scrapped, next verification before today.")
+    failed = serializers.IntegerField(
+        help_text="Of those due, with a valid notice of failure of a verification in the period."
+    )
 
 
 class CoverageStatsSerializer(serializers.Serializer):
@@ -130,15 +170,7 @@ class CoverageStatsViewSet(_StatsViewSet):
     queryset = Instrument.objects.none()
     serializer_class = CoverageStatsSerializer
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "period", OpenApiTypes.STR, description="A year (2025), a month (2025-06) or a quarter (2025-Q2)."
-            ),
-            *PERIOD_PARAMETERS,
-        ],
-        responses=CoverageStatsSerializer,
-    )
+    @extend_schema(description=COVERAGE_DEFINITION, parameters=PERIOD_PARAMETERS, responses=CoverageStatsSerializer)
     def list(self, request, *args, **kwargs):
         return self._run(request, coverage_stats, lambda s: s.total.due)
 
@@ -216,6 +248,14 @@ class _FeeConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             return self.queryset.all()
         return self.queryset.none()
 
+    def _may_write(self, action: str, target=None) -> None:
+        """Refuse (403, recorded as the service records it) a caller who may not write fee
+        configuration, before the body is validated: a regulator gets 403 whatever it sends,
+        never a 400 that would say nothing about its right to write. The services check the
+        same capability again."""
+        if not has_capability(self.request.user, Capability.MANAGE_CONFIGURATION):
+            audit_refusal(Forbidden(), actor=self.request.user, action=action, target=target)
+
 
 class TariffViewSet(_FeeConfigViewSet):
     """Verification tariffs (per catalogue item; a division's tariff beats a platform-wide one)."""
@@ -225,6 +265,7 @@ class TariffViewSet(_FeeConfigViewSet):
 
     @extend_schema(request=TariffInputSerializer, responses={201: TariffSerializer})
     def create(self, request, *args, **kwargs):
+        self._may_write("tariff.create")
         data = TariffInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tariff = services.tariff_create(actor=request.user, data=data.validated_data)
@@ -233,6 +274,7 @@ class TariffViewSet(_FeeConfigViewSet):
     @extend_schema(request=TariffInputSerializer, responses=TariffSerializer)
     def partial_update(self, request, *args, **kwargs):
         tariff = self.get_object()
+        self._may_write("tariff.update", tariff)
         data = TariffInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         tariff = services.tariff_update(actor=request.user, tariff=tariff, data=data.validated_data)
@@ -247,6 +289,7 @@ class WaiverPolicyViewSet(_FeeConfigViewSet):
 
     @extend_schema(request=WaiverPolicyInputSerializer, responses={201: WaiverPolicySerializer})
     def create(self, request, *args, **kwargs):
+        self._may_write("waiver_policy.create")
         data = WaiverPolicyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         policy = services.waiver_policy_create(actor=request.user, data=data.validated_data)
@@ -255,6 +298,7 @@ class WaiverPolicyViewSet(_FeeConfigViewSet):
     @extend_schema(request=WaiverPolicyInputSerializer, responses=WaiverPolicySerializer)
     def partial_update(self, request, *args, **kwargs):
         policy = self.get_object()
+        self._may_write("waiver_policy.update", policy)
         data = WaiverPolicyInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         policy = services.waiver_policy_update(actor=request.user, policy=policy, data=data.validated_data)

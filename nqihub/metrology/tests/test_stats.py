@@ -1,20 +1,23 @@
 """Regulators' statistics on a small hand-built data set.
 
 TODAY = 2025-06-15, period = 2025. All instruments are made with ``bulk_create`` past the
-services, so each test states exactly what is in the database:
+services, so each test states exactly what is in the database. A document belongs to the period
+of its verification (the result's ``verified_on``), not of its issue:
 
-====  ========  ===========  =====  ========  ==========  ==========================================
-      county    use field    filed  status    next due    documents (fee / waived)
-====  ========  ===========  =====  ========  ==========  ==========================================
-K1    昆都仑区  trade        yes    in use    2025-03-01  —                       (due, overdue)
-K2    昆都仑区  trade        yes    in use    2026-05-01  cert 2025-05-01 30/30   (verified in period)
-K3    昆都仑区  safety       yes    in use    —           notice 2025-04-01 30/15 (failed)
-K4    昆都仑区  medical      no     scrapped  2025-01-01  cert 2024-12-31 30/30   (outside the period)
+====  ========  ===========  =====  ========  ==========  ==============================================
+      county    use field    filed  status    next due    documents: verified on (issued) fee/waived
+====  ========  ===========  =====  ========  ==========  ==============================================
+K1    昆都仑区  trade        yes    in use    2025-03-01  —                            (due, overdue)
+K2    昆都仑区  trade        yes    in use    2026-05-01  cert 2025-05-01 30/30        (verified in period)
+K3    昆都仑区  safety       yes    in use    —           notice 2025-04-01 30/15      (failed)
+K4    昆都仑区  medical      no     scrapped  2025-01-01  cert 2024-12-30 (12-31) 30/30 (outside the period)
 K5    昆都仑区  other (not mandatory)  in use  2025-01-01  —
-Q1    青山区    trade        yes    in use    2025-12-31  cert 2025-02-01 20/20 superseded; cert 2025-03-01 20/0
+Q1    青山区    trade        yes    in use    2025-12-31  cert 2025-02-01 20/20 superseded by its reissue
+                                                          (same result, issued 2025-03-01) 20/0
 Q2    青山区    environment  yes    stopped   2026-01-01  cert 2025-05-10 25/5 revoked
-X1    新城区    trade        yes    in use    2026-01-02  cert 2024-12-31 23:30 10/0; notice 2025-01-01 00:10 10/10
-====  ========  ===========  =====  ========  ==========  ==========================================
+X1    新城区    trade        yes    in use    2026-01-02  cert 2024-12-31 (23:30) 10/0;
+                                                          notice 2025-01-01 (00:10) 10/10
+====  ========  ===========  =====  ========  ==========  ==============================================
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from nqihub.audit.models import AuditEvent
@@ -34,10 +38,13 @@ from nqihub.metrology.models import (
     ApplicationItem,
     Instrument,
     IssuedDocument,
+    Tariff,
     VerificationApplication,
     VerificationResult,
+    WaiverPolicy,
 )
 from nqihub.metrology.selectors_stats import BadParameter, coverage_stats, parse_period, waiver_stats
+from nqihub.metrology.services.documents import document_reissue
 from nqihub.testing.factories import UserFactory
 
 TODAY = datetime.date(2025, 6, 15)
@@ -49,6 +56,9 @@ I = Instrument.Status  # noqa: E741
 
 def at(y, m, d, hh=12, mm=0):
     return datetime.datetime(y, m, d, hh, mm, tzinfo=SH)
+
+
+day = datetime.date
 
 
 @pytest.fixture
@@ -73,54 +83,46 @@ def dataset(world, scale):
     Instrument.objects.bulk_create(rows)
     by = {i.factory_number: i for i in Instrument.objects.all()}
     make_documents(world, scale, by, [
-        ("K2", "certificate", at(2025, 5, 1), "30", "30", "valid"),
-        ("K3", "notice", at(2025, 4, 1), "30", "15", "valid"),
-        ("K4", "certificate", at(2024, 12, 31), "30", "30", "valid"),
-        ("Q1", "certificate", at(2025, 2, 1), "20", "20", "superseded"),
-        ("Q1", "certificate", at(2025, 3, 1), "20", "0", "valid"),
-        ("Q2", "certificate", at(2025, 5, 10), "25", "5", "revoked"),
-        ("X1", "certificate", at(2024, 12, 31, 23, 30), "10", "0", "valid"),
-        ("X1", "notice", at(2025, 1, 1, 0, 10), "10", "10", "valid"),
+        ("K2", "certificate", day(2025, 5, 1), at(2025, 5, 2), "30", "30", "valid"),
+        ("K3", "notice", day(2025, 4, 1), at(2025, 4, 1), "30", "15", "valid"),
+        ("K4", "certificate", day(2024, 12, 30), at(2024, 12, 31), "30", "30", "valid"),
+        ("Q1", "certificate", day(2025, 2, 1), at(2025, 2, 1), "20", "20", "superseded"),
+        ("Q1", "certificate", day(2025, 2, 1), at(2025, 3, 1), "20", "0", "valid"),
+        ("Q2", "certificate", day(2025, 5, 10), at(2025, 5, 10), "25", "5", "revoked"),
+        ("X1", "certificate", day(2024, 12, 31), at(2024, 12, 31, 23, 30), "10", "0", "valid"),
+        ("X1", "notice", day(2025, 1, 1), at(2025, 1, 1, 0, 10), "10", "10", "valid"),
     ])  # fmt: skip
     return by
 
 
 def make_documents(world, scale, instruments, specs):
+    """``specs``: (instrument key, kind, verified on, issued at, fee, waived, state). Documents of
+    the same instrument, kind and verification day share one result (a reissue); every result
+    has its own application and item."""
     signers = [UserFactory(username=f"signer{n}") for n in range(3)]
-    app = VerificationApplication.objects.create(
-        number="SQ-TEST-1", organization=world.ent_kundulun, institution=world.institution, division_id="150203",
-        mode="drop_off", contact_name="张三", contact_phone="0472-0000000", submitted_by=signers[0],
-        submitted_at=at(2025, 1, 1), accept_by=at(2025, 1, 5),
-    )  # fmt: skip
-    keys = sorted({s[0] for s in specs})
-    ApplicationItem.objects.bulk_create(
-        [ApplicationItem(application=app, instrument=instruments[key], catalogue_item=scale) for key in keys]
-    )
-    items = {i.instrument.factory_number: i for i in ApplicationItem.objects.select_related("instrument")}
-    VerificationResult.objects.bulk_create(
-        [
-            VerificationResult(
-                item=items[key],
-                outcome="pass",
-                verified_on=datetime.date(2025, 1, 1),
-                verifier=signers[0],
-                checker=signers[1],
-                approver=signers[2],
-                institution=world.institution,
-                recorded_at=at(2025, 1, 1),
-            )
-            for key in keys
-        ]
-    )
-    results = {
-        r.item.instrument.factory_number: r for r in VerificationResult.objects.select_related("item__instrument")
-    }
+    results = {}
+    for key, kind, verified_on, _issued, *_rest in specs:
+        if (key, kind, verified_on) in results:
+            continue
+        n = VerificationApplication.objects.count() + 1
+        app = VerificationApplication.objects.create(
+            number=f"SQ-TEST-{n}", organization=instruments[key].organization, institution=world.institution,
+            division_id=instruments[key].division_id, mode="drop_off", contact_name="张三",
+            contact_phone="0472-0000000", submitted_by=signers[0], submitted_at=at(2024, 12, 1),
+            accept_by=at(2024, 12, 5),
+        )  # fmt: skip
+        item = ApplicationItem.objects.create(application=app, instrument=instruments[key], catalogue_item=scale)
+        results[(key, kind, verified_on)] = VerificationResult.objects.create(
+            item=item, outcome="pass" if kind == "certificate" else "fail", verified_on=verified_on,
+            verifier=signers[0], checker=signers[1], approver=signers[2], institution=world.institution,
+            recorded_at=at(verified_on.year, verified_on.month, verified_on.day, 0),
+        )  # fmt: skip
     IssuedDocument.objects.bulk_create(
         [
             IssuedDocument(
                 number=f"DOC-{n}",
                 kind=kind,
-                result=results[key],
+                result=results[(key, kind, verified_on)],
                 instrument=instruments[key],
                 institution=world.institution,
                 organization=instruments[key].organization,
@@ -130,7 +132,9 @@ def make_documents(world, scale, instruments, specs):
                 waived=D(waived),
                 state=state,
             )
-            for n, (key, kind, issued, fee, waived, state) in enumerate(specs)
+            for n, (key, kind, verified_on, issued, fee, waived, state) in enumerate(
+                specs, IssuedDocument.objects.count()
+            )
         ]
     )
 
@@ -171,15 +175,17 @@ class TestCoverage:
         regions = {r.key: r for r in stats.by_region}
         assert len(regions) == 12  # every 盟市, with or without data
         assert figures(regions["150200"]) == (5, 4, 2, 1, 1, D("50.0"))
-        # X1: its certificate of 2024-12-31 23:30 is outside 2025; its notice at 00:10 on 1 January is inside.
-        assert figures(regions["150100"]) == (1, 0, 0, 0, 1, D("0.0"))
-        assert figures(stats.total) == (6, 4, 2, 1, 2, D("50.0"))
+        # X1: its certificate verified on 2024-12-31 (issued 23:30) is outside 2025; its notice
+        # verified on 1 January (issued at 00:10, 16:10 UTC the day before) is inside. Verified in
+        # the period, it was due in it, though its next due date lies after the period.
+        assert figures(regions["150100"]) == (1, 1, 0, 0, 1, D("0.0"))
+        assert figures(stats.total) == (6, 5, 2, 1, 2, D("40.0"))
 
     def test_region_can_ask_for_counties(self, world, dataset):
         stats = coverage_stats(world.users["region"], params={**YEAR, "level": "county"}, today=TODAY)
         regions = {r.key: r for r in stats.by_region}
         assert figures(regions["150203"])[:3] == (3, 3, 1)
-        assert figures(regions["150102"])[:3] == (1, 0, 0)
+        assert figures(regions["150102"])[:3] == (1, 1, 0)
 
     def test_county_sees_only_itself(self, world, dataset):
         stats = coverage_stats(world.users["kundulun"], params=YEAR, today=TODAY)
@@ -368,11 +374,186 @@ class TestApi:
         assert response.status_code == 201, response.content
         assert api(world.users["baotou"]).get("/api/v1/tariffs/").json()["count"] == 1
         assert api(world.users["ent_manager"]).get("/api/v1/tariffs/").json()["count"] == 0
-        refused = api(world.users["baotou"]).post("/api/v1/waiver-policies/", {}, format="json")
-        assert refused.status_code in (400, 403)
+
+    POLICY = {
+        "name": "小微企业减免",
+        "basis": "campaign",
+        "percentage": 50,
+        "valid_from": "2025-01-01",
+        "source": "测试",
+    }
+
+    @pytest.mark.parametrize("who", ["baotou", "ent_manager", "inst"])
+    def test_only_the_system_administrator_writes_fee_configuration(self, world, api, scale, who):
+        """Refused with exactly 403 whatever the body (valid, empty or nonsense): the right to
+        write is checked before the input, and nothing is created or changed."""
+        tariff = Tariff.objects.create(
+            catalogue_item=scale, price=D("12.50"), valid_from=day(2025, 1, 1), source="测试"
+        )
+        policy = WaiverPolicy.objects.create(
+            name="旧政策", basis="campaign", percentage=10, valid_from=day(2025, 1, 1), source="测试"
+        )
+        client = api(world.users[who])
+        tariff_body = {"catalogue_item": scale.code, "price": "30", "valid_from": "2025-01-01", "source": "测试"}
+        for url, body in (("/api/v1/tariffs/", tariff_body), ("/api/v1/waiver-policies/", self.POLICY)):
+            for sent in (body, {}, {"price": "x", "percentage": "lots"}):
+                response = client.post(url, sent, format="json")
+                assert response.status_code == 403, (url, sent, response.content)
+                assert response.json()["code"] == "permission_denied"
+        # A regulator sees the rows, so changing one is refused with 403 (others do not see them: 404).
+        expected = 403 if who == "baotou" else 404
+        for url, body in ((f"/api/v1/tariffs/{tariff.pk}/", {"price": "99"}),
+                          (f"/api/v1/waiver-policies/{policy.pk}/", {"percentage": 100}),
+                          (f"/api/v1/waiver-policies/{policy.pk}/", {"percentage": "lots"})):  # fmt: skip
+            assert client.patch(url, body, format="json").status_code == expected, url
+        assert Tariff.objects.count() == 1 and Tariff.objects.get().price == D("12.50")
+        assert WaiverPolicy.objects.count() == 1 and WaiverPolicy.objects.get().percentage == 10
+        denied = AuditEvent.objects.filter(outcome="denied", action__in=["tariff.create", "waiver_policy.create"])
+        assert denied.count() == 6
+        if who == "baotou":
+            assert (
+                AuditEvent.objects.filter(
+                    outcome="denied", action__in=["tariff.update", "waiver_policy.update"]
+                ).count()
+                == 3
+            )
+
+    def test_system_administrator_still_gets_input_errors(self, world, api):
+        response = api(world.users["sysadmin"]).post("/api/v1/waiver-policies/", {}, format="json")
+        assert response.status_code == 400 and WaiverPolicy.objects.count() == 0
+        response = api(world.users["sysadmin"]).post("/api/v1/waiver-policies/", self.POLICY, format="json")
+        assert response.status_code == 201, response.content
 
 
 def test_chart_has_names_and_title():
     svg = str(bar_chart(title="受检率", bars=[("包头市", D("50.0")), ("呼和浩特<市>", 0)], unit="%", max_value=100))
     assert svg.startswith("<svg") and "<title" in svg and 'role="img"' in svg
     assert "包头市" in svg and "呼和浩特&lt;市&gt;" in svg and "50.0%" in svg
+
+
+# --------------------------------------------------------------------------- periods of verification
+
+
+class TestReissue:
+    def test_a_reissue_changes_nothing_in_the_period_of_the_verification(self, world, dataset, monkeypatch):
+        """K2's certificate (verified 2025-05-01, 30 yuan waived in full) is reissued in March
+        2026: its fee, waiver and verification stay in 2025, and 2026 gets none of them."""
+        baotou = world.users["baotou"]
+        in_2026 = {"period": "2026"}
+
+        def waivers_2025():
+            return money(row(waiver_stats(baotou, params=YEAR, today=TODAY).rows, "150203"))
+
+        def coverage_2025():
+            return figures(coverage_stats(baotou, params=YEAR, today=TODAY).total)
+
+        assert waivers_2025() == (2, 2, 1, D("60.00"), D("45.00"))
+        assert coverage_2025() == (5, 4, 2, 1, 1, D("50.0"))
+        certificate = IssuedDocument.objects.get(instrument=dataset["K2"], state="valid")
+        monkeypatch.setattr(timezone, "now", lambda: at(2026, 3, 1, 9))
+        new = document_reissue(actor=world.users["inst"], document=certificate, reason="单位名称更正")
+        assert new.issued_at.year == 2026 and new.waived == D("30.00")
+        assert IssuedDocument.objects.get(pk=certificate.pk).state == "superseded"
+
+        assert waivers_2025() == (2, 2, 1, D("60.00"), D("45.00"))
+        assert coverage_2025() == (5, 4, 2, 1, 1, D("50.0"))
+        later = day(2026, 3, 2)
+        assert money(waiver_stats(baotou, params=in_2026, today=later).total) == (0, 0, 0, D("0.00"), D("0.00"))
+        assert coverage_stats(baotou, params=in_2026, today=later).total.verified == 0
+
+
+class TestCoverageWithinDue:
+    def test_verified_then_stopped_or_scrapped_cannot_push_coverage_over_100(self, world, dataset, scale):
+        """青山区 gets S1 (verified in April, then stopped), S2 (verified, then scrapped), S3
+        (verified in March 2025 and again in January 2026, so its dates point past 2025) and S4
+        (stopped and overdue, never verified). Before, the certificates counted whatever the
+        instrument's status and dates while "due" counted only instruments in use and due by
+        date: 4 verified out of 2 due. Now all of them are in one population."""
+        q = world.ent_qingshan
+
+        def inst(key, status, due, verified=None):
+            return Instrument(
+                organization=q, division_id=q.division_id, catalogue_item=scale, name=key, factory_number=key,
+                use_field="trade", status=status, is_mandatory=True, filed=True, next_due_on=due,
+                last_verified_on=verified,
+            )  # fmt: skip
+
+        Instrument.objects.bulk_create([
+            inst("S1", I.STOPPED, day(2026, 4, 1), day(2025, 4, 1)),
+            inst("S2", I.SCRAPPED, day(2026, 4, 2), day(2025, 4, 2)),
+            inst("S3", I.IN_USE, day(2027, 1, 15), day(2026, 1, 15)),
+            inst("S4", I.STOPPED, day(2025, 2, 1)),
+        ])  # fmt: skip
+        by = {i.factory_number: i for i in Instrument.objects.filter(factory_number__startswith="S")}
+        make_documents(world, scale, by, [
+            ("S1", "certificate", day(2025, 4, 1), at(2025, 4, 1), "0", "0", "valid"),
+            ("S2", "certificate", day(2025, 4, 2), at(2025, 4, 3), "0", "0", "valid"),
+            ("S3", "certificate", day(2025, 3, 1), at(2025, 3, 1), "0", "0", "valid"),
+            ("S3", "certificate", day(2026, 1, 15), at(2026, 1, 15), "0", "0", "valid"),
+        ])  # fmt: skip
+        stats = coverage_stats(world.users["baotou"], params=YEAR, today=TODAY)
+        # filed: Q1, Q2, S1, S3, S4 (S2 scrapped); due: Q1, S4 by date, S1, S2, S3 verified in
+        # 2025; verified: Q1, S1, S2, S3; overdue: S4.
+        assert figures(row_of(stats.by_region, "150204")) == (5, 5, 4, 1, 0, D("80.0"))
+        assert figures(stats.total) == (8, 8, 5, 2, 1, D("62.5"))
+        for r in (*stats.by_region, *stats.by_use_field, stats.total, *stats.cells.values()):
+            assert r.verified <= r.due and r.failed <= r.due and r.coverage <= 100, r
+        # 2026: S3 is verified in January and its next date is in 2027 (due through it).
+        stats = coverage_stats(world.users["baotou"], params={"period": "2026"}, today=day(2026, 6, 1))
+        assert figures(row_of(stats.by_region, "150204"))[1:3] == (5, 1)  # Q1, Q2, S1, S4 by date; S3 verified
+
+
+def row_of(rows, key):
+    return next(r for r in rows if r.key == key)
+
+
+# --------------------------------------------------------------------------- periods out of range
+
+OUT_OF_RANGE = [
+    {"period": "0000"},
+    {"period": "9999"},
+    {"period": "9999-12"},
+    {"period": "0000-Q1"},
+    {"period": "1948"},
+    {"period": "2201-01"},
+    {"from": "9999-12-31"},
+    {"from": "0001-01-01", "to": "2025-01-01"},
+    {"to": "9999-12-31"},
+]
+
+
+@pytest.mark.parametrize("params", OUT_OF_RANGE)
+def test_years_out_of_range_are_a_bad_parameter(params):
+    with pytest.raises(BadParameter) as caught:
+        parse_period(params, today=TODAY)
+    assert "1949" in caught.value.message and "2200" in caught.value.message
+    assert caught.value.name in params
+
+
+def test_the_years_at_the_edges_are_accepted():
+    assert parse_period({"period": "1949"}).start == day(1949, 1, 1)
+    assert parse_period({"period": "2200-12"}).bounds()[1].date() == day(2201, 1, 1)
+    assert parse_period({"from": "2200-12-31"}).end == day(2200, 12, 31)
+
+
+@pytest.mark.parametrize("params", OUT_OF_RANGE)
+def test_pages_answer_out_of_range_periods_with_the_message(world, web, params):
+    client = web(world.users["baotou"])
+    for url in ("/metrology/statistics/", "/metrology/statistics/waivers/"):
+        response = client.get(url, params)
+        assert response.status_code == 200, url
+        assert "1949" in response.context["error"].message
+        assert "1949" in response.content.decode()
+    for url in ("/metrology/statistics/export/", "/metrology/statistics/waivers/export/"):
+        response = client.get(url, params)
+        assert response.status_code == 302, url
+
+
+@pytest.mark.parametrize("params", OUT_OF_RANGE)
+def test_api_answers_out_of_range_periods_with_400(world, api, params):
+    client = api(world.users["baotou"])
+    for url in ("/api/v1/stats/metrology/", "/api/v1/stats/waivers/"):
+        response = client.get(url, params)
+        assert response.status_code == 400, (url, response.content)
+        body = response.json()
+        assert body["code"] == "invalid" and "1949" in body["detail"]

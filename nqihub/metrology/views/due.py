@@ -2,11 +2,11 @@
 jurisdiction's, with a traffic light each — red overdue, amber due within the first reminder
 stage (30 days by default), green later, grey without a due date — most urgent first, the
 count of each colour at the top, and an Excel export. Regulators' reads and every export are
-recorded. Institutions and platform staff have no due list."""
+recorded. An enterprise's managers and clerks tick instruments on the list and go on to apply
+for their verification. Institutions and platform staff have no due list."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -14,18 +14,31 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.auditing import record_regulator_query
-from nqihub.core.exports import xlsx_response
 
 from .. import selectors
 from ..models import Instrument
+from ..services import applications as application_services
 from ..services import reminders
+from .applications import _can_apply
 
-EXPORT_LIMIT = 100_000
 PAGE_SIZE = 50
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count (the colour counts already give it), so it runs no COUNT."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
 
 
 def _check_reader(request: HttpRequest):
@@ -36,18 +49,11 @@ def _check_reader(request: HttpRequest):
 
 
 def _search(request: HttpRequest, *, data, action: str, today, window: int) -> reminders.DueInstrumentFilter:
+    """The due search, fitted to the person (only regulators narrow by division)."""
     search = reminders.DueInstrumentFilter(
         data or None, queryset=reminders.due_instruments_for(request.user, action), today=today, window=window
     )
-    fields = search.form.fields
-    fields["catalogue_item"].widget = forms.Select(choices=[("", _("All")), *selectors.catalogue_choices()])
-    divisions = selectors.jurisdiction_division_choices(request.user)
-    if divisions:
-        fields["division"].widget = forms.Select(choices=[("", _("All")), *divisions])
-        fields["division"].label = _("Division")
-    else:
-        del fields["division"]
-    return search
+    return selectors.fit_search(search, request.user)
 
 
 @login_required
@@ -55,32 +61,50 @@ def due_list(request: HttpRequest) -> HttpResponse:
     actor = _check_reader(request)
     today, window = timezone.localdate(), reminders.amber_days()
     search = _search(request, data=request.GET, action="view", today=today, window=window)
+    selectors.dress_search_form(search, request.user)
     # The colour counts cover the other filters, not the colour chosen (so each chip says how
-    # many a click on it shows).
+    # many a click on it shows). The colours split the list without overlap, so the counts
+    # also give the list's own count: the paginator runs no COUNT of its own.
     without_colour = request.GET.copy()
     without_colour.pop("colour", None)
     without_colour.pop("page", None)
     counts = reminders.due_colour_counts(
         _search(request, data=without_colour, action="view", today=today, window=window).qs, today=today, window=window
     )
-    page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    total = sum(counts.values())
+    listed = search.qs  # validates the form first; a bad value of a filter is left out
+    colour = getattr(search.form, "cleaned_data", {}).get("colour")
+    count = counts[colour] if colour in counts else total
+    page = _CountedPaginator(listed, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
     for instrument in page.object_list:
         instrument.due_colour = reminders.due_status(instrument.next_due_on, today, window=window)
+        instrument.due_label = reminders.DueColour(instrument.due_colour).label
         instrument.days_left = (instrument.next_due_on - today).days if instrument.next_due_on else None
         instrument.days_late = -instrument.days_left if instrument.days_left is not None else None
     if actor.is_regulator:
-        record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=page.paginator.count)
+        record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=count)
+    # An enterprise's managers and clerks tick instruments here and go on to apply for their
+    # verification (the application form's first step); those already in an open application
+    # have no tick box. Regulators only read.
+    can_apply = _can_apply(request.user)
+    applicable: set[int] = set()
+    if can_apply and page.object_list:
+        applicable = set(
+            application_services.applicable_instruments(request.user)
+            .filter(pk__in=[i.pk for i in page.object_list])
+            .values_list("pk", flat=True)
+        )
     query = request.GET.copy()
     query.pop("page", None)
     chips = [
         {
-            "colour": colour,
+            "colour": value,
             "label": label,
-            "count": counts[colour],
-            "query": _with_colour(without_colour, colour),
-            "active": request.GET.get("colour") == colour,
+            "count": counts[value],
+            "query": _with_colour(without_colour, value),
+            "active": request.GET.get("colour") == value,
         }
-        for colour, label in reminders.DueColour.choices
+        for value, label in reminders.DueColour.choices
     ]
     return render(
         request,
@@ -91,10 +115,13 @@ def due_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "chips": chips,
             "all_query": without_colour.urlencode(),
-            "total": sum(counts.values()),
+            "total": total,
             "today": today,
             "window": window,
             "is_regulator": actor.is_regulator,
+            "can_apply": can_apply,
+            "applicable": applicable,
+            "export_notice": selectors.export_limit_notice(count),
         },
     )
 
@@ -109,14 +136,14 @@ def _with_colour(query, colour: str) -> str:
 def due_export(request: HttpRequest) -> HttpResponse:
     _check_reader(request)
     today, window = timezone.localdate(), reminders.amber_days()
-    qs = _search(request, data=request.GET, action="export", today=today, window=window).qs
-    total = qs.count()
-    record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=total, kind="export")
-    return xlsx_response(
+    return selectors.export_xlsx(
+        user=request.user,
+        params=request.GET,
+        queryset=_search(request, data=request.GET, action="export", today=today, window=window).qs,
+        rows=lambda qs, limit: reminders.due_export_rows(qs, today=today, window=window, limit=limit),
         filename=selectors.export_filename(_("instruments-due")),
         title=_("Instruments due for verification"),
         headers=reminders.due_export_headers(),
-        rows=reminders.due_export_rows(qs, today=today, window=window, limit=EXPORT_LIMIT),
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -25,13 +25,11 @@ from django.views.decorators.http import require_POST
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
-from nqihub.core.exports import xlsx_response
-from nqihub.divisions.models import AdminDivision
 
-from ..models import Instrument, InstrumentFiling, UseField
+from .. import selectors
+from ..models import Instrument, InstrumentFiling
 from ..services import filings as services
 
-EXPORT_LIMIT = 100_000
 PAGE_SIZE = 50
 
 
@@ -103,7 +101,8 @@ def filing_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(state=state)
     q = request.GET.get("q", "").strip()
     if q:
-        qs = qs.filter(Q(number__iexact=q) | Q(organization__name__icontains=q))
+        # Filing numbers are stored in capitals (BA…): compared exactly, through their index.
+        qs = qs.filter(Q(number=q.upper()) | Q(organization__name__icontains=q))
     page = Paginator(qs.order_by("-submitted_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     actor = get_actor(request.user)
     if actor.is_regulator:
@@ -251,74 +250,60 @@ def filing_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Filed instruments (regulators: their jurisdiction; an enterprise: its own) --------------
 
 
-def _division_choices(user) -> list[AdminDivision]:
-    """The divisions a regulator may narrow the list to: their own and those below it."""
-    jurisdiction = get_actor(user).jurisdiction
-    if jurisdiction is None:
-        return []
-    return list(AdminDivision.objects.current().within(jurisdiction).order_by("path"))
-
-
-def _filed_instruments(request: HttpRequest):
-    filing_number = InstrumentFiling.objects.filter(
-        instruments=OuterRef("pk"), state=InstrumentFiling.State.APPROVED
-    ).order_by("-reviewed_at", "-pk")
-    qs = (
-        Instrument.objects.for_user(request.user, "view")
-        .filter(filed=True)
-        .select_related("organization", "division", "catalogue_item")
-        .annotate(
-            filing_pk=Subquery(filing_number.values("pk")[:1]),
-            filing_number=Subquery(filing_number.values("number")[:1]),
-            filed_at=Subquery(filing_number.values("reviewed_at")[:1]),
-        )
+def _filed_search(request: HttpRequest, *, action: str = "view") -> selectors.FiledInstrumentFilter:
+    """The ledger's search over the filed instruments, fitted to the person (only regulators
+    narrow by division and enterprise)."""
+    return selectors.fit_search(
+        selectors.filed_instrument_search(request.user, request.GET, action=action), request.user
     )
-    code = request.GET.get("division", "").strip()
-    if code:
-        division = AdminDivision.objects.filter(pk=code).first()
-        # Narrowing within the caller's own scope: a division outside it just matches nothing.
-        qs = qs.filter(division_id__in=AdminDivision.objects.within(division).values("code")) if division else qs.none()
-    use_field = request.GET.get("use_field", "")
-    if use_field in UseField.values:
-        qs = qs.filter(use_field=use_field)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
-            Q(organization__name__icontains=q)
-            | Q(name__icontains=q)
-            | Q(factory_number__iexact=q)
-            | Q(platform_code__iexact=q)
-        )
-    return qs.order_by("division_id", "organization__name", "name", "pk")
 
 
 @login_required
 def filed_instrument_list(request: HttpRequest) -> HttpResponse:
-    qs = _filed_instruments(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    search = _filed_search(request)
+    divisions = selectors.dress_search_form(search, request.user)
+    page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     actor = get_actor(request.user)
     if actor.is_regulator:
         record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=page.paginator.count)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "metrology/filing_filed_instruments.html",
         {
+            "search": search,
             "page": page,
-            "divisions": _division_choices(request.user),
-            "use_fields": UseField.choices,
-            "division": request.GET.get("division", ""),
-            "use_field": request.GET.get("use_field", ""),
-            "q": request.GET.get("q", ""),
+            "query": query.urlencode(),
+            "divisions": divisions,
             "is_regulator": actor.is_regulator,
+            "export_notice": selectors.export_limit_notice(page.paginator.count),
         },
     )
 
 
+def _filed_export_rows(qs, limit: int):
+    for i in qs[:limit].iterator(chunk_size=2000):
+        yield [
+            i.organization.name,
+            i.organization.credit_code or "",
+            i.division.name,
+            i.division_id,
+            i.name,
+            i.model_spec,
+            i.factory_number,
+            str(i.catalogue_item) if i.catalogue_item else "",
+            i.get_use_field_display(),
+            i.get_status_display(),
+            i.location,
+            i.platform_code,
+            i.filing_number or "",
+            timezone.localtime(i.filed_at).strftime("%Y-%m-%d") if i.filed_at else "",
+        ]
+
+
 @login_required
 def filed_instrument_export(request: HttpRequest) -> HttpResponse:
-    qs = _filed_instruments(request)
-    total = qs.count()
-    record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=total, kind="export")
     headers = [
         _("Enterprise"),
         _("Unified social credit code"),
@@ -335,27 +320,15 @@ def filed_instrument_export(request: HttpRequest) -> HttpResponse:
         _("Filing number"),
         _("Filed on"),
     ]
-    rows = (
-        [
-            i.organization.name,
-            i.organization.credit_code or "",
-            i.division.name,
-            i.division_id,
-            i.name,
-            i.model_spec,
-            i.factory_number,
-            str(i.catalogue_item) if i.catalogue_item else "",
-            i.get_use_field_display(),
-            i.get_status_display(),
-            i.location,
-            i.platform_code,
-            i.filing_number or "",
-            timezone.localtime(i.filed_at).strftime("%Y-%m-%d") if i.filed_at else "",
-        ]
-        for i in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    return selectors.export_xlsx(
+        user=request.user,
+        params=request.GET,
+        queryset=_filed_search(request, action="export").qs,
+        rows=_filed_export_rows,
+        filename=selectors.export_filename(_("filed-instruments")),
+        title=_("Filed instruments"),
+        headers=headers,
     )
-    filename = _("filed-instruments") + f"-{timezone.localdate():%Y%m%d}.xlsx"
-    return xlsx_response(filename=filename, title=_("Filed instruments"), headers=headers, rows=rows)
 
 
 urlpatterns = [

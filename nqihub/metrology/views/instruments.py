@@ -4,7 +4,6 @@ list, detail and export reads is recorded; institutions and platform staff see n
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +17,6 @@ from django.views.decorators.http import require_POST
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
-from nqihub.core.exports import xlsx_response
 from nqihub.core.forms import apply_service_error
 
 from .. import selectors
@@ -26,7 +24,6 @@ from ..forms import InstrumentForm
 from ..models import Instrument
 from ..services import instruments as services
 
-EXPORT_LIMIT = 100_000
 PAGE_SIZE = 50
 
 
@@ -36,17 +33,9 @@ def _keeps_ledger(user) -> bool:
 
 
 def _search(request: HttpRequest, *, action: str = "view") -> selectors.InstrumentFilter:
-    """The ledger search, with its form dressed for this person: catalogue items as a list,
-    and the division filter only for regulators (as a list of their divisions)."""
+    """The ledger search, with its form dressed for this person (``dress_search_form``)."""
     search = selectors.instrument_search(request.user, request.GET, action=action)
-    fields = search.form.fields
-    fields["catalogue_item"].widget = forms.Select(choices=[("", _("All")), *selectors.catalogue_choices()])
-    divisions = selectors.jurisdiction_division_choices(request.user)
-    if divisions:
-        fields["division"].widget = forms.Select(choices=[("", _("All")), *divisions])
-        fields["division"].label = _("Division")
-    else:
-        del fields["division"]
+    selectors.dress_search_form(search, request.user)
     return search
 
 
@@ -68,6 +57,7 @@ def instrument_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "is_regulator": actor.is_regulator,
             "can_create": _keeps_ledger(request.user),
+            "export_notice": selectors.export_limit_notice(page.paginator.count),
         },
     )
 
@@ -75,14 +65,15 @@ def instrument_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def instrument_export(request: HttpRequest) -> HttpResponse:
     qs = _search(request, action="export").qs
-    total = qs.count()
     # Exports are recorded for everyone (as for organisations), regulators included.
-    record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=total, kind="export")
-    return xlsx_response(
+    return selectors.export_xlsx(
+        user=request.user,
+        params=request.GET,
+        queryset=qs,
+        rows=lambda qs, limit: selectors.instrument_export_rows(qs, limit=limit),
         filename=selectors.export_filename(_("instruments")),
         title=_("Instrument ledger"),
         headers=selectors.instrument_export_headers(),
-        rows=selectors.instrument_export_rows(qs, limit=EXPORT_LIMIT),
     )
 
 
