@@ -415,7 +415,8 @@ def home_summary(user) -> dict:
     today = timezone.localdate()
     summary: dict = {}
     if org.kind == "enterprise" or actor.is_regulator:
-        summary["due"] = due_colour_counts(due_instruments_for(user), today=today, window=amber_days())
+        summary["due_days"] = amber_days()
+        summary["due"] = due_colour_counts(due_instruments_for(user), today=today, window=summary["due_days"])
         summary["open_applications"] = (
             VerificationApplication.objects.for_user(user)
             .filter(state__in=["submitted", "accepted", "scheduled"])

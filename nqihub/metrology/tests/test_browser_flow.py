@@ -296,7 +296,7 @@ def open_application_form(driver) -> None:
     click_to(driver, main_nav(driver, zh("Metrology")))
     assert css(driver, "main h1").text == zh("Instrument ledger")
     assert {"K-SC-0001", "K-PG-0001", "K-SC-0002"} <= listed_codes(driver)  # factory numbers (and platform codes)
-    # The ledger and the due list offer no way to apply for what is chosen there: go to 在线报检.
+    # Through 在线报检 (the due list's tick boxes are the other way in).
     click_to(driver, subnav(driver, "metrology:application_list"))
     click_to(driver, css(driver, "[data-testid=apply]"))
     assert css(driver, "main h1").text == zh("Apply for verification")

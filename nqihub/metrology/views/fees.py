@@ -229,7 +229,7 @@ def waiver_stats_headers() -> list[str]:
     return [
         _("Division code"),
         _("Region"),
-        _("Documents issued"),
+        _("Verifications"),
         _("Documents with a waiver"),
         _("Verified free of charge"),
         _("Fees (yuan)"),
