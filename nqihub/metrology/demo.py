@@ -509,7 +509,7 @@ class _Planner:
             institution=institution,
             verified_on=day,
             passed=passed,
-            valid_until=add_months(day, months) if passed and months else None,
+            valid_until=add_months(day, months) - timedelta(days=1) if passed and months else None,
             public_code=self.code(self.public_codes, 16),
             verifier=verifier,
             checker=checker,

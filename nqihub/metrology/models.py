@@ -624,3 +624,24 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.due_on} {self.stage}"
+
+
+class DocumentNumberCounter(models.Model):
+    """The last sequence number an institution gave its documents of one kind in one year
+    (``JD-<institution>-<year>-000123``). The issuing service locks this row to take the next
+    number, so two issuers of one institution wait for each other and never get the same one."""
+
+    institution = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=IssuedDocument.Kind.choices)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("document number counter")
+        verbose_name_plural = _("document number counters")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "kind", "year"], name="document_counter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.kind} {self.year}: {self.last}"

@@ -3,20 +3,23 @@ revocation.
 
 * ``document_issue`` turns a recorded :class:`VerificationResult` into its document: the kind
   follows the outcome, the number is the institution's next of the year (``JD-<institution
-  pk>-<year>-000123`` for certificates, ``TZ-…`` for notices), the certificate's validity comes
-  from the catalogue item (``period_months`` / ``service_life_months``, never a constant here),
+  pk>-<year>-000123`` for certificates, ``TZ-…`` for notices; at least six digits, more past
+  999,999), taken from a locked ``DocumentNumberCounter`` row per institution, kind and year,
+  the certificate's validity comes from the catalogue item (``period_months`` /
+  ``service_life_months``, never a constant here; valid until the day before the anniversary),
   fee and waiver are copied from the application item, the instrument's dates are updated and
   the PDF is rendered once and stored with its SHA-256.
 * An issued document never changes. ``document_reissue`` makes a new document (new number and
   check code) with the same facts and marks the old one ``superseded`` (``superseded_by``);
   ``document_revoke`` marks it ``revoked`` with the reason. Only the issuing institution's
   working members do either.
-* ``documents_for_user`` scopes reads (the pages and the API use it): an enterprise sees the
-  documents it received, an institution those it issued, a regulator those in its
-  jurisdiction. (It belongs on an ``IssuedDocumentQuerySet.for_user``; see the module report.)
+* ``IssuedDocument.objects.for_user`` scopes reads (the pages and the API use it): an
+  enterprise sees the documents it received, an institution those it issued, a regulator those
+  in its jurisdiction; ``manage`` (reissue, revoke) is the issuing institution's.
 
 Every write runs in one transaction, locks what it changes and writes one audit record; a
-refusal changes nothing and is itself recorded.
+refusal changes nothing and is itself recorded. Permission is checked before the input, so
+someone who may not act learns nothing from the input checks (and is recorded as denied).
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ import calendar
 import datetime
 import hashlib
 import logging
+import re
+import unicodedata
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,7 +44,14 @@ from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import get_actor
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
-from ..models import Instrument, IssuedDocument, VerificationMode, VerificationResult, document_public_facts
+from ..models import (
+    DocumentNumberCounter,
+    Instrument,
+    IssuedDocument,
+    VerificationMode,
+    VerificationResult,
+    document_public_facts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,58 +83,109 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 
 
 def certificate_valid_until(result: VerificationResult) -> datetime.date | None:
-    """Until when a pass is valid, from the catalogue item the instrument was verified under:
-    periodic → verified_on + period; first verification with a limited life → verified_on +
-    service life (None when the catalogue gives none); first verification until scrapped →
-    no expiry (None). A fail has no validity."""
+    """The last day a pass is valid (证书有效期至), from the catalogue item the instrument was
+    verified under: periodic → verified_on + period − 1 day; first verification with a limited
+    life → verified_on + service life − 1 day (None when the catalogue gives none); first
+    verification until scrapped → no expiry (None). A fail has no validity.
+
+    The "− 1 day" follows common Chinese practice (有效期至 = 检定日期 + 检定周期 − 1 日: verified on
+    2026-01-31 for 12 months, valid until 2027-01-30), not a text of a regulation we checked.
+    The instrument is due by that day (``next_due_on = valid_until``): "due today" on its last
+    valid day, overdue from the first day without a valid certificate."""
     if result.outcome != VerificationResult.Outcome.PASS:
         return None
     item = result.item.catalogue_item
+    months = None
     if item.verification_mode == VerificationMode.PERIODIC and item.period_months:
-        return add_months(result.verified_on, item.period_months)
-    if item.verification_mode == VerificationMode.FIRST_LIMITED and item.service_life_months:
-        return add_months(result.verified_on, item.service_life_months)
-    return None
+        months = item.period_months
+    elif item.verification_mode == VerificationMode.FIRST_LIMITED and item.service_life_months:
+        months = item.service_life_months
+    if months is None:
+        return None
+    return add_months(result.verified_on, months) - datetime.timedelta(days=1)
 
 
-def _next_number(institution, kind: str, year: int) -> str:
-    prefix = f"{NUMBER_PREFIX[kind]}-{institution.pk}-{year}-"
-    last = (
-        IssuedDocument.objects.filter(institution=institution, number__startswith=prefix)
-        .order_by("-number")
+def _number(institution_id: int, kind: str, year: int, sequence: int) -> str:
+    """``JD-<institution>-<year>-000123``: at least six digits, more once a year passes
+    999,999 (``…-1000000``)."""
+    return f"{NUMBER_PREFIX[kind]}-{institution_id}-{year}-{sequence:0{_SEQUENCE_DIGITS}d}"
+
+
+_NUMBER_PATTERN = re.compile(r"^(?P<prefix>[A-Z]{2})-(?P<institution>\d{1,18})-(?P<year>\d{4})-(?P<sequence>\d{1,18})$")
+
+
+def number_lookup(text: str) -> dict | None:
+    """The exact look-up of a document number as someone typed it (full-width characters,
+    spaces and lower case are forgiven: numbers are stored ``JD-12-2026-000123``), as filter
+    arguments that the index on (institution, number) serves; None when it is no number."""
+    number = "".join(unicodedata.normalize("NFKC", text or "").split()).upper()
+    match = _NUMBER_PATTERN.match(number)
+    if match is None:
+        return None
+    return {"institution_id": int(match["institution"]), "number": number}
+
+
+def _highest_sequence_issued(institution_id: int, kind: str, year: int) -> int:
+    """The highest sequence already used under the prefix, compared as a number (the longest
+    number first, then the greatest: ``…-1000000`` above ``…-999999``). Read only when a
+    counter is created and when a number turns out to be taken (documents written past this
+    service, e.g. by the demo loader); a number typed by hand with a non-numeric tail is
+    skipped."""
+    prefix = f"{NUMBER_PREFIX[kind]}-{institution_id}-{year}-"
+    numbers = (
+        IssuedDocument.objects.filter(institution_id=institution_id, number__startswith=prefix)
+        .annotate(_length=Length("number"))
+        .order_by("-_length", "-number")
         .values_list("number", flat=True)
-        .first()
     )
+    for number in numbers.iterator(chunk_size=100):
+        tail = number[len(prefix) :]
+        if tail.isascii() and tail.isdigit():
+            return int(tail)
+    return 0
+
+
+def _locked_counter(institution_id: int, kind: str, year: int) -> DocumentNumberCounter:
+    """The institution's counter for the kind and year, locked until the transaction ends
+    (two issuers of one institution queue here; other institutions are not blocked). The
+    first issuer of a year creates it, starting after any number already issued. When two
+    first issuers race, the unique constraint lets one insert win; the other's insert fails
+    (on PostgreSQL it waits for the winner's commit) and it reads and locks the winner's row."""
+    key = {"institution_id": institution_id, "kind": kind, "year": year}
+    counter = DocumentNumberCounter.objects.select_for_update().filter(**key).first()
+    if counter is not None:
+        return counter
     try:
-        sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    except ValueError:  # pragma: no cover - a hand-edited number; start after the count
-        sequence = IssuedDocument.objects.filter(institution=institution, number__startswith=prefix).count() + 1
-    return f"{prefix}{sequence:0{_SEQUENCE_DIGITS}d}"
-
-
-def _lock_institution(institution) -> None:
-    """Serialise numbering per institution: its organisation row is the counter's lock (two
-    issuers of one institution wait for each other; other institutions are not blocked). The
-    unique constraint (institution, number) and the retry in ``_create_numbered`` cover a
-    database without row locks."""
-    type(institution).objects.select_for_update().filter(pk=institution.pk).values_list("pk", flat=True).first()
+        with transaction.atomic():
+            last = _highest_sequence_issued(institution_id, kind, year)
+            return DocumentNumberCounter.objects.create(**key, last=last)
+    except IntegrityError:
+        return DocumentNumberCounter.objects.select_for_update().get(**key)
 
 
 def _create_numbered(**fields) -> IssuedDocument:
-    institution = fields["institution"]
+    """Insert the document under the institution's next number of the kind and year. A number
+    can only be taken already by a document written past the counter (a bulk load); the
+    counter then moves past the highest number issued and the insert is tried again."""
+    institution_id = fields["institution"].pk
+    kind = fields["kind"]
     year = timezone.localtime(fields["issued_at"]).year
-    _lock_institution(institution)
-    for attempt in range(_NUMBER_ATTEMPTS):
-        document = IssuedDocument(number=_next_number(institution, fields["kind"], year), **fields)
+    counter = _locked_counter(institution_id, kind, year)
+    for _attempt in range(_NUMBER_ATTEMPTS):
+        counter.last += 1
+        document = IssuedDocument(number=_number(institution_id, kind, year, counter.last), **fields)
         try:
             with transaction.atomic():
                 document.save(force_insert=True)
-            return document
         except IntegrityError:
-            if attempt == _NUMBER_ATTEMPTS - 1:
-                raise
-            logger.info("document number %s taken; retrying", document.number)
-    raise AssertionError("unreachable")  # pragma: no cover
+            logger.warning("document number %s is taken; moving the counter past the numbers issued", document.number)
+            counter.last = max(counter.last, _highest_sequence_issued(institution_id, kind, year))
+            continue
+        counter.save(update_fields=["last"])
+        return document
+    raise Conflict(
+        _("The document could not be given a number. Nothing was issued; please try again."), code="number_taken"
+    )
 
 
 def _store_pdf(document: IssuedDocument) -> None:
@@ -141,9 +205,10 @@ def _update_instrument(result: VerificationResult, valid_until: datetime.date | 
         return  # an older result issued late does not roll the instrument's dates back
     instrument.last_verified_on = result.verified_on
     if result.outcome == VerificationResult.Outcome.PASS:
-        # Periodic: due again when the certificate runs out. Limited life: due (for
-        # replacement) at the end of its life. Until scrapped: never due again (None).
-        instrument.next_due_on = valid_until
+        # Periodic: due again on the anniversary, the day after the certificate's last valid
+        # day. Limited life: due (for replacement) at the end of its life. Until scrapped:
+        # never due again (None).
+        instrument.next_due_on = valid_until  # due by its last valid day; None: never expires
     else:
         # A failed instrument must not be used: it is due on the day it failed, so it shows
         # as overdue (and is reminded of) until it is repaired and verified again.
@@ -193,15 +258,33 @@ def _locked_document(actor, document_id: int) -> IssuedDocument:
 
 
 def _clean_reason(reason, what: str) -> str:
-    reason = (reason or "").strip() if isinstance(reason, str) or reason is None else str(reason).strip()
-    if not reason:
+    """The reason given for a reissue or revocation, checked only once the caller is known to
+    be allowed to give one (see ``_locked_document``)."""
+    if reason is None:
+        text = ""
+    elif isinstance(reason, str):
+        text = reason
+    elif isinstance(reason, (int, float)) and not isinstance(reason, bool):
+        text = str(reason)
+    else:
+        raise InvalidInput(_("Give the reason as text."), code="invalid", field="reason")
+    text = text.strip()
+    if not text:
         message = (
-            _("Give the reason for revoking the document; it is recorded (the public check shows only that it was revoked).")
+            _(
+                "Give the reason for revoking the document; it is recorded (the public check shows only that it was revoked)."
+            )
             if what == "revoke"
             else _("Give the reason for reissuing the document; it is recorded.")
         )
         raise InvalidInput(message, code="reason_required", field="reason")
-    return reason[:MAX_REASON_LENGTH]
+    if len(text) > MAX_REASON_LENGTH:
+        raise InvalidInput(
+            _("At most %(max)d characters (%(count)d given).") % {"max": MAX_REASON_LENGTH, "count": len(text)},
+            code="max_length",
+            field="reason",
+        )
+    return text
 
 
 # --- Use cases -------------------------------------------------------------------------------
@@ -279,9 +362,9 @@ def document_reissue(*, actor, document: IssuedDocument | int, reason: str) -> I
     ``superseded`` and points to it. Nothing else of the old document changes."""
     action = "document.reissue"
     try:
-        reason = _clean_reason(reason, "reissue")
         with transaction.atomic():
-            old = _locked_document(actor, _document_id(document))
+            old = _locked_document(actor, _document_id(document))  # permission first, then input
+            reason = _clean_reason(reason, "reissue")
             issued_at = timezone.now()
             new = _create_numbered(
                 kind=old.kind,
@@ -321,9 +404,9 @@ def document_revoke(*, actor, document: IssuedDocument | int, reason: str) -> Is
     an instrument left without a valid certificate becomes due at once."""
     action = "document.revoke"
     try:
-        reason = _clean_reason(reason, "revoke")
         with transaction.atomic():
-            locked = _locked_document(actor, _document_id(document))
+            locked = _locked_document(actor, _document_id(document))  # permission first, then input
+            reason = _clean_reason(reason, "revoke")
             now = timezone.now()
             IssuedDocument.objects.filter(pk=locked.pk).update(
                 state=IssuedDocument.State.REVOKED, revoked_at=now, revoked_reason=reason

@@ -12,7 +12,8 @@ Lifecycle::
       returned
 
 Every function here is the one way its change is made, from a page or the API. Each takes
-the acting user explicitly, decides what they may do through the ``for_user`` querysets, runs
+the acting user explicitly, decides what they may do through the ``for_user`` querysets
+(before it looks at their input, so someone who may not act is refused as such), runs
 in one transaction, locks what it changes and writes one audit record with it; a refusal
 changes nothing and is itself recorded (including a refusal because the filing is not the
 caller's to see). Functions that take a filing accept the object or its id, so callers can
@@ -89,7 +90,9 @@ def _clean_ids(instrument_ids: list) -> list[int]:
         instrument_ids,
         limit=MAX_INSTRUMENTS_PER_FILING,
         empty_message=_("Choose at least one instrument to file."),
-        too_many_message=_("A filing holds at most %(max)d instruments (%(count)d chosen): file them in several parts."),
+        too_many_message=_(
+            "A filing holds at most %(max)d instruments (%(count)d chosen): file them in several parts."
+        ),
     )
 
 
@@ -159,6 +162,24 @@ def _checked_instruments(actor, ids: list[int], *, filing_id: int | None = None)
     return instruments
 
 
+def _check_may_file(actor, raw_ids: list) -> None:
+    """Whether ``actor`` may file instruments at all, before their input is checked: a manager
+    or clerk of an enterprise may (each instrument is then checked with the other rules);
+    anyone else is refused — not found when none of the ids they sent is an instrument they
+    can see (never saying whose it is), forbidden otherwise, so an input error never tells
+    someone who may not file anything."""
+    if not Instrument.objects.for_user(actor, "file").query.is_empty():
+        return
+    candidates = set()
+    for raw in raw_ids[: MAX_INSTRUMENTS_PER_FILING + 1]:  # malformed ids are not looked up
+        text = str(raw).strip() if not isinstance(raw, bool) else ""
+        if text.isascii() and text.isdigit() and len(text) <= 18 and int(text) > 0:
+            candidates.add(int(text))
+    if candidates and Instrument.objects.for_user(actor, "view").filter(pk__in=candidates).count() != len(candidates):
+        raise NotFound(_("Some of the chosen instruments are not in your enterprise's ledger."), field="instrument_ids")
+    raise Forbidden(_("Only a manager or clerk of the enterprise may file its instruments."))
+
+
 def _filing_id(filing: InstrumentFiling | int | str) -> int:
     value = filing.pk if isinstance(filing, InstrumentFiling) else filing
     try:
@@ -207,6 +228,7 @@ def filing_submit(*, actor, instrument_ids: Iterable[int | str]) -> InstrumentFi
     action = "instrument_filing.submit"
     instrument_ids = rules.as_id_list(instrument_ids)
     try:
+        _check_may_file(actor, instrument_ids)  # permission first, then input
         ids = _clean_ids(instrument_ids)
         with transaction.atomic():
             instruments = _checked_instruments(actor, ids)
@@ -233,10 +255,10 @@ def filing_resubmit(*, actor, filing: InstrumentFiling | int, instrument_ids: It
     action = "instrument_filing.resubmit"
     instrument_ids = rules.as_id_list(instrument_ids)
     try:
-        ids = _clean_ids(instrument_ids)
         with transaction.atomic():
-            locked = _locked_filing(actor, _filing_id(filing), "change")
+            locked = _locked_filing(actor, _filing_id(filing), "change")  # permission first
             _check_state(locked, InstrumentFiling.State.RETURNED)
+            ids = _clean_ids(instrument_ids)
             # "change" on the filing and "file" on the instruments both mean the acting
             # enterprise, so the corrected set is the filing's own enterprise's.
             instruments = _checked_instruments(actor, ids, filing_id=locked.pk)
@@ -288,16 +310,16 @@ def filing_return(*, actor, filing: InstrumentFiling | int, reason: str) -> Inst
     """The county regulator sends the filing back for correction, saying why."""
     action = "instrument_filing.return"
     try:
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidInput(
-                _("Give the reason for returning the filing, so the enterprise can correct it."),
-                code="reason_required",
-                field="reason",
-            )
         with transaction.atomic():
-            locked = _locked_filing(actor, _filing_id(filing), "review")
+            locked = _locked_filing(actor, _filing_id(filing), "review")  # permission first
             _check_state(locked, InstrumentFiling.State.SUBMITTED)
+            reason = (reason or "").strip() if isinstance(reason, str) or reason is None else str(reason).strip()
+            if not reason:
+                raise InvalidInput(
+                    _("Give the reason for returning the filing, so the enterprise can correct it."),
+                    code="reason_required",
+                    field="reason",
+                )
             locked.return_for_correction()
             locked.return_reason = reason[:2000]
             locked.reviewed_by = actor

@@ -5,9 +5,11 @@ document follows at once (``services.documents.document_issue``: a 检定证书 
 application is completed.
 
 A LIMS pushes results with an ``external_id`` (its own record id). The same push again returns
-the result already recorded and records nothing new; a different payload under the same id is
-a conflict. The database enforces both rules as well (three different signers; one result per
-institution and external id), and its refusals come back as the same clean errors.
+the result already recorded and records nothing new, also when both copies arrive at the same
+time (the id is looked up again under the application's lock and after a refused insert); a
+different payload under the same id is a conflict. The database enforces both rules as well
+(three different signers; one result per institution and external id), and its refusals come
+back as the same clean errors.
 """
 
 from __future__ import annotations
@@ -100,6 +102,30 @@ def _payload_of(result: VerificationResult) -> dict:
     }
 
 
+def _recorded_under(institution, external_id: str) -> VerificationResult | None:
+    """The result the institution's LIMS recorded under ``external_id``, if any."""
+    return VerificationResult.objects.filter(institution=institution, external_id=external_id).first()
+
+
+def _item_recorded(item_id: int) -> bool:
+    return VerificationResult.objects.filter(item_id=item_id).exists()
+
+
+def _same_push(institution, external_id: str, payload: dict) -> VerificationResult | None:
+    """The result already recorded by this same push (same LIMS record id, same content), or
+    None when nothing is recorded under the id; a different result under it is a conflict."""
+    existing = _recorded_under(institution, external_id)
+    if existing is None:
+        return None
+    if _payload_of(existing) == payload:
+        return existing
+    raise Conflict(
+        _("A different result was already recorded under the LIMS record id “%(id)s”.") % {"id": external_id},
+        code="external_id_conflict",
+        field="external_id",
+    )
+
+
 def _check_signers(institution, signers: dict[str, int | None]) -> None:
     if any(v is None for v in signers.values()):
         raise InvalidInput(
@@ -182,23 +208,22 @@ def result_record(
             signers=signers,
         )
         if external_id:
-            existing = VerificationResult.objects.filter(institution=institution, external_id=external_id).first()
+            existing = _same_push(institution, external_id, payload)
             if existing is not None:
-                if _payload_of(existing) == payload:
-                    return existing, False
-                raise Conflict(
-                    _("A different result was already recorded under the LIMS record id “%(id)s”.")
-                    % {"id": external_id},
-                    code="external_id_conflict",
-                    field="external_id",
-                )
+                return existing, False
         _check_content(outcome=outcome, verified_on=verified_on, failure_reasons=failure_reasons)
         _check_signers(institution, signers)
         with transaction.atomic():
             locked_item = ApplicationItem.objects.select_related("instrument").get(pk=item_id)
             application = VerificationApplication.objects.select_for_update().get(pk=locked_item.application_id)
+            if external_id:
+                # Again under the lock: an identical push that ran at the same time has recorded
+                # the result (and perhaps completed the application) while this one waited.
+                existing = _same_push(institution, external_id, payload)
+                if existing is not None:
+                    return existing, False
             check_state(application, State.ACCEPTED, State.SCHEDULED)
-            if VerificationResult.objects.filter(item_id=item_id).exists():
+            if _item_recorded(item_id):
                 raise Conflict(
                     _("The result of this instrument has already been recorded; reissue its document to correct it."),
                     code="already_recorded",
@@ -222,7 +247,11 @@ def result_record(
                     )
             except IntegrityError:
                 # A concurrent push of the same item or LIMS record id won the race (the service
-                # checked the signers above, so the database's signature rule cannot be it).
+                # checked the signers above, so the database's signature rule cannot be it). If
+                # it was this very push, that is success: the LIMS gets the recorded result.
+                existing = _same_push(institution, external_id, payload) if external_id else None
+                if existing is not None:
+                    return existing, False
                 raise Conflict(
                     _("The result of this instrument has already been recorded."), code="already_recorded"
                 ) from None

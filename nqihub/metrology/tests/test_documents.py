@@ -189,7 +189,8 @@ def test_pass_issues_certificate_with_number_validity_fee_and_pdf(world, make_re
     year = timezone.localtime(doc.issued_at).year
     assert doc.kind == IssuedDocument.Kind.CERTIFICATE
     assert doc.number == f"JD-{world.institution.pk}-{year}-000001"
-    assert doc.valid_until == datetime.date(2027, 1, 31)
+    # 有效期至 = 检定日期 + 周期 − 1 日; due again on the anniversary.
+    assert doc.valid_until == datetime.date(2027, 1, 30)
     assert (doc.fee, doc.waived) == (Decimal("40.00"), Decimal("10.00"))
     assert doc.institution == world.institution and doc.organization == world.ent_kundulun
     assert doc.division_id == world.ent_kundulun.division_id
@@ -198,7 +199,7 @@ def test_pass_issues_certificate_with_number_validity_fee_and_pdf(world, make_re
     assert data.startswith(b"%PDF-") and hashlib.sha256(data).hexdigest() == doc.pdf_sha256
     instrument = Instrument.objects.get(pk=result.item.instrument_id)
     assert instrument.last_verified_on == datetime.date(2026, 1, 31)
-    assert instrument.next_due_on == datetime.date(2027, 1, 31)
+    assert instrument.next_due_on == datetime.date(2027, 1, 30)  # due by its last valid day
     event = AuditEvent.objects.filter(action="document.issue").get()
     assert event.target_id == str(doc.pk) and event.outcome == "success"
 
@@ -228,7 +229,8 @@ def test_first_verification_modes(world, make_result):
     limited_no_life = _item("98.4", VerificationMode.FIRST_LIMITED)
     day = datetime.date(2026, 1, 31)
     doc = document_issue(actor=world.users["inst"], result=make_result(verified_on=day, catalogue_item=limited))
-    assert doc.valid_until == datetime.date(2031, 1, 31)
+    assert doc.valid_until == datetime.date(2031, 1, 30)
+    assert Instrument.objects.get(pk=doc.instrument_id).next_due_on == datetime.date(2031, 1, 30)
     doc = document_issue(actor=world.users["inst"], result=make_result(verified_on=day, catalogue_item=scrap))
     assert doc.valid_until is None and doc.instrument.next_due_on is None
     assert Instrument.objects.get(pk=doc.instrument_id).next_due_on is None
@@ -285,7 +287,7 @@ def test_pdf_is_chinese_with_embedded_font_and_signers(world, make_result):
         "ACS-30",
         "JJG 539-2016",
         "证书有效期至",
-        "2027年01月31日",
+        "2027年01月30日",
         "40.00 元",
         "10.00 元",
         *SIGNERS,

@@ -784,3 +784,98 @@ def test_two_simultaneous_filings_of_one_instrument_cannot_both_pass(world, ledg
     thread.join(timeout=20)
     assert outcome == {"second": "in_open_filing"}
     assert InstrumentFiling.objects.filter(instruments=instrument).count() == 1
+
+
+# --- Permission before input ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["", "   ", None, "不合格"])
+@pytest.mark.parametrize(
+    ("role", "error", "code"),
+    [
+        ("ent_manager", Forbidden, "permission_denied"),
+        ("baotou", Forbidden, "permission_denied"),
+        ("kundulun_viewer", Forbidden, "permission_denied"),
+        ("qingshan", NotFound, "not_found"),
+        ("ent_other", NotFound, "not_found"),
+    ],
+)
+def test_return_checks_permission_before_the_reason(world, ledger, role, error, code, reason):
+    """Whoever may not return the filing is refused as such (recorded as denied), whether or
+    not they gave a reason: an empty reason does not earn them "give the reason"."""
+    filing = _submitted(world, ledger, "k1")
+    _refused(
+        lambda: services.filing_return(actor=world.users[role], filing=filing.pk, reason=reason),
+        error,
+        code,
+        "instrument_filing.return",
+        "denied",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ids", [[], None, ["abc"], [0]])
+@pytest.mark.parametrize("role", ["kundulun", "ent_viewer", "xincheng", "inst", "sysadmin"])
+def test_submit_checks_permission_before_the_ids(world, ledger, role, ids):
+    _refused(
+        lambda: services.filing_submit(actor=world.users[role], instrument_ids=ids),
+        Forbidden,
+        "permission_denied",
+        "instrument_filing.submit",
+        "denied",
+    )
+
+
+@pytest.mark.django_db
+def test_submit_by_someone_who_may_not_file_names_no_instrument(world, ledger):
+    """Ids they cannot see: not found (never whose they are), even beside malformed ones."""
+    _refused(
+        lambda: services.filing_submit(actor=world.users["xincheng"], instrument_ids=[ledger["k1"].pk, "abc"]),
+        NotFound,
+        "not_found",
+        "instrument_filing.submit",
+        "denied",
+    )
+    _refused(
+        lambda: services.filing_submit(actor=world.users["kundulun"], instrument_ids=[ledger["k1"].pk, "abc"]),
+        Forbidden,
+        "permission_denied",
+        "instrument_filing.submit",
+        "denied",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ids", [[], ["abc"]])
+@pytest.mark.parametrize(
+    ("role", "error", "code"),
+    [
+        ("kundulun", Forbidden, "permission_denied"),
+        ("ent_viewer", Forbidden, "permission_denied"),
+        ("ent_other", NotFound, "not_found"),
+    ],
+)
+def test_resubmit_checks_permission_before_the_ids(world, ledger, role, error, code, ids):
+    filing = _submitted(world, ledger, "k1")
+    services.filing_return(actor=world.users["kundulun"], filing=filing, reason="请补充")
+    _refused(
+        lambda: services.filing_resubmit(actor=world.users[role], filing=filing, instrument_ids=ids),
+        error,
+        code,
+        "instrument_filing.resubmit",
+        "denied",
+    )
+
+
+@pytest.mark.django_db
+def test_return_through_page_and_api_checks_permission_first(world, ledger, web, api):
+    filing = _submitted(world, ledger, "k1")
+    before = _snapshot()
+    web(world.users["baotou"]).post(f"/metrology/filings/{filing.pk}/return/", {"reason": ""})
+    assert _last_refusal("instrument_filing.return").outcome == "denied"
+    response = api(world.users["baotou"]).post(
+        f"/api/v1/instrument-filings/{filing.pk}/return/", {"reason": ""}, format="json"
+    )
+    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    assert _snapshot() == before

@@ -146,3 +146,72 @@ def test_lims_endpoints_take_tokens_not_browser_sessions(world, api):
     session_client = api(world.users["inst"])
     assert session_client.get("/api/v1/lims/applications/").status_code == 401
     assert session_client.post("/api/v1/lims/results/", {}, format="json").status_code == 401
+
+
+@pytest.mark.django_db
+def test_simultaneous_identical_pushes_both_succeed(world, accepted, monkeypatch):
+    """Two copies of one push at the same time: both pass the first look-up of the LIMS record
+    id before either is recorded. The copy that records second must get the recorded result
+    (200), not a conflict, which a LIMS would treat as a failure. Simulated by letting the first
+    look-up miss while the other copy records the result in between."""
+    from nqihub.metrology.services import results
+
+    lims = _token_client(world.users["inst"])
+    item = accepted.items.get()
+    real_lookup = results._recorded_under
+    calls = {"n": 0}
+
+    def first_lookup_misses(institution, external_id):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            monkeypatch.setattr(results, "_recorded_under", real_lookup)
+            other_copy = _push(lims, item)  # the other copy wins the race
+            assert other_copy.status_code == 201, other_copy.json()
+            monkeypatch.setattr(results, "_recorded_under", first_lookup_misses)
+            return None
+        return real_lookup(institution, external_id)
+
+    monkeypatch.setattr(results, "_recorded_under", first_lookup_misses)
+    response = _push(lims, item)
+    assert response.status_code == 200, response.json()
+    recorded = VerificationResult.objects.get()
+    assert response.json()["id"] == recorded.pk and response.json()["documents"][0]["kind"] == "certificate"
+    assert IssuedDocument.objects.count() == 1
+    assert VerificationApplication.objects.get(pk=accepted.pk).state == "completed"
+
+
+@pytest.mark.django_db
+def test_a_push_losing_the_insert_to_its_copy_succeeds(world, accepted, monkeypatch):
+    """The other copy's row becomes visible only after this push's checks (as on a database
+    where nothing serialised the two): its insert fails on the unique constraints, and the
+    push answers with the recorded result (200)."""
+    from nqihub.metrology.services import results
+
+    lims = _token_client(world.users["inst"])
+    item = accepted.items.get()
+    real_lookup = results._recorded_under
+    calls = {"n": 0}
+
+    def misses_until_the_insert(institution, external_id):
+        calls["n"] += 1
+        if calls["n"] == 2:  # under the lock, just before the insert: the copy commits now
+            VerificationResult.objects.create(
+                item=item,
+                outcome="pass",
+                verified_on=timezone.localdate(),
+                readings=_push_body()["readings"],
+                verifier=world.users["inst"],
+                checker=world.users["inst_checker"],
+                approver=world.users["inst_approver"],
+                external_id="LIMS-0001",
+                institution=world.institution,
+                recorded_at=timezone.now(),
+            )
+        return None if calls["n"] <= 2 else real_lookup(institution, external_id)
+
+    monkeypatch.setattr(results, "_recorded_under", misses_until_the_insert)
+    monkeypatch.setattr(results, "_item_recorded", lambda item_id: False)
+    response = _push(lims, item)
+    assert response.status_code == 200, response.json()
+    assert response.json()["id"] == VerificationResult.objects.get().pk
+    assert calls["n"] == 3  # looked up again after the refused insert

@@ -51,7 +51,7 @@ def test_valid_certificate(client, issued):
     assert response.status_code == 200
     assert 'data-status="valid"' in html
     assert issued.number in html and "包头市质量技术监督检验测试所" in html and "电子计价秤" in html
-    assert issued.instrument.factory_number in html and "2027-01-31" in html
+    assert issued.instrument.factory_number in html and "2027-01-30" in html
     assert "包头天和磁材科技股份有限公司" not in html  # not even the enterprise's name
     _assert_nothing_personal(html)
     # Caches must ask again each time: a revocation shows at once.
@@ -107,7 +107,7 @@ def test_json_has_the_same_facts_and_nothing_personal(client, issued):
         assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
         body = response.json()
         assert body["status"] == "valid" and body["kind"] == "certificate" and body["number"] == issued.number
-        assert body["valid_until"] == "2027-01-31" and body["verified_on"] == "2026-01-31"
+        assert body["valid_until"] == "2027-01-30" and body["verified_on"] == "2026-01-31"
         assert body["institution"] == "包头市质量技术监督检验测试所"
         assert body["instrument"]["factory_number"] == issued.instrument.factory_number
         _assert_nothing_personal(response.content.decode())
@@ -214,3 +214,14 @@ def test_documents_issued_before_get_their_facts(client, issued):
     migration.fill_public_facts(apps, SimpleNamespace(connection=connection))  # it needs only the alias
     assert IssuedDocument.objects.get(pk=issued.pk).public_facts == expected
     assert client.get(f"/verify/{issued.public_code}.json").json()["instrument"] == expected["instrument"]
+
+
+def test_a_certificate_is_valid_through_the_day_before_the_anniversary(issued):
+    """有效期至 = 检定日期 + 周期 − 1 日: verified 2026-01-31 for 12 months, valid through
+    2027-01-30, the day the instrument is due by; on the anniversary it is expired."""
+    from nqihub.metrology.views.verify import lookup
+
+    assert issued.valid_until == datetime.date(2027, 1, 30)
+    assert lookup("document", issued.public_code, datetime.date(2027, 1, 30))["status"] == "valid"
+    assert lookup("document", issued.public_code, datetime.date(2027, 1, 31))["status"] == "expired"
+    assert Instrument.objects.get(pk=issued.instrument_id).next_due_on == datetime.date(2027, 1, 30)

@@ -2,7 +2,8 @@
 
 The enterprise sees the documents it received, the institution those it issued, a regulator
 those in its jurisdiction (each regulator read is recorded in the audit trail). Everyone who
-sees a document downloads its stored PDF — the bytes issued, checked against their SHA-256.
+sees a document downloads its stored PDF — the bytes issued, checked against their SHA-256 —
+and every download is recorded, whoever makes it.
 The issuing institution's working members reissue and revoke, with a reason; both go through
 ``nqihub.metrology.services.documents``.
 """
@@ -10,6 +11,7 @@ The issuing institution's working members reissue and revoke, with a reason; bot
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,17 +37,33 @@ from ..services import documents as services
 PAGE_SIZE = 50
 
 
-def _visible(request: HttpRequest):
-    return services.IssuedDocument.objects.for_user(request.user, "view").select_related(
+def _visible(request: HttpRequest, action: str = "view"):
+    return IssuedDocument.objects.for_user(request.user, action).select_related(
         "institution", "organization", "instrument", "result", "superseded_by"
     )
 
 
-def _get(request: HttpRequest, pk: int) -> IssuedDocument:
-    document = _visible(request).filter(pk=pk).first()
+def _get(request: HttpRequest, pk: int, action: str = "view") -> IssuedDocument:
+    document = _visible(request, action).filter(pk=pk).first()
     if document is None:
         raise Http404
     return document
+
+
+def _search_q(q: str) -> Q:
+    """What the search box matches: a document number or an instrument's factory number in
+    full (exact matches, which indexes serve on millions of documents; case, spaces and
+    full-width characters are forgiven where the stored values allow), or part of the
+    enterprise's name."""
+    match = Q(organization__name__icontains=q)
+    number = services.number_lookup(q)
+    if number is not None:
+        match |= Q(**number)
+    # Factory numbers are stored as the enterprise typed them (trimmed, case kept): the text as
+    # given, and in capitals and half-width as most are written.
+    folded = unicodedata.normalize("NFKC", q).strip()
+    factory_numbers = sorted({q, q.upper(), folded, folded.upper()})
+    return match | Q(instrument__factory_number__in=factory_numbers)
 
 
 @login_required
@@ -59,9 +77,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
         documents = documents.filter(state=state)
     q = request.GET.get("q", "").strip()[:100]
     if q:
-        documents = documents.filter(
-            Q(number__icontains=q) | Q(instrument__factory_number__icontains=q) | Q(organization__name__icontains=q)
-        )
+        documents = documents.filter(_search_q(q))
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     if get_actor(request.user).is_regulator:
         record_regulator_query(user=request.user, model=IssuedDocument, params=request.GET, count=page.paginator.count)
@@ -84,35 +100,41 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = _get(request, pk)
     if get_actor(request.user).is_regulator:
         record_regulator_query(user=request.user, model=IssuedDocument, params={"id": pk}, count=1, kind="detail")
+    return render(request, "metrology/document_detail.html", _detail_context(request, document))
+
+
+def _detail_context(request: HttpRequest, document: IssuedDocument, **extra) -> dict:
+    # The reissue and revoke forms are offered to whom the services allow them: the issuing
+    # institution's working members ("manage"), while the document is still valid.
     can_manage = (
         document.state == IssuedDocument.State.VALID
-        and services.IssuedDocument.objects.for_user(request.user, "manage").filter(pk=pk).exists()
+        and IssuedDocument.objects.for_user(request.user, "manage").filter(pk=document.pk).exists()
     )
-    return render(
-        request,
-        "metrology/document_detail.html",
-        {
-            "document": document,
-            "status": document.status_on(timezone.localdate()),
-            "check_url": public_check_url(document.public_code, request),
-            "supersedes": IssuedDocument.objects.filter(superseded_by=document).only("pk", "number").first(),
-            "can_manage": can_manage,
-        },
-    )
+    return {
+        "document": document,
+        "status": document.status_on(timezone.localdate()),
+        "check_url": public_check_url(document.public_code, request),
+        "supersedes": IssuedDocument.objects.filter(superseded_by=document).only("pk", "number").first(),
+        "can_manage": can_manage,
+        "reason_max": services.MAX_REASON_LENGTH,
+        **extra,
+    }
 
 
 @login_required
 def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The stored PDF as issued; refused (500-free) if the stored bytes no longer match."""
-    document = _get(request, pk)
-    if get_actor(request.user).is_regulator:
-        record_regulator_query(user=request.user, model=IssuedDocument, params={"id": pk}, count=1, kind="export")
+    """The stored PDF as issued; refused (500-free) if the stored bytes no longer match. Every
+    download is recorded (``data.export``), whoever makes it, as exports are."""
+    document = _get(request, pk, "download")
     if not document.pdf:
         raise Http404
     with document.pdf.open("rb") as fh:
         data = fh.read()
     if document.pdf_sha256 and hashlib.sha256(data).hexdigest() != document.pdf_sha256:
         raise Http404  # never hand out a file that is not what was issued
+    record_regulator_query(
+        user=request.user, model=IssuedDocument, params={"id": pk, "number": document.number}, count=1, kind="export"
+    )
     return pdf_response(
         data,
         document_filename(document),
@@ -134,14 +156,7 @@ def _act(request: HttpRequest, pk: int, service, success: str) -> HttpResponse:
         return render(
             request,
             "metrology/document_detail.html",
-            {
-                "document": document,
-                "status": document.status_on(timezone.localdate()),
-                "check_url": public_check_url(document.public_code, request),
-                "supersedes": IssuedDocument.objects.filter(superseded_by=document).only("pk", "number").first(),
-                "can_manage": document.state == IssuedDocument.State.VALID,
-                "reason": request.POST.get("reason", ""),
-            },
+            _detail_context(request, document, reason=request.POST.get("reason", "")),
             status=exc.status_code,
         )
     messages.success(request, success % {"number": result.number})

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
 from nqihub.core.exports import XLSX_CONTENT_TYPE
 from nqihub.core.forms import apply_service_error
@@ -105,7 +106,13 @@ def import_status(request: HttpRequest, pk: int) -> JsonResponse:
 def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     filename = _("import-errors-%(id)d.xlsx") % {"id": job.pk}
-    return _download(services.import_errors_xlsx(job=job), filename=filename, content_type=XLSX_CONTENT_TYPE)
+    content = services.import_errors_xlsx(job=job)
+    # A download of the rejected file's problems, row by row (the messages quote its values):
+    # recorded for everyone, as exports are.
+    record_regulator_query(
+        user=request.user, model=ImportJob, params={"id": job.pk}, count=len(job.errors or []), kind="export"
+    )
+    return _download(content, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 urlpatterns = [
