@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.utils import translation
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from .models import CatalogueItem, Instrument, UseField
@@ -210,3 +211,22 @@ def clean_instrument_ids(raw_ids, *, limit: int, empty_message: str, too_many_me
             too_many_message % {"max": limit, "count": len(ids)}, code="too_many_instruments", field="instrument_ids"
         )
     return ids
+
+
+def name_instruments(instruments, *, limit: int = 10) -> str:
+    """The instruments a message is about, as a reader would list them: name and factory
+    number, the first ``limit`` of them, then how many more (the list separator and the
+    count are translated: 、 and 等另外 N 台 in Chinese)."""
+    names = [
+        gettext("%(name)s (factory number %(number)s)") % {"name": i.name, "number": i.factory_number}
+        for i in instruments[:limit]
+    ]
+    # Translators: between the items of a list in a sentence; Chinese uses 、
+    text = pgettext("list separator", ", ").join(names)
+    more = len(instruments) - limit
+    if more > 0:
+        text = ngettext("%(list)s and %(count)d more", "%(list)s and %(count)d more", more) % {
+            "list": text,
+            "count": more,
+        }
+    return text

@@ -43,7 +43,6 @@ from ..querysets import OPEN_STATES
 from .policy import current_policy
 
 MAX_INSTRUMENTS_PER_APPLICATION = 200
-_NAMED_IN_MESSAGES = 10
 
 State = VerificationApplication.State
 Mode = VerificationApplication.Mode
@@ -150,18 +149,6 @@ def _clean_ids(raw_ids: list) -> list[int]:
     )
 
 
-def _name_instruments(instruments) -> str:
-    from django.utils.text import get_text_list
-
-    names = [
-        _("%(name)s (factory number %(number)s)") % {"name": i.name, "number": i.factory_number}
-        for i in instruments[:_NAMED_IN_MESSAGES]
-    ]
-    if len(instruments) > _NAMED_IN_MESSAGES:
-        names.append(_("%(count)d more") % {"count": len(instruments) - _NAMED_IN_MESSAGES})
-    return get_text_list(names, _("and"))
-
-
 def _checked_instruments(user, ids: list[int]) -> list[Instrument]:
     """The instruments, locked, once each passes every rule. Inside the caller's transaction."""
     a = get_actor(user)
@@ -179,7 +166,7 @@ def _checked_instruments(user, ids: list[int]) -> list[Instrument]:
     scrapped = [i for i in instruments if i.status == Instrument.Status.SCRAPPED]
     if scrapped:
         raise InvalidInput(
-            _("Scrapped instruments are not verified: %(instruments)s.") % {"instruments": _name_instruments(scrapped)},
+            _("Scrapped instruments are not verified: %(instruments)s.") % {"instruments": rules.name_instruments(scrapped)},
             code="instrument_scrapped",
             field="instrument_ids",
         )
@@ -187,7 +174,7 @@ def _checked_instruments(user, ids: list[int]) -> list[Instrument]:
     if uncatalogued:
         raise InvalidInput(
             _("Give these instruments their catalogue item first: %(instruments)s.")
-            % {"instruments": _name_instruments(uncatalogued)},
+            % {"instruments": rules.name_instruments(uncatalogued)},
             code="no_catalogue_item",
             field="instrument_ids",
         )
@@ -201,7 +188,7 @@ def _checked_instruments(user, ids: list[int]) -> list[Instrument]:
             _("These instruments are already in an open application (%(numbers)s): %(instruments)s.")
             % {
                 "numbers": ", ".join(sorted(set(open_links.values()))),
-                "instruments": _name_instruments([i for i in instruments if i.pk in open_links]),
+                "instruments": rules.name_instruments([i for i in instruments if i.pk in open_links]),
             },
             code="in_open_application",
             field="instrument_ids",

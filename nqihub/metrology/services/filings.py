@@ -26,12 +26,11 @@ hand over an id from a URL unresolved and the refusal is still recorded here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -50,7 +49,6 @@ OPEN_STATES = (InstrumentFiling.State.SUBMITTED, InstrumentFiling.State.RETURNED
 # One filing is one reviewable document; larger ledgers are filed in several parts.
 MAX_INSTRUMENTS_PER_FILING = 1000
 # How many instruments an error message names before it says "and N more".
-_NAMED_IN_MESSAGES = 10
 
 _FilingInstrument = InstrumentFiling.instruments.through
 
@@ -100,16 +98,6 @@ def _ids_for_log(instrument_ids: list) -> list[str]:
     return [str(i)[:20] for i in instrument_ids[:MAX_INSTRUMENTS_PER_FILING]]
 
 
-def _name_instruments(instruments: Sequence[Instrument]) -> str:
-    names = [
-        _("%(name)s (factory number %(number)s)") % {"name": i.name, "number": i.factory_number}
-        for i in instruments[:_NAMED_IN_MESSAGES]
-    ]
-    if len(instruments) > _NAMED_IN_MESSAGES:
-        names.append(_("%(count)d more") % {"count": len(instruments) - _NAMED_IN_MESSAGES})
-    return get_text_list(names, _("and"))
-
-
 def _checked_instruments(actor, ids: list[int], *, filing_id: int | None = None) -> list[Instrument]:
     """The instruments ``ids`` names, locked, once each passes every rule; else the refusal
     that names the instruments concerned. Run inside the caller's transaction."""
@@ -127,21 +115,21 @@ def _checked_instruments(actor, ids: list[int], *, filing_id: int | None = None)
     if not_mandatory:
         raise InvalidInput(
             _("Only instruments subject to mandatory verification are filed; these are not: %(instruments)s.")
-            % {"instruments": _name_instruments(not_mandatory)},
+            % {"instruments": rules.name_instruments(not_mandatory)},
             code="not_mandatory",
             field="instrument_ids",
         )
     scrapped = [i for i in instruments if i.status == Instrument.Status.SCRAPPED]
     if scrapped:
         raise InvalidInput(
-            _("Scrapped instruments are not filed: %(instruments)s.") % {"instruments": _name_instruments(scrapped)},
+            _("Scrapped instruments are not filed: %(instruments)s.") % {"instruments": rules.name_instruments(scrapped)},
             code="instrument_scrapped",
             field="instrument_ids",
         )
     filed = [i for i in instruments if i.filed]
     if filed:
         raise Conflict(
-            _("These instruments are already filed: %(instruments)s.") % {"instruments": _name_instruments(filed)},
+            _("These instruments are already filed: %(instruments)s.") % {"instruments": rules.name_instruments(filed)},
             code="already_filed",
             field="instrument_ids",
         )
@@ -154,7 +142,7 @@ def _checked_instruments(actor, ids: list[int], *, filing_id: int | None = None)
             _("These instruments are already in a filing awaiting review or correction (%(numbers)s): %(instruments)s.")
             % {
                 "numbers": ", ".join(sorted(set(open_links.values()))),
-                "instruments": _name_instruments([i for i in instruments if i.pk in open_links]),
+                "instruments": rules.name_instruments([i for i in instruments if i.pk in open_links]),
             },
             code="in_open_filing",
             field="instrument_ids",

@@ -879,3 +879,20 @@ def test_return_through_page_and_api_checks_permission_first(world, ledger, web,
     )
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
     assert _snapshot() == before
+
+
+def test_instruments_named_in_messages_read_naturally_in_each_language():
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from nqihub.metrology.rules import name_instruments
+
+    items = [SimpleNamespace(name=f"压力表{i}", factory_number=f"P{i}") for i in range(12)]
+    with translation.override("en"):
+        assert name_instruments(items[:2]) == "压力表0 (factory number P0), 压力表1 (factory number P1)"
+        assert name_instruments(items).endswith("压力表9 (factory number P9) and 2 more")
+    with translation.override("zh-hans"):
+        text = name_instruments(items[:2])
+        assert "、" in text and "," not in text
+        assert "2" in name_instruments(items).rsplit("、", 1)[1]
