@@ -63,3 +63,13 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     pass
+
+
+def body_value(request, name: str, default=None, *, many: bool = False):
+    """A field of the request body as sent (JSON or form), for calls whose service checks the
+    input itself after checking who may act: a caller who may not act is refused whatever the
+    body holds, and the input serializer only documents the body in the schema."""
+    data = request.data
+    if many and hasattr(data, "getlist"):  # a form: repeated fields
+        return data.getlist(name) or default
+    return data.get(name, default) if hasattr(data, "get") else default

@@ -17,7 +17,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.core.api.views import ScopedGenericViewSet, body_value
 from nqihub.documents.pdf import public_check_url
 
 from ..models import DOCUMENT_STATUSES, IssuedDocument
@@ -178,24 +178,16 @@ class IssuedDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         serializer = IssuedDocumentSerializer(self.queryset.get(pk=pk), context=self.get_serializer_context())
         return Response(serializer.data, status=code)
 
-    @staticmethod
-    def _reason(request):
-        """The reason as sent. It is checked by the service, after the permission check: a
-        caller who may not reissue or revoke gets 403/404 whatever the body holds (the
-        serializer above only describes the body in the schema)."""
-        data = request.data
-        return data.get("reason", "") if hasattr(data, "get") else ""
-
     @extend_schema(request=DocumentReasonInputSerializer, responses={201: IssuedDocumentSerializer})
     @action(detail=True, methods=["post"])
     def reissue(self, request, pk=None):
-        document = services.document_reissue(actor=request.user, document=int(pk), reason=self._reason(request))
+        document = services.document_reissue(actor=request.user, document=int(pk), reason=body_value(request, "reason", ""))
         return self._detail(document.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=DocumentReasonInputSerializer, responses=IssuedDocumentSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        document = services.document_revoke(actor=request.user, document=int(pk), reason=self._reason(request))
+        document = services.document_revoke(actor=request.user, document=int(pk), reason=body_value(request, "reason", ""))
         return self._detail(document.pk)
 
 

@@ -15,7 +15,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.core.api.views import ScopedGenericViewSet, body_value
 from nqihub.organizations.api.serializers import DivisionRefSerializer
 
 from ..models import Instrument, InstrumentFiling
@@ -153,9 +153,8 @@ class InstrumentFilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     @extend_schema(request=FilingInputSerializer, responses={201: InstrumentFilingSerializer})
     def create(self, request, *args, **kwargs):
-        data = FilingInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        filing = services.filing_submit(actor=request.user, instrument_ids=data.validated_data["instrument_ids"])
+        ids = body_value(request, "instrument_ids", [], many=True)
+        filing = services.filing_submit(actor=request.user, instrument_ids=ids)
         response = self._detail(filing.pk)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -169,18 +168,14 @@ class InstrumentFilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @extend_schema(request=FilingReturnInputSerializer, responses=InstrumentFilingSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        data = FilingReturnInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        filing = services.filing_return(actor=request.user, filing=int(pk), reason=data.validated_data["reason"])
+        filing = services.filing_return(actor=request.user, filing=int(pk), reason=body_value(request, "reason", ""))
         return self._detail(filing.pk)
 
     @extend_schema(request=FilingInputSerializer, responses=InstrumentFilingSerializer)
     @action(detail=True, methods=["post"])
     def resubmit(self, request, pk=None):
-        data = FilingInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         filing = services.filing_resubmit(
-            actor=request.user, filing=int(pk), instrument_ids=data.validated_data["instrument_ids"]
+            actor=request.user, filing=int(pk), instrument_ids=body_value(request, "instrument_ids", [], many=True)
         )
         return self._detail(filing.pk)
 

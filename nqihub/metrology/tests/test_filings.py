@@ -896,3 +896,21 @@ def test_instruments_named_in_messages_read_naturally_in_each_language():
         text = name_instruments(items[:2])
         assert "、" in text and "," not in text
         assert "2" in name_instruments(items).rsplit("、", 1)[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [{"instrument_ids": ["abc"]}, {"instrument_ids": [2**70]}, {}])
+def test_api_refuses_who_may_not_file_whatever_the_body(world, api, ledger, body):
+    """A regulator cannot file for an enterprise: 403 before the body is looked at, recorded as
+    denied; and an enterprise cannot return its own filing, whatever reason it sends."""
+    response = api(world.users["kundulun"]).post("/api/v1/instrument-filings/", body, format="json")
+    assert response.status_code in (403, 404) and not InstrumentFiling.objects.exists()
+    assert AuditEvent.objects.filter(action="instrument_filing.submit").latest("seq").outcome == "denied"
+    mine = api(world.users["ent_manager"]).post(
+        "/api/v1/instrument-filings/", {"instrument_ids": [ledger["k1"].pk]}, format="json"
+    )
+    assert mine.status_code == 201
+    refused = api(world.users["ent_manager"]).post(
+        f"/api/v1/instrument-filings/{mine.json()['id']}/return/", {"reason": "x" * 5000}, format="json"
+    )
+    assert refused.status_code in (403, 404) and InstrumentFiling.objects.get().state == "submitted"
