@@ -177,6 +177,10 @@ class Instrument(models.Model):
             # The daily reminder selection and overdue lists.
             models.Index(fields=["is_mandatory", "status", "next_due_on"], name="instrument_due_idx"),
             models.Index(fields=["division", "is_mandatory"], name="instrument_division_idx"),
+            # A regulator's search by factory number across enterprises (the unique constraint
+            # above starts with the organisation). The name search on PostgreSQL has a trigram
+            # index of its own (migration 0008).
+            models.Index(fields=["factory_number"], name="instrument_factory_number_idx"),
         ]
 
     def __str__(self) -> str:

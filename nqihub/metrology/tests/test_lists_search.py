@@ -140,3 +140,20 @@ def test_division_choices_are_indented_under_the_jurisdiction(world, db):
     choices = dict(selectors.jurisdiction_division_choices(world.users["baotou"]))
     assert choices["150200"] == "包头市" and choices["150204"].startswith("\u3000") and "150102" not in choices
     assert selectors.jurisdiction_division_choices(world.users["ent_manager"]) == []
+
+
+@pytest.mark.django_db
+def test_search_indexes_exist():
+    """The factory-number index everywhere; on PostgreSQL the trigram index that serves the
+    name search (UPPER(name) LIKE …)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "metrology_instrument")
+    assert constraints["instrument_factory_number_idx"]["columns"] == ["factory_number"]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'instrument_name_trgm_idx'")
+        (definition,) = cursor.fetchone()
+    assert "gin" in definition and "gin_trgm_ops" in definition and "upper" in definition.lower()
