@@ -297,7 +297,7 @@ class MetrologyPolicy(models.Model):
         _("reminder stages (days before due)"), max_length=50, default="30,15,7",
         help_text=_("Comma-separated; an overdue notice is always sent as well."),
     )
-    source = models.CharField(_("source"), max_length=300, default="Platform default; set by the regulator")
+    source = models.CharField(_("source"), max_length=300, default="平台默认设置，待监管部门确定")
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
