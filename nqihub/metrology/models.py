@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from .querysets import (
     ApplicationItemQuerySet,
@@ -494,7 +494,7 @@ def document_public_facts(*, institution_name, instrument, catalogue_item, outco
     }
 
 
-class IssuedDocument(models.Model):
+class IssuedDocument(FSMModelMixin, models.Model):
     """A 检定证书 (pass) or 检定结果通知书 (fail). Never changed once issued: a correction is a
     new document that supersedes it; revoking records a reason. ``public_code`` is what the QR
     code and /verify/<code>/ carry."""
@@ -520,7 +520,8 @@ class IssuedDocument(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     fee = models.DecimalField(_("fee"), max_digits=10, decimal_places=2, default=0)
     waived = models.DecimalField(_("waived"), max_digits=10, decimal_places=2, default=0)
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.VALID)
+    # Changed only by the transitions below (supersede, revoke); nothing returns to valid.
+    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.VALID, protected=True)
     superseded_by = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes")
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_reason = models.TextField(_("reason for revocation"), blank=True)
@@ -540,6 +541,14 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @transition(field=state, source=State.VALID, target=State.SUPERSEDED)
+    def supersede(self, by: IssuedDocument) -> None:
+        self.superseded_by = by
+
+    @transition(field=state, source=State.VALID, target=State.REVOKED)
+    def revoke(self, *, at, reason: str) -> None:
+        self.revoked_at, self.revoked_reason = at, reason
 
     def status_on(self, day) -> str:
         """The document's status on ``day``, as the public check reports it (``document_status``)."""

@@ -380,7 +380,8 @@ def document_reissue(*, actor, document: IssuedDocument | int, reason: str) -> I
                 # The same facts as the document it replaces, issued today.
                 public_facts={**old.public_facts, "issued_on": timezone.localtime(issued_at).date().isoformat()},
             )
-            IssuedDocument.objects.filter(pk=old.pk).update(state=IssuedDocument.State.SUPERSEDED, superseded_by=new)
+            old.supersede(new)
+            old.save(update_fields=["state", "superseded_by"])
             _store_pdf(new)
             audit_record(
                 action=action,
@@ -408,10 +409,8 @@ def document_revoke(*, actor, document: IssuedDocument | int, reason: str) -> Is
             locked = _locked_document(actor, _document_id(document))  # permission first, then input
             reason = _clean_reason(reason, "revoke")
             now = timezone.now()
-            IssuedDocument.objects.filter(pk=locked.pk).update(
-                state=IssuedDocument.State.REVOKED, revoked_at=now, revoked_reason=reason
-            )
-            locked.refresh_from_db()
+            locked.revoke(at=now, reason=reason)
+            locked.save(update_fields=["state", "revoked_at", "revoked_reason"])
             if locked.kind == IssuedDocument.Kind.CERTIFICATE:
                 today = timezone.localdate()
                 still_valid = (

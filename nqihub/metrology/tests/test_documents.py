@@ -479,3 +479,17 @@ def test_api_revoke_and_reissue(api, world, issued, other_institution):
     new_id = response.json()["id"]
     response = api(world.users["inst"]).post(f"/api/v1/documents/{new_id}/revoke/", {"reason": "误发"}, format="json")
     assert response.status_code == 200 and response.json()["state"] == "revoked"
+
+
+def test_a_document_changes_state_only_by_its_transitions(world, issued):
+    """The state is a protected state machine: valid → superseded or revoked, never back."""
+    from django_fsm import TransitionNotAllowed
+
+    with pytest.raises(AttributeError):
+        issued.state = IssuedDocument.State.REVOKED
+    revoked = document_revoke(actor=world.users["inst"], document=issued, reason="误发")
+    assert revoked.state == IssuedDocument.State.REVOKED
+    with pytest.raises(TransitionNotAllowed):
+        revoked.supersede(revoked)
+    issued.refresh_from_db()  # a protected field can still be re-read
+    assert issued.state == IssuedDocument.State.REVOKED and issued.revoked_reason == "误发"
