@@ -18,9 +18,15 @@ from nqihub.testing.factories import MembershipFactory, OrganizationFactory, Use
 
 @pytest.fixture(autouse=True)
 def _fresh_policy_cache():
+    """Every test starts with empty caches (the security policy's, and Django's: rate limits,
+    cached counts), so nothing one test left behind can pass or fail another."""
+    from django.core.cache import cache
+
     clear_policy_cache()
+    cache.clear()
     yield
     clear_policy_cache()
+    cache.clear()
 
 
 @dataclass

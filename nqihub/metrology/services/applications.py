@@ -65,6 +65,8 @@ EVENT_LABELS = {
     "rejected": gettext_lazy("Rejected by the institution"),
     "scheduled": gettext_lazy("Scheduled"),
     "result": gettext_lazy("Result recorded"),
+    "result_pass": gettext_lazy("Result recorded: pass"),
+    "result_fail": gettext_lazy("Result recorded: fail"),
     "completed": gettext_lazy("Completed: every instrument has its result"),
 }
 

@@ -260,14 +260,11 @@ def result_record(
             document = document_issue(actor=actor, result=result)
             add_event(
                 application,
-                kind="result",
+                # The outcome in the step's kind, read in the reader's language; the note holds
+                # only what needs no translation.
+                kind=f"result_{outcome}",
                 actor=actor,
-                note=_("%(instrument)s: %(outcome)s, %(number)s")
-                % {
-                    "instrument": str(locked_item.instrument),
-                    "outcome": result.get_outcome_display(),
-                    "number": document.number,
-                },
+                note=f"{locked_item.instrument} · {document.number}",
                 at=now,
             )
             audit_record(

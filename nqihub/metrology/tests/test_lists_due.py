@@ -121,3 +121,18 @@ def test_the_counts_and_the_rows_show_each_colour_alike(world, web, due):
         assert chip and badge, colour
         assert chip.group(1) == f"{label} 1" and badge.group(1) == label
         assert f'class="badge {css}"' in chip.group(0) and f'class="badge {css}"' in badge.group(0)
+
+
+@pytest.mark.django_db
+def test_regulators_home_counts_are_computed_once_per_jurisdiction(world):
+    """The due counts of a whole jurisdiction are shared by its officials for a few minutes."""
+    from nqihub.metrology.selectors import home_summary
+
+    first = home_summary(world.users["baotou"])
+    with CaptureQueriesContext(connection) as again:
+        assert home_summary(world.users["baotou"])["due"] == first["due"]
+    assert not any("next_due_on" in q["sql"] for q in again.captured_queries)
+    # An enterprise's own counts are always fresh.
+    with CaptureQueriesContext(connection) as enterprise:
+        home_summary(world.users["ent_manager"])
+    assert any("next_due_on" in q["sql"] for q in enterprise.captured_queries)

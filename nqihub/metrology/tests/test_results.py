@@ -15,6 +15,7 @@ from nqihub.audit.models import AuditEvent
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.metrology.models import Instrument, IssuedDocument, VerificationApplication, VerificationResult
 from nqihub.metrology.services import applications as app_services
+from nqihub.metrology.services.documents import certificate_valid_until
 from nqihub.metrology.services.results import result_record
 
 from .test_applications import (  # noqa: F401 - fixtures
@@ -66,11 +67,14 @@ def test_pass_issues_a_certificate_and_completes_the_application(world, accepted
     assert created and result.institution == world.institution
     document = result.documents.get()
     assert document.kind == "certificate" and document.number
-    if scale.period_months:
-        assert document.valid_until is not None
+    assert scale.period_months and document.valid_until == certificate_valid_until(result)
     application = VerificationApplication.objects.get(pk=accepted.pk)
     assert application.state == "completed"
-    assert list(application.events.values_list("kind", flat=True)) == ["submitted", "accepted", "result", "completed"]
+    kinds = list(application.events.values_list("kind", flat=True))
+    assert kinds == ["submitted", "accepted", "result_pass", "completed"]
+    # The timeline reads in each reader's language: the outcome is in the step, not the note.
+    note = application.events.get(kind="result_pass").note
+    assert document.number in note and "合格" not in note and "pass" not in note
     instrument = Instrument.objects.get(pk=instruments["kundulun"].pk)
     assert instrument.last_verified_on == timezone.localdate()
 
