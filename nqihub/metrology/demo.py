@@ -1041,7 +1041,7 @@ class _Writer:
                     )  # fmt: skip
                 name, phone = self.contacts.get(ent.pk, ("", ""))
                 application_rows.append(
-                    (application_pk, f"JD{submitted:%Y%m%d}{application_pk % 1_000_000:06d}", ent.pk, institution_id,
+                    (application_pk, f"BJ{submitted:%Y%m%d}{application_pk % 1_000_000:06d}", ent.pk, institution_id,
                      ent.division, "on_site" if on_site else "drop_off", ent.address if on_site else "",
                      name or "—", phone or "—", "", VerificationApplication.State.COMPLETED.value,
                      self.submitters.get(ent.pk, self.history_id), self.datetime(submitted),

@@ -349,7 +349,7 @@ def application_submit(
                 submitted_at=now,
                 accept_by=add_working_days(now, current_policy().acceptance_working_days),
             )
-            application.number = f"JD{timezone.localdate():%Y%m%d}{application.pk % 1_000_000:06d}"
+            application.number = f"BJ{timezone.localdate():%Y%m%d}{application.pk % 1_000_000:06d}"
             application.save(update_fields=["number"])
             ApplicationItem.objects.bulk_create(
                 ApplicationItem(application=application, instrument=i, catalogue_item_id=i.catalogue_item_id)

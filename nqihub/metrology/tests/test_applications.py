@@ -185,7 +185,7 @@ def test_submit_accept_schedule(world, instruments, signers, scale):
         wished_until=start + timedelta(days=5),
         note="请上午来",
     )
-    assert re.fullmatch(r"JD\d{8}\d{6}", application.number)
+    assert re.fullmatch(r"BJ\d{8}\d{6}", application.number)  # 报检, unlike certificates (JD-…)
     assert application.state == "submitted" and application.institution == world.institution
     assert application.division_id == "150203" and application.mode == "on_site"
     # 3 working days: weekends and the calendar's days off skipped, make-up days counted.

@@ -58,7 +58,7 @@ def test_apply_and_decide_through_the_api(world, instruments, signers, api):
     created = api(world.users["ent_manager"]).post("/api/v1/verification-applications/", body, format="json")
     assert created.status_code == 201, created.json()
     data = created.json()
-    assert data["state"] == "submitted" and data["number"].startswith("JD") and len(data["items"]) == 1
+    assert data["state"] == "submitted" and data["number"].startswith("BJ") and len(data["items"]) == 1
     assert [e["kind"] for e in data["events"]] == ["submitted"]
     again = api(world.users["ent_manager"]).post("/api/v1/verification-applications/", body, format="json")
     assert again.status_code == 409 and again.json()["code"] == "in_open_application"
