@@ -8,7 +8,10 @@ class MetrologyConfig(AppConfig):
 
     def ready(self) -> None:
         from nqihub.core.files import register_retention
+        from nqihub.organizations.signals import organization_moved
 
         from .services.imports import purge_finished_uploads
+        from .services.instruments import follow_organization
 
         register_retention("import_uploads", purge_finished_uploads)
+        organization_moved.connect(follow_organization, dispatch_uid="metrology.follow_organization")

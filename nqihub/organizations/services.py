@@ -31,6 +31,7 @@ from .models import (
     Organization,
     OrganizationContact,
 )
+from .signals import organization_moved
 
 REGISTRATION_FIELDS = (
     "credit_code",
@@ -385,6 +386,7 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
                         field="credit_code",
                     )
             changes = {}
+            old_division_id = locked.division_id
             for key, value in cleaned.items():
                 old = getattr(locked, key)
                 if old != value:
@@ -394,7 +396,16 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
             locked.save()
             if disciplines is not None and locked.kind == OrganizationKind.INSTITUTION:
                 _set_disciplines(locked, disciplines)
-            audit_record(action=action, actor=actor, target=locked, details={"changes": changes})
+            details: dict[str, Any] = {"changes": changes}
+            if locked.division_id != old_division_id:
+                moved = organization_moved.send(
+                    sender=Organization,
+                    organization=locked,
+                    old_division_id=old_division_id,
+                    new_division_id=locked.division_id,
+                )
+                details["moved"] = {name: count for _receiver, result in moved for name, count in (result or {}).items()}
+            audit_record(action=action, actor=actor, target=locked, details=details)
             return locked
     except ValidationError as exc:
         _refuse(InvalidInput("; ".join(exc.messages), code="invalid"), actor=actor, action=action, target=organization)

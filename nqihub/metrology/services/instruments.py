@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -234,3 +235,22 @@ def instrument_set_status(*, actor, instrument: Instrument, status: str) -> Inst
             return locked
     except ServiceError as exc:
         _refuse(exc, actor=actor, action=action, target=instrument, details={"status": str(status)[:20]})
+
+
+def follow_organization(*, organization, new_division_id, **_kwargs) -> dict[str, int]:
+    """When the system administrator moves an enterprise to another division, its instruments
+    and its filings still under review go with it: regulators see instruments, and review
+    filings, by the enterprise's current division. Decided filings, applications and issued
+    documents keep the division they had (they are records of what happened there).
+    Receiver of ``organizations.signals.organization_moved``, inside the move's transaction."""
+    from ..models import InstrumentFiling
+
+    now = timezone.now()
+    instruments = Instrument.objects.filter(organization=organization).exclude(division_id=new_division_id)
+    filings = InstrumentFiling.objects.filter(
+        organization=organization, state__in=[InstrumentFiling.State.SUBMITTED, InstrumentFiling.State.RETURNED]
+    ).exclude(division_id=new_division_id)
+    return {
+        "instruments": instruments.update(division_id=new_division_id, updated_at=now),
+        "open_filings": filings.update(division_id=new_division_id),
+    }
