@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "nqihub.metrology",
     "nqihub.notifications",
     "nqihub.workcalendar",
+    "nqihub.downloads",
 ]
 
 MIDDLEWARE = [
@@ -279,6 +280,8 @@ NQI_DAILY_COMMANDS = env_list(
 )
 NQI_DAILY_AT = os.environ.get("NQI_DAILY_AT", "06:15")
 NQI_IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("NQI_IMPORT_UPLOAD_RETENTION_DAYS", "7"))
+# Days the file of a background export is kept after it is made (the job row stays).
+NQI_EXPORT_RETENTION_DAYS = int(os.environ.get("NQI_EXPORT_RETENTION_DAYS", "7"))
 
 # The public address printed in QR codes on labels and certificates (/verify/<code>/), e.g.
 # https://nqi.example.gov.cn. Empty: relative links (fine for the embedded default).

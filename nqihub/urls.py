@@ -20,6 +20,7 @@ urlpatterns = [
     path("verify/", include("nqihub.metrology.views.verify")),
     path("notices/", include("nqihub.notifications.urls")),
     path("calendar/", include("nqihub.workcalendar.urls")),
+    path("downloads/", include("nqihub.downloads.urls")),
     path("", include("nqihub.core.urls")),
     path("console/", admin.site.urls),
     path("api/v1/", include(("nqihub.api_urls", "v1"), namespace="v1")),

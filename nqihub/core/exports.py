@@ -15,7 +15,7 @@ from openpyxl.styles import Font
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _safe(value):
+def safe_cell(value):
     # A cell starting with = + - @ would be run as a formula by Excel (CSV/formula injection).
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
@@ -33,7 +33,7 @@ def build_xlsx(*, title: str, headers: Sequence[str], rows: Iterable[Sequence]) 
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -10,6 +10,7 @@ divisions offered, and ``export_xlsx`` the one way a list is exported (capped, a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -369,7 +370,7 @@ def instrument_export_headers() -> list[str]:
     ]
 
 
-def instrument_export_rows(queryset, *, limit: int) -> Iterator[list]:
+def instrument_export_rows(queryset, *, limit: int | None) -> Iterator[list]:
     yes, no = gettext("Yes"), gettext("No")
     for i in queryset[:limit].iterator(chunk_size=2000):
         item = i.catalogue_item
@@ -397,6 +398,150 @@ def instrument_export_rows(queryset, *, limit: int) -> Iterator[list]:
 
 def export_filename(stem: str) -> str:
     return f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"
+
+
+Rows = Callable[..., Iterator[list]]  # (queryset, limit or None)
+
+
+@dataclass(frozen=True)
+class ListExport:
+    """One list's Excel export, shared by the direct download (``response``: at most
+    ``EXPORT_LIMIT`` rows, in the request) and the background export (``build``: every row,
+    in a task; registered with ``nqihub.downloads`` in ``MetrologyConfig.ready``). Both make
+    the search the same way and write the same rows with the same function.
+
+    ``prepare(user, data)`` gives the search's queryset (scoped with ``for_user(user,
+    "export")`` and fitted to the person, as the page's search is) and ``rows(queryset,
+    limit)``, which reads the queryset in chunks (``limit`` None: all of it)."""
+
+    kind: str
+    title: Any  # lazy: the sheet's title, in the reader's language
+    filename: Any  # lazy: the direct download's file name (before the date)
+    headers: Callable[[], list[str]]
+    prepare: Callable[[Any, Any], tuple[Any, Rows]]
+
+    def response(self, request) -> HttpResponse:
+        queryset, rows = self.prepare(request.user, request.GET)
+        return export_xlsx(
+            user=request.user,
+            params=request.GET,
+            queryset=queryset,
+            rows=rows,
+            filename=export_filename(str(self.filename)),
+            title=str(self.title),
+            headers=self.headers(),
+        )
+
+    def build(self, user, params) -> tuple[list[str], Iterator[list]]:
+        queryset, rows = self.prepare(user, params)
+        return self.headers(), rows(queryset, None)
+
+    def count(self, user, params) -> int:
+        return self.prepare(user, params)[0].count()
+
+    @staticmethod
+    def allowed(user) -> bool:
+        """Whether ``user`` exports any instruments at all (regulators and enterprises); the
+        rule is ``InstrumentQuerySet.for_user(user, "export")``, asked without a query."""
+        return not Instrument.objects.for_user(user, "export").query.is_empty()
+
+
+def _ledger_export(user, data):
+    search = fit_search(instrument_search(user, data, action="export"), user)
+    return search.qs, lambda qs, limit: instrument_export_rows(qs, limit=limit)
+
+
+def _due_export(user, data):
+    from .services import reminders
+
+    # One day and one amber window for the search (colour) and the rows (days left).
+    today, window = timezone.localdate(), reminders.amber_days()
+    search = reminders.DueInstrumentFilter(
+        data or None, queryset=reminders.due_instruments_for(user, "export"), today=today, window=window
+    )
+    fit_search(search, user)
+    return search.qs, lambda qs, limit: reminders.due_export_rows(qs, today=today, window=window, limit=limit)
+
+
+def _due_export_headers() -> list[str]:
+    from .services import reminders
+
+    return reminders.due_export_headers()
+
+
+def _filed_export(user, data):
+    search = fit_search(filed_instrument_search(user, data, action="export"), user)
+    return search.qs, lambda qs, limit: filed_instrument_export_rows(qs, limit=limit)
+
+
+def filed_instrument_export_headers() -> list[str]:
+    return [
+        gettext("Enterprise"),
+        gettext("Unified social credit code"),
+        gettext("Division"),
+        gettext("Division code"),
+        gettext("Instrument name"),
+        gettext("Model / specification"),
+        gettext("Factory number"),
+        gettext("Catalogue item"),
+        gettext("Use field"),
+        gettext("Status"),
+        gettext("Location"),
+        gettext("Platform code"),
+        gettext("Filing number"),
+        gettext("Filed on"),
+    ]
+
+
+def filed_instrument_export_rows(queryset, *, limit: int | None) -> Iterator[list]:
+    for i in queryset[:limit].iterator(chunk_size=2000):
+        yield [
+            i.organization.name,
+            i.organization.credit_code or "",
+            i.division.name,
+            i.division_id,
+            i.name,
+            i.model_spec,
+            i.factory_number,
+            str(i.catalogue_item) if i.catalogue_item else "",
+            i.get_use_field_display(),
+            i.get_status_display(),
+            i.location,
+            i.platform_code,
+            i.filing_number or "",
+            timezone.localtime(i.filed_at).strftime("%Y-%m-%d") if i.filed_at else "",
+        ]
+
+
+LEDGER_EXPORT = ListExport(
+    kind="metrology.instruments",
+    title=_("Instrument ledger"),
+    filename=_("instruments"),
+    headers=instrument_export_headers,
+    prepare=_ledger_export,
+)
+DUE_EXPORT = ListExport(
+    kind="metrology.due",
+    title=_("Instruments due for verification"),
+    filename=_("instruments-due"),
+    headers=_due_export_headers,
+    prepare=_due_export,
+)
+FILED_EXPORT = ListExport(
+    kind="metrology.filed_instruments",
+    title=_("Filed instruments"),
+    filename=_("filed-instruments"),
+    headers=filed_instrument_export_headers,
+    prepare=_filed_export,
+)
+LIST_EXPORTS = (LEDGER_EXPORT, DUE_EXPORT, FILED_EXPORT)
+
+
+def export_background_label(total: int) -> str:
+    """The list pages' button beside ``export_limit_notice``: every instrument found, as a
+    background export (listed on the downloads page)."""
+    # Translators: 在后台导出全部 %(total)s 台计量器具
+    return gettext("Export all %(total)s instruments in the background") % {"total": f"{total:,}"}
 
 
 HOME_DUE_CACHE_SECONDS = 300

@@ -55,6 +55,9 @@ def test_a_cut_export_is_announced_marked_and_recorded_as_cut(world, web, three,
     page = client.get(list_url).content.decode()
     assert 'data-testid="export-limit"' in page
     assert "Export the first 2 of 3 instruments — narrow the search to export the rest." in page
+    # … and offers the whole list as a background export (nqihub.downloads).
+    assert 'data-testid="export-background"' in page and 'action="/downloads/start/"' in page
+    assert "Export all 3 instruments in the background" in page
 
     rows = _sheet(client.get(export_url))
     assert rows[1][0] == (
@@ -74,7 +77,8 @@ def test_a_whole_export_has_no_note_and_its_true_count(world, web, three, monkey
     list_url, export_url = LISTS[which]
     user = world.users["baotou"]
     client = _en(web(user))
-    assert 'data-testid="export-limit"' not in client.get(list_url).content.decode()
+    page = client.get(list_url).content.decode()
+    assert 'data-testid="export-limit"' not in page and 'data-testid="export-background"' not in page
     rows = _sheet(client.get(export_url))
     assert len(rows) == 1 + 3 and not any(str(r[0]).startswith("Truncated") for r in rows)
     event = _export_event(user)
@@ -90,4 +94,5 @@ def test_a_whole_export_has_no_note_and_its_true_count(world, web, three, monkey
 def test_the_notice_gives_the_numbers_with_thousands_separated():
     text = selectors.export_limit_notice(2_134_567)
     assert "100,000" in text and "2,134,567" in text
+    assert "2,134,567" in selectors.export_background_label(2_134_567)
     assert selectors.export_limit_notice(100_000) == ""  # exactly the limit: nothing is cut

@@ -15,7 +15,6 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext as _
 
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.auditing import record_regulator_query
@@ -122,6 +121,8 @@ def due_list(request: HttpRequest) -> HttpResponse:
             "can_apply": can_apply,
             "applicable": applicable,
             "export_notice": selectors.export_limit_notice(count),
+            "export_background": selectors.export_background_label(count),
+            "export_kind": selectors.DUE_EXPORT.kind,
         },
     )
 
@@ -135,16 +136,7 @@ def _with_colour(query, colour: str) -> str:
 @login_required
 def due_export(request: HttpRequest) -> HttpResponse:
     _check_reader(request)
-    today, window = timezone.localdate(), reminders.amber_days()
-    return selectors.export_xlsx(
-        user=request.user,
-        params=request.GET,
-        queryset=_search(request, data=request.GET, action="export", today=today, window=window).qs,
-        rows=lambda qs, limit: reminders.due_export_rows(qs, today=today, window=window, limit=limit),
-        filename=selectors.export_filename(_("instruments-due")),
-        title=_("Instruments due for verification"),
-        headers=reminders.due_export_headers(),
-    )
+    return selectors.DUE_EXPORT.response(request)
 
 
 urlpatterns = [

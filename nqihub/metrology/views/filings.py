@@ -18,7 +18,6 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -278,57 +277,15 @@ def filed_instrument_list(request: HttpRequest) -> HttpResponse:
             "divisions": divisions,
             "is_regulator": actor.is_regulator,
             "export_notice": selectors.export_limit_notice(page.paginator.count),
+            "export_background": selectors.export_background_label(page.paginator.count),
+            "export_kind": selectors.FILED_EXPORT.kind,
         },
     )
 
 
-def _filed_export_rows(qs, limit: int):
-    for i in qs[:limit].iterator(chunk_size=2000):
-        yield [
-            i.organization.name,
-            i.organization.credit_code or "",
-            i.division.name,
-            i.division_id,
-            i.name,
-            i.model_spec,
-            i.factory_number,
-            str(i.catalogue_item) if i.catalogue_item else "",
-            i.get_use_field_display(),
-            i.get_status_display(),
-            i.location,
-            i.platform_code,
-            i.filing_number or "",
-            timezone.localtime(i.filed_at).strftime("%Y-%m-%d") if i.filed_at else "",
-        ]
-
-
 @login_required
 def filed_instrument_export(request: HttpRequest) -> HttpResponse:
-    headers = [
-        _("Enterprise"),
-        _("Unified social credit code"),
-        _("Division"),
-        _("Division code"),
-        _("Instrument name"),
-        _("Model / specification"),
-        _("Factory number"),
-        _("Catalogue item"),
-        _("Use field"),
-        _("Status"),
-        _("Location"),
-        _("Platform code"),
-        _("Filing number"),
-        _("Filed on"),
-    ]
-    return selectors.export_xlsx(
-        user=request.user,
-        params=request.GET,
-        queryset=_filed_search(request, action="export").qs,
-        rows=_filed_export_rows,
-        filename=selectors.export_filename(_("filed-instruments")),
-        title=_("Filed instruments"),
-        headers=headers,
-    )
+    return selectors.FILED_EXPORT.response(request)
 
 
 urlpatterns = [

@@ -58,23 +58,17 @@ def instrument_list(request: HttpRequest) -> HttpResponse:
             "is_regulator": actor.is_regulator,
             "can_create": _keeps_ledger(request.user),
             "export_notice": selectors.export_limit_notice(page.paginator.count),
+            "export_background": selectors.export_background_label(page.paginator.count),
+            "export_kind": selectors.LEDGER_EXPORT.kind,
         },
     )
 
 
 @login_required
 def instrument_export(request: HttpRequest) -> HttpResponse:
-    qs = _search(request, action="export").qs
-    # Exports are recorded for everyone (as for organisations), regulators included.
-    return selectors.export_xlsx(
-        user=request.user,
-        params=request.GET,
-        queryset=qs,
-        rows=lambda qs, limit: selectors.instrument_export_rows(qs, limit=limit),
-        filename=selectors.export_filename(_("instruments")),
-        title=_("Instrument ledger"),
-        headers=selectors.instrument_export_headers(),
-    )
+    # Exports are recorded for everyone (as for organisations), regulators included. The
+    # background export of the same search (nqihub.downloads) writes the same rows.
+    return selectors.LEDGER_EXPORT.response(request)
 
 
 @login_required
