@@ -258,6 +258,39 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or not env_bool("NQI_MANIFEST_STATIC", False)
 
+
+def s3_storage(environ=os.environ) -> dict | None:
+    """The S3-compatible object storage (MinIO, Ceph RGW, a cloud's) for uploaded and
+    generated files, when NQI_S3_BUCKET is set; None keeps local files in NQI_MEDIA_ROOT.
+    Files are private: the platform reads them and serves them through its own views, which
+    check who may have them, so no public or signed URLs are handed out."""
+    bucket = environ.get("NQI_S3_BUCKET", "")
+    if not bucket:
+        return None
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": environ.get("NQI_S3_ENDPOINT_URL") or None,
+        "access_key": environ.get("NQI_S3_ACCESS_KEY") or None,
+        "secret_key": environ.get("NQI_S3_SECRET_KEY") or None,
+        "region_name": environ.get("NQI_S3_REGION") or None,
+        "location": environ.get("NQI_S3_PREFIX", ""),
+        # Intranet servers rarely have per-bucket DNS names: path-style addresses.
+        "addressing_style": environ.get("NQI_S3_ADDRESSING_STYLE", "path"),
+        "signature_version": "s3v4",
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,  # an issued document's file is never replaced
+        # A CA bundle path for an intranet CA, or off (not advised); default: system CAs.
+        "verify": {"0": False, "false": False, "no": False, "off": False}.get(
+            environ.get("NQI_S3_VERIFY_TLS", "").lower(), environ.get("NQI_S3_VERIFY_TLS") or None
+        ),
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+if (_s3 := s3_storage()) is not None:
+    STORAGES["default"] = _s3
+
 # Background work (large imports, daily reminders, documents): Django's task framework
 # (django-tasks, the backport of Django 6's django.tasks). Tasks are kept in the database and
 # run by `manage.py db_worker` processes — one beside the embedded server, as many as needed
