@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -280,14 +280,27 @@ def filing_approve(*, actor, filing: InstrumentFiling | int) -> InstrumentFiling
         with transaction.atomic():
             locked = _locked_filing(actor, _filing_id(filing), "review")
             _check_state(locked, InstrumentFiling.State.SUBMITTED)
+            members = Instrument.objects.select_for_update().filter(
+                pk__in=_FilingInstrument.objects.filter(instrumentfiling_id=locked.pk).values("instrument_id")
+            )
+            # What changed since the enterprise submitted: only mandatory instruments in use or
+            # stopped are filed; the filing goes back to the enterprise to correct otherwise.
+            stale = list(members.filter(Q(is_mandatory=False) | Q(status=Instrument.Status.SCRAPPED)).order_by("pk"))
+            if stale:
+                raise Conflict(
+                    _(
+                        "Since this filing was submitted, these instruments were scrapped or are no longer subject "
+                        "to mandatory verification: %(instruments)s. Return the filing so the enterprise can correct it."
+                    )
+                    % {"instruments": rules.name_instruments(stale)},
+                    code="instruments_changed",
+                )
             now = timezone.now()
             locked.approve()
             locked.reviewed_by = actor
             locked.reviewed_at = now
             locked.save(update_fields=["state", "reviewed_by", "reviewed_at"])
-            count = Instrument.objects.filter(
-                pk__in=_FilingInstrument.objects.filter(instrumentfiling_id=locked.pk).values("instrument_id")
-            ).update(filed=True, updated_at=now)
+            count = members.update(filed=True, updated_at=now)
             audit_record(action=action, actor=actor, target=locked, details={"count": count})
             return locked
     except ServiceError as exc:

@@ -914,3 +914,21 @@ def test_api_refuses_who_may_not_file_whatever_the_body(world, api, ledger, body
         f"/api/v1/instrument-filings/{mine.json()['id']}/return/", {"reason": "x" * 5000}, format="json"
     )
     assert refused.status_code in (403, 404) and InstrumentFiling.objects.get().state == "submitted"
+
+
+@pytest.mark.django_db
+def test_approval_refuses_instruments_scrapped_since_submission(world, ledger):
+    from nqihub.metrology.services.instruments import instrument_set_status
+
+    filing = services.filing_submit(actor=world.users["ent_manager"], instrument_ids=[ledger["k1"].pk, ledger["k2"].pk])
+    instrument_set_status(actor=world.users["ent_manager"], instrument=ledger["k2"], status="scrapped")
+    with pytest.raises(Conflict) as refused:
+        services.filing_approve(actor=world.users["kundulun"], filing=filing.pk)
+    assert refused.value.code == "instruments_changed" and "压力表" in refused.value.message
+    assert InstrumentFiling.objects.get(pk=filing.pk).state == "submitted"
+    assert not Instrument.objects.filter(pk__in=[ledger["k1"].pk, ledger["k2"].pk], filed=True).exists()
+    # Returned and resubmitted without it, it is approved.
+    services.filing_return(actor=world.users["kundulun"], filing=filing.pk, reason="第二台已报废，请删除")
+    services.filing_resubmit(actor=world.users["ent_manager"], filing=filing.pk, instrument_ids=[ledger["k1"].pk])
+    services.filing_approve(actor=world.users["kundulun"], filing=filing.pk)
+    assert Instrument.objects.get(pk=ledger["k1"].pk).filed
