@@ -31,7 +31,7 @@ import logging
 import re
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -40,9 +40,6 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
@@ -51,7 +48,7 @@ from nqihub.core import context
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
-from nqihub.core.exports import safe_cell
+from nqihub.core.exports import sheet_title, write_workbook  # noqa: F401 - sheet_title: part of this API
 
 from .models import ExportJob
 from .registry import ExportKind, get_export
@@ -249,7 +246,15 @@ def _run(job: ExportJob) -> None:
         ExportJob.objects.filter(pk=job.pk).update(rows_written=written)
 
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
-        written = write_workbook(handle, title=job.title, headers=headers, rows=rows, progress=progress)
+        written = write_workbook(
+            handle,
+            title=job.title,
+            headers=headers,
+            rows=rows,
+            progress=progress,
+            progress_every=PROGRESS_EVERY,
+            rows_per_sheet=ROWS_PER_SHEET,
+        )
         handle.flush()
         digest = _sha256(handle)
         handle.seek(0)
@@ -305,84 +310,6 @@ def _sha256(handle) -> str:
     for chunk in iter(lambda: handle.read(1024 * 1024), b""):
         digest.update(chunk)
     return digest.hexdigest()
-
-
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-
-
-def sheet_title(title: str, number: int) -> str:
-    """The name of the ``number``-th sheet (Excel: at most 31 characters, none of []:*?/\\)."""
-    base = _SHEET_FORBIDDEN.sub(" ", str(title)).strip() or "Sheet"
-    if number == 1:
-        return base[:31]
-    suffix = f" ({number})"
-    return base[: 31 - len(suffix)] + suffix
-
-
-def write_workbook(
-    handle,
-    *,
-    title: str,
-    headers: Sequence[str],
-    rows: Iterable[Sequence],
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Write ``rows`` under ``headers`` into an .xlsx in ``handle``, in openpyxl's write-only
-    mode (rows go to disk as they come), a further sheet with the headers again every
-    ``ROWS_PER_SHEET`` rows. Cells are escaped against formula injection as the direct exports'
-    are. Returns the number of rows written."""
-    per_sheet = ROWS_PER_SHEET
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    sheets = 0
-
-    def new_sheet():
-        nonlocal sheets
-        sheets += 1
-        sheet = workbook.create_sheet(title=sheet_title(title, sheets))
-        cells = []
-        for header in headers:
-            cell = WriteOnlyCell(sheet, value=str(header))
-            cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
-        return sheet
-
-    try:
-        sheet = new_sheet()
-        written = in_sheet = 0
-        for row in rows:
-            if in_sheet >= per_sheet:
-                sheet, in_sheet = new_sheet(), 0
-            sheet.append([safe_cell(v) for v in row])
-            in_sheet += 1
-            written += 1
-            if progress is not None and written % PROGRESS_EVERY == 0:
-                progress(written)
-        workbook.save(handle)  # removes the sheets' temporary files
-    except BaseException:
-        _discard(workbook)
-        raise
-    return written
-
-
-def _discard(workbook: Workbook) -> None:
-    """Close and remove the temporary files openpyxl writes each write-only sheet to: they
-    are otherwise only removed when the process exits, and a worker runs for weeks."""
-    for sheet in workbook.worksheets:
-        writer = getattr(sheet, "_writer", None)
-        if writer is None:
-            continue
-        try:
-            if sheet._rows is not None:
-                sheet._rows.close()
-            writer.close()
-        except Exception:  # pragma: no cover - already broken; the file is removed below
-            pass
-        try:
-            writer.cleanup()
-        except OSError:  # pragma: no cover
-            logger.warning("Could not remove the temporary file %s", writer.out)
 
 
 # --- Downloads and retention --------------------------------------------------------------------

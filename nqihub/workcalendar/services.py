@@ -37,6 +37,7 @@ from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.inputs import clean_date
 
 from .models import CalendarEntry, DayKind
 
@@ -171,22 +172,6 @@ def _invalid(errors: Iterable[tuple[str, str]]) -> InvalidInput:
     return InvalidInput(message, field=first_field, errors=by_field)
 
 
-def _date(value, field: str, errors: list, *, required: bool) -> datetime.date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors.append((field, _("Enter the date.")))
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors.append((field, _("Enter a date as YYYY-MM-DD, e.g. 2026-10-01.")))
-        return None
-
-
 def _text(values: Mapping[str, Any], field: str, errors: list) -> str:
     value = values.get(field)
     text = "" if value is None else str(value).strip()
@@ -208,7 +193,7 @@ def _clean(
     values: dict[str, Any] = {name: getattr(instance, name) for name in ENTRY_FIELDS} if instance else {}
     values.update({k: v for k, v in data.items() if k in ENTRY_FIELDS})
     errors: list[tuple[str, str]] = []
-    cleaned: dict[str, Any] = {"date": _date(values.get("date"), "date", errors, required=True)}
+    cleaned: dict[str, Any] = {"date": clean_date(values.get("date"), "date", errors, required=True)}
     kind = str(values.get("kind") or "").strip()
     if kind not in DayKind.values:
         errors.append(("kind", _("Choose whether the date is a day off or a make-up working day.")))
@@ -218,7 +203,7 @@ def _clean(
 
     day = cleaned["date"]
     dates = [day] if day is not None else []
-    until = _date(data.get("date_until"), "date_until", errors, required=False) if period else None
+    until = clean_date(data.get("date_until"), "date_until", errors, required=False) if period else None
     if day is not None and until is not None and until != day:
         if until < day:
             errors.append(("date_until", _("The last day must not be before the first.")))

@@ -39,6 +39,7 @@ from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
 from nqihub.core.errors import Forbidden, NotFound, ServiceError
+from nqihub.core.inputs import clean_date
 from nqihub.organizations.credit_code import CHARSET as CREDIT_CHARSET
 
 from ..models import CatalogueItem, Tariff, WaiverPolicy
@@ -236,22 +237,6 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _date(value, name: str, errors: list, *, required: bool) -> datetime.date | None:
-    if value in (None, ""):
-        if required:
-            errors.append((name, _("This field is required.")))
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors.append((name, _("Enter a date as YYYY-MM-DD.")))
-        return None
-
-
 def _fk(value, model, name: str, errors: list, *, required: bool, by: str = "pk"):
     """An instance of ``model`` from an instance, a pk or (for items) a code."""
     if value in (None, ""):
@@ -282,8 +267,8 @@ def _source(values, errors, model) -> str:
 
 
 def _period(values, errors) -> tuple[datetime.date | None, datetime.date | None]:
-    valid_from = _date(values.get("valid_from"), "valid_from", errors, required=True)
-    valid_until = _date(values.get("valid_until"), "valid_until", errors, required=False)
+    valid_from = clean_date(values.get("valid_from"), "valid_from", errors, required=True)
+    valid_until = clean_date(values.get("valid_until"), "valid_until", errors, required=False)
     if valid_from and valid_until and valid_until < valid_from:
         errors.append(("valid_until", _("The end of validity cannot be before its start.")))
     return valid_from, valid_until
