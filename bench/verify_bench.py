@@ -326,6 +326,7 @@ def build(documents: int, instruments: int) -> float:
                 result_id=i + 1,
                 instrument_id=i % instruments + 1,
                 issued_at=day_iso[d] + " 11:00:00",
+                verified_on=day_iso[d],
                 valid_until=None if notice else valid_until[d],
                 state=state,
                 superseded_by_id=superseded_by,

@@ -1037,7 +1037,7 @@ class _Writer:
                          kind.value,
                          result_pk, instrument_pk, institution_id, ent.pk, ent.division, self.aware(issued, 18),
                          d(v.valid_until), fee, waived, IssuedDocument.State.VALID.value, "", "", "",
-                         json.dumps(facts, ensure_ascii=False))
+                         json.dumps(facts, ensure_ascii=False), d(v.verified_on))
                     )  # fmt: skip
                 name, phone = self.contacts.get(ent.pk, ("", ""))
                 application_rows.append(
@@ -1071,7 +1071,7 @@ class _Writer:
             IssuedDocument,
             ("id", "public_code", "number", "kind", "result", "instrument", "institution", "organization", "division",
              "issued_at", "valid_until", "fee", "waived", "state", "revoked_reason", "pdf", "pdf_sha256",
-             "public_facts"),
+             "public_facts", "verified_on"),
             document_rows,
         )  # fmt: skip
 

@@ -15,12 +15,9 @@ current document of each result counts (a superseded one is replaced by its reis
 Only regulators get statistics, for their jurisdiction (``Actor.jurisdiction_codes``); anybody
 else gets ``None`` (pages answer 404, the API 403).
 
-Indexes. The document queries filter on the joined ``result.verified_on`` and, as well, on
-``issued_at >=`` the start of the period: a document is issued from a recorded result, and a
-result cannot be dated in the future (``services.results``), so the second condition is implied
-by the first and lets ``document_division_idx`` (division, issued_at) bound the scan by the
-period's start (nothing bounds it from above: a reissue may come years later); the result is
-then read by its primary key. The coverage query reaches the documents from the jurisdiction's
+Indexes. The document queries filter on the document's ``verified_on`` (the result's day,
+copied at issue) within the jurisdiction's divisions: ``document_division_verified_idx``
+(division, verified_on) bounds the scan on both sides, with no join to the results. The coverage query reaches the documents from the jurisdiction's
 instruments (through the documents' ``instrument_id`` index) for a small jurisdiction and by
 hash joins for a large one. No further index is needed.
 """
@@ -257,13 +254,11 @@ def _level_name(depth: int) -> str:
 
 
 def verified_in(period: Period) -> Q:
-    """IssuedDocument rows whose verification (the result's ``verified_on``) falls in the
-    period: the date of the verification, not of the document, so a reissue (a new document
-    for the same result) stays in the verification's period. ``issued_at`` ≥ the period's start
-    is implied (a document is issued after its result is recorded, and a result is never dated
-    in the future) and lets the (division, issued_at) index bound the scan."""
-    start, _end = period.bounds()
-    return Q(result__verified_on__gte=period.start, result__verified_on__lte=period.end, issued_at__gte=start)
+    """IssuedDocument rows whose verification falls in the period: the day of the verification
+    (copied from the result at issue), not of the document, so a reissue (a new document for
+    the same result) stays in the verification's period. Served by the (division,
+    verified_on) index."""
+    return Q(verified_on__gte=period.start, verified_on__lte=period.end)
 
 
 def waiver_stats(user, *, params: Mapping, today: datetime.date | None = None) -> WaiverStats | None:

@@ -493,3 +493,10 @@ def test_a_document_changes_state_only_by_its_transitions(world, issued):
         revoked.supersede(revoked)
     issued.refresh_from_db()  # a protected field can still be re-read
     assert issued.state == IssuedDocument.State.REVOKED and issued.revoked_reason == "误发"
+
+
+def test_a_document_carries_its_verification_day_and_a_reissue_keeps_it(world, issued):
+    """Statistics count documents by the day of the verification, not of the document."""
+    assert issued.verified_on == issued.result.verified_on == datetime.date(2026, 1, 31)
+    new = document_reissue(actor=world.users["inst"], document=issued, reason="更正")
+    assert new.verified_on == issued.verified_on and new.issued_at > issued.issued_at

@@ -128,6 +128,7 @@ def make_documents(world, scale, instruments, specs):
                 organization=instruments[key].organization,
                 division_id=instruments[key].division_id,
                 issued_at=issued,
+                verified_on=verified_on,
                 fee=D(fee),
                 waived=D(waived),
                 state=state,
