@@ -49,6 +49,7 @@ from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
 from nqihub.core.exports import sheet_title, write_workbook  # noqa: F401 - sheet_title: part of this API
+from nqihub.core.files import release_files
 
 from .models import ExportJob
 from .registry import ExportKind, get_export
@@ -333,20 +334,12 @@ def export_downloaded(*, actor, job: ExportJob) -> None:
 
 
 def retention_days() -> int:
-    return int(getattr(settings, "NQI_EXPORT_RETENTION_DAYS", 7))
+    return settings.NQI_EXPORT_RETENTION_DAYS
 
 
 def purge_expired_files(now) -> int:
     """Delete the files of exports that finished more than ``NQI_EXPORT_RETENTION_DAYS`` days
     ago (default 7). The job keeps its title, search, counts and checksum. A retention rule
     of the daily ``clean_stored_files``."""
-    expired = ExportJob.objects.filter(finished_at__lt=now - timedelta(days=retention_days())).exclude(file="")
-    storage = ExportJob._meta.get_field("file").storage
-    removed = 0
-    for pk, name in expired.values_list("pk", "file").iterator(chunk_size=1000):
-        # The reference goes first: a file left behind by a failed delete is an orphan, which
-        # the same clean-up removes next time; a reference to a missing file would be worse.
-        if ExportJob.objects.filter(pk=pk, file=name).update(file=""):
-            storage.delete(name)
-            removed += 1
-    return removed
+    cutoff = now - timedelta(days=retention_days())
+    return release_files(ExportJob.objects.filter(finished_at__lt=cutoff), "file")

@@ -52,6 +52,7 @@ from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core import context
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
 from nqihub.core.errors import Forbidden, InvalidInput, ServiceError
+from nqihub.core.files import release_files
 
 from .. import rules
 from ..models import PLATFORM_CODE_ALPHABET, CatalogueItem, ImportJob, Instrument, UseField
@@ -1111,16 +1112,8 @@ def purge_finished_uploads(now) -> int:
     ``NQI_IMPORT_UPLOAD_RETENTION_DAYS`` days ago (default 7: long enough for an administrator
     to look into a failed import). The job keeps its file name, counts and errors; nothing
     reads the workbook after the import. A retention rule of the daily ``clean_stored_files``."""
-    days = int(getattr(settings, "NQI_IMPORT_UPLOAD_RETENTION_DAYS", 7))
-    finished = ImportJob.objects.filter(finished_at__lt=now - timedelta(days=days)).exclude(file="")
-    removed = 0
-    for pk, name in finished.values_list("pk", "file").iterator(chunk_size=1000):
-        # The reference goes first: a file left behind by a failed delete is an orphan, which
-        # the same clean-up removes next time; a reference to a missing file would be worse.
-        if ImportJob.objects.filter(pk=pk, file=name).update(file=""):
-            ImportJob._meta.get_field("file").storage.delete(name)
-            removed += 1
-    return removed
+    cutoff = now - timedelta(days=settings.NQI_IMPORT_UPLOAD_RETENTION_DAYS)
+    return release_files(ImportJob.objects.filter(finished_at__lt=cutoff), "file")
 
 
 # --- What people read and download ------------------------------------------------------------
