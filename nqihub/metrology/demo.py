@@ -24,7 +24,6 @@ What is real and what is invented:
 
 from __future__ import annotations
 
-import calendar
 import json
 import random
 import time
@@ -76,6 +75,8 @@ from .models import (
     WaiverPolicy,
     document_public_facts,
 )
+from .services.documents import add_months, validity_end, validity_months
+from .services.policy import current_policy
 
 __all__ = [
     "AUDIT_ACTION",
@@ -447,24 +448,6 @@ class InstrumentPlan:
     history: list[VerificationPlan] = field(default_factory=list)  # oldest first
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def period_of(item: CatalogueItem) -> int | None:
-    """Months a passing certificate is valid, as the documents service computes it: the
-    interval of a periodic item, the service life of a limited-life one, else None (no
-    constant stands in for an interval the catalogue leaves blank)."""
-    if item.verification_mode == VerificationMode.PERIODIC:
-        return item.period_months
-    if item.verification_mode == VerificationMode.FIRST_LIMITED:
-        return item.service_life_months
-    return None
-
-
 def allocate(weights: Sequence[float], total: int) -> list[int]:
     """Largest-remainder shares of ``total`` by weight (exact sum, ties by position)."""
     weight_sum = sum(weights) or 1.0
@@ -483,6 +466,8 @@ class _Planner:
         self.local = local_institutes
         self.rng = random.Random(seed)
         self.today = today
+        # Certificates end as the documents service ends them (the service policy's convention).
+        self.day_before = current_policy().validity_ends_day_before
         self.platform_codes: set[str] = set()
         self.public_codes: set[str] = set()
 
@@ -509,7 +494,7 @@ class _Planner:
             institution=institution,
             verified_on=day,
             passed=passed,
-            valid_until=add_months(day, months) - timedelta(days=1) if passed and months else None,
+            valid_until=validity_end(day, months, day_before=self.day_before) if passed and months else None,
             public_code=self.code(self.public_codes, 16),
             verifier=verifier,
             checker=checker,
@@ -518,7 +503,7 @@ class _Planner:
 
     def history(self, plan: InstrumentPlan, item: CatalogueItem, prefecture: str) -> None:
         rng, today = self.rng, self.today
-        months = period_of(item)
+        months = validity_months(item)
         institution = self.institution(item.code, prefecture)
         periodic = item.verification_mode == VerificationMode.PERIODIC
         if rng.random() < FAIL_SHARE:
@@ -536,7 +521,7 @@ class _Planner:
             elif roll < OVERDUE_SHARE + DUE_SOON_SHARE:
                 due = today + timedelta(days=rng.randint(0, DUE_SOON_DAYS))
             else:
-                latest_due = add_months(today, months) - timedelta(days=1)
+                latest_due = validity_end(today, months, day_before=self.day_before)
                 span = (latest_due - today).days
                 due = today + timedelta(days=rng.randint(DUE_SOON_DAYS + 1, max(DUE_SOON_DAYS + 1, span)))
             day = min(add_months(due, -months), today - timedelta(days=1))

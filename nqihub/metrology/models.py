@@ -297,6 +297,11 @@ class MetrologyPolicy(models.Model):
         _("reminder stages (days before due)"), max_length=50, default="30,15,7",
         help_text=_("Comma-separated; an overdue notice is always sent as well."),
     )
+    validity_ends_day_before = models.BooleanField(
+        _("certificates valid until the day before the anniversary"), default=True,
+        help_text=_("Common practice (valid until = verification date + period − 1 day), not checked against a "
+                    "regulation's text; untick to make certificates valid through the anniversary itself."),
+    )
     source = models.CharField(_("source"), max_length=300, default="平台默认设置，待监管部门确定")
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

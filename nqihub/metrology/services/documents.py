@@ -52,6 +52,7 @@ from ..models import (
     VerificationResult,
     document_public_facts,
 )
+from .policy import current_policy
 
 logger = logging.getLogger(__name__)
 
@@ -82,27 +83,38 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def validity_months(item) -> int | None:
+    """How long a pass under catalogue ``item`` is valid, in months: the period of a periodic
+    item, the service life of a limited-life one; None (no expiry) otherwise, or when the
+    catalogue gives no figure (no constant stands in for it)."""
+    if item.verification_mode == VerificationMode.PERIODIC:
+        return item.period_months or None
+    if item.verification_mode == VerificationMode.FIRST_LIMITED:
+        return item.service_life_months or None
+    return None
+
+
+def validity_end(verified_on: datetime.date, months: int, *, day_before: bool) -> datetime.date:
+    """The last valid day of a pass on ``verified_on`` for ``months``: the day before the
+    anniversary when ``day_before`` (common practice: 有效期至 = 检定日期 + 周期 − 1 日, verified
+    on 2026-01-31 for 12 months → 2027-01-30), else the anniversary. Which one is the verification
+    service policy's ``validity_ends_day_before`` (data, because the practice was not checked
+    against a regulation's text)."""
+    end = add_months(verified_on, months)
+    return end - datetime.timedelta(days=1) if day_before else end
+
+
 def certificate_valid_until(result: VerificationResult) -> datetime.date | None:
     """The last day a pass is valid (证书有效期至), from the catalogue item the instrument was
-    verified under: periodic → verified_on + period − 1 day; first verification with a limited
-    life → verified_on + service life − 1 day (None when the catalogue gives none); first
-    verification until scrapped → no expiry (None). A fail has no validity.
-
-    The "− 1 day" follows common Chinese practice (有效期至 = 检定日期 + 检定周期 − 1 日: verified on
-    2026-01-31 for 12 months, valid until 2027-01-30), not a text of a regulation we checked.
-    The instrument is due by that day (``next_due_on = valid_until``): "due today" on its last
-    valid day, overdue from the first day without a valid certificate."""
+    verified under (``validity_months``, ``validity_end``); None for a fail or a pass without
+    expiry. The instrument is due by that day (``next_due_on = valid_until``): "due today" on
+    its last valid day, overdue from the first day without a valid certificate."""
     if result.outcome != VerificationResult.Outcome.PASS:
         return None
-    item = result.item.catalogue_item
-    months = None
-    if item.verification_mode == VerificationMode.PERIODIC and item.period_months:
-        months = item.period_months
-    elif item.verification_mode == VerificationMode.FIRST_LIMITED and item.service_life_months:
-        months = item.service_life_months
+    months = validity_months(result.item.catalogue_item)
     if months is None:
         return None
-    return add_months(result.verified_on, months) - datetime.timedelta(days=1)
+    return validity_end(result.verified_on, months, day_before=current_policy().validity_ends_day_before)
 
 
 def _number(institution_id: int, kind: str, year: int, sequence: int) -> str:

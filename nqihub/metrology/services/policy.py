@@ -26,7 +26,7 @@ register_audit_action(ACTION, gettext_lazy("Verification service policy changed"
 POLICY_PK = 1
 MAX_STAGES = 5
 MAX_STAGE_DAYS = 365
-FIELDS = ("acceptance_working_days", "reminder_days", "source")
+FIELDS = ("acceptance_working_days", "reminder_days", "validity_ends_day_before", "source")
 
 
 def current_policy() -> MetrologyPolicy:
@@ -61,6 +61,9 @@ def policy_clean_data(data: Mapping[str, Any]) -> dict:
         )
     else:
         cleaned["reminder_days"] = ",".join(str(d) for d in sorted(map(int, parts), reverse=True))
+    # A checkbox: absent from a form when unticked; "true"/"1"/"on" or a JSON boolean.
+    flag = data.get("validity_ends_day_before", False)
+    cleaned["validity_ends_day_before"] = flag is True or str(flag).strip().lower() in ("1", "true", "on", "yes")
     source = str(data.get("source", "")).strip()
     if not source:
         errors.setdefault("source", []).append(_("Say who decided this policy (e.g. the bureau's notice)."))

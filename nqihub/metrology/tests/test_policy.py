@@ -1,8 +1,11 @@
+# ruff: noqa: F811 - fixtures imported from test_documents are used as parameters
 """The verification service policy: read by everyone signed in, changed only by the system
 administrator (page and service), every bad value refused with a message and nothing changed,
 and the application deadline and the reminder stages follow it."""
 
 from __future__ import annotations
+
+import datetime
 
 import pytest
 from django.urls import reverse
@@ -15,7 +18,14 @@ from nqihub.metrology.services.policy import current_policy, policy_update
 
 pytestmark = pytest.mark.django_db
 
-GOOD = {"acceptance_working_days": "3", "reminder_days": "60, 30，7", "source": "包头市市场监督管理局通知（2026）"}
+from .test_documents import issued, make_result, periodic_item, signers  # noqa: E402, F401 - fixtures
+
+GOOD = {
+    "acceptance_working_days": "3",
+    "reminder_days": "60, 30，7",
+    "validity_ends_day_before": "on",
+    "source": "包头市市场监督管理局通知（2026）",
+}
 
 
 def test_defaults_before_anyone_changed_them(world):
@@ -87,3 +97,14 @@ def test_system_administrator_finds_the_reference_data_from_home(world, web):
     home = web(world.users["sysadmin"]).get("/").content.decode()
     for name in ("metrology:catalogue_list", "metrology:tariff_list", "metrology:policy", "workcalendar:list"):
         assert f'href="{reverse(name)}"' in home, name
+
+
+def test_the_validity_convention_is_policy_data(world, issued):
+    """有效期至 = verification date + period − 1 day is practice, not checked law: the system
+    administrator may switch it, and certificates issued afterwards follow."""
+    from nqihub.metrology.services.documents import certificate_valid_until
+
+    assert issued.valid_until == datetime.date(2027, 1, 30)
+    policy_update(actor=world.users["sysadmin"], data={**GOOD, "validity_ends_day_before": ""})
+    assert current_policy().validity_ends_day_before is False
+    assert certificate_valid_until(issued.result) == datetime.date(2027, 1, 31)

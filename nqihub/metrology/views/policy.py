@@ -34,6 +34,11 @@ class PolicyForm(forms.Form):
         help_text=MetrologyPolicy._meta.get_field("reminder_days").help_text,
         max_length=50,
     )
+    validity_ends_day_before = forms.BooleanField(
+        label=MetrologyPolicy._meta.get_field("validity_ends_day_before").verbose_name,
+        help_text=MetrologyPolicy._meta.get_field("validity_ends_day_before").help_text,
+        required=False,
+    )
     source = forms.CharField(
         label=MetrologyPolicy._meta.get_field("source").verbose_name,
         help_text=gettext_lazy("Who decided it, e.g. the number of the bureau's notice."),
