@@ -479,6 +479,16 @@ def new_public_code() -> str:
     return "".join(secrets.choice(PLATFORM_CODE_ALPHABET) for _ in range(16))
 
 
+def instrument_public_facts(instrument) -> dict:
+    """What the public check says of an instrument: nothing of its owner."""
+    return {
+        "name": instrument.name,
+        "model_spec": instrument.model_spec,
+        "factory_number": instrument.factory_number,
+        "platform_code": instrument.platform_code,
+    }
+
+
 def document_public_facts(*, institution_name, instrument, catalogue_item, outcome, verified_on, issued_on) -> dict:
     """The facts of a document that anyone may read on the public check, as they were at
     issue (what was verified, by whom, when). Written once into the document, so the check
@@ -486,12 +496,7 @@ def document_public_facts(*, institution_name, instrument, catalogue_item, outco
     personal: no contacts, no people's names, no fees."""
     return {
         "institution": institution_name,
-        "instrument": {
-            "name": instrument.name,
-            "model_spec": instrument.model_spec,
-            "factory_number": instrument.factory_number,
-            "platform_code": instrument.platform_code,
-        },
+        "instrument": instrument_public_facts(instrument),
         "catalogue_item": f"{catalogue_item.code} {catalogue_item.name}",
         "result": outcome,
         "verified_on": verified_on.isoformat(),

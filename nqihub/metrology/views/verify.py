@@ -49,7 +49,14 @@ from django.utils.translation import gettext_lazy
 from nqihub.core.middleware import client_address
 from nqihub.documents.pdf import public_check_url
 
-from ..models import PLATFORM_CODE_ALPHABET, Instrument, IssuedDocument, VerificationResult, document_status
+from ..models import (
+    PLATFORM_CODE_ALPHABET,
+    Instrument,
+    IssuedDocument,
+    VerificationResult,
+    document_status,
+    instrument_public_facts,
+)
 
 app_name = "verify"
 
@@ -261,12 +268,7 @@ def instrument_facts(instrument: Instrument, today: str, request=None) -> dict:
     return {
         "status": status,
         "status_label": str(STATUS_LABELS[status]),
-        "instrument": {
-            "name": instrument.name,
-            "model_spec": instrument.model_spec,
-            "factory_number": instrument.factory_number,
-            "platform_code": instrument.platform_code,
-        },
+        "instrument": instrument_public_facts(instrument),
         "catalogue_item": (
             f"{instrument.catalogue_item.code} {instrument.catalogue_item.name}" if instrument.catalogue_item else None
         ),
