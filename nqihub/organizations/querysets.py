@@ -53,9 +53,8 @@ class OrganizationQuerySet(models.QuerySet):
 
 class AuthorisationScopeQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view") -> AuthorisationScopeQuerySet:
-        from .models import Organization
-
-        visible = Organization.objects.for_user(user, "view" if action in ("view", "export") else "create")
+        organizations = self.model._meta.get_field("organization").related_model
+        visible = organizations.objects.for_user(user, "view" if action in ("view", "export") else "create")
         return self.filter(organization__in=visible.values("pk"))
 
 
