@@ -321,3 +321,64 @@ def test_layer_lines_are_read_with_their_optional_modules(layer):
             "(a)": [("a", True)],
         }[layer]
     )
+
+
+# --- Routes are wired by imports ---------------------------------------------------------------
+
+
+def _route_files() -> list[Path]:
+    base = ROOT / PACKAGE
+    return [
+        base / "urls.py",
+        base / "api_urls.py",
+        *sorted(base.glob("*/urls.py")),
+        *sorted(base.glob("*/api/routes.py")),
+    ]
+
+
+def string_wiring(source: str) -> list[str]:
+    """What in a URL module hides a dependency from the import graph: ``include("dotted.path")``,
+    ``import_module(...)``, ``__import__`` and handlers named by a string."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Tuple) and first.elts:
+                first = first.elts[0]
+            if name == "include" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.append(f"include({first.value!r})")
+            if name in ("import_module", "__import__"):
+                found.append(f"{name}(...)")
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            targets = [getattr(t, "id", "") for t in node.targets]
+            if any(t.startswith("handler") for t in targets):
+                found.append(f"{targets[0]} = {node.value.value!r}")
+    return found
+
+
+def test_routes_are_wired_by_imports_static_tools_can_follow():
+    for path in _route_files():
+        assert string_wiring(path.read_text(encoding="utf-8")) == [], path.relative_to(ROOT)
+    graph = _graph()
+    included = graph.find_modules_directly_imported_by(f"{PACKAGE}.urls")
+    for config in apps.get_app_configs():
+        if config.name.startswith(PACKAGE + ".") and (Path(config.path) / "urls.py").exists():
+            assert f"{config.name}.urls" in included, config.name
+
+
+def test_string_wiring_is_caught():
+    source = textwrap.dedent(
+        """
+        from importlib import import_module
+        urlpatterns = [path("a/", include("x.urls")), path("b/", include(("x.api", "v1")))]
+        urlpatterns += import_module("x.views").urlpatterns
+        handler404 = "x.views.not_found"
+        ok = [path("c/", include(module))]
+        """
+    )
+    assert sorted(string_wiring(source)) == sorted(
+        ["include('x.urls')", "include('x.api')", "import_module(...)", "handler404 = 'x.views.not_found'"]
+    )
