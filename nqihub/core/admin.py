@@ -24,7 +24,7 @@ def _console_permission(request) -> bool:
     return bool(user.is_active and user.is_authenticated and user.staff_role in CONSOLE_ROLES)
 
 
-admin.site.has_permission = _console_permission
+admin.site.has_permission = _console_permission  # type: ignore[method-assign]
 
 
 class RoleAdmin(admin.ModelAdmin):

@@ -232,6 +232,7 @@ def _act_for_the_job(job: ExportJob) -> None:
     if job.organization_id is not None:
         membership = resolve_acting_membership(user, job.organization_id)
         if membership is None:
+            assert job.organization is not None  # organization_id is set
             raise ExportFailed(
                 _("You no longer act for %(organization)s; nothing was exported.")
                 % {"organization": job.organization.name},
@@ -279,7 +280,10 @@ def _finish_done(job: ExportJob, entry: ExportKind, handle, *, written: int, dig
     # If the transaction then fails, no row refers to the file: the daily clean-up removes it.
     field = ExportJob._meta.get_field("file")
     name = field.storage.save(
-        field.generate_filename(None, f"{uuid.uuid4().hex}.xlsx"), File(handle), max_length=field.max_length
+        # No instance yet: upload_to is a plain path, so the instance is not read.
+        field.generate_filename(None, f"{uuid.uuid4().hex}.xlsx"),  # type: ignore[arg-type]
+        File(handle),
+        max_length=field.max_length,
     )
     with transaction.atomic():
         locked = ExportJob.objects.select_for_update().get(pk=job.pk)

@@ -19,7 +19,7 @@ def resolve_acting_membership(user: Any, organization_id: int | str | None = Non
     memberships = Membership.objects.active().filter(user=user).select_related("organization", "organization__division")
     if organization_id not in (None, ""):
         try:
-            return memberships.get(organization_id=int(organization_id))  # type: ignore[arg-type]
+            return memberships.get(organization_id=int(organization_id))
         except (Membership.DoesNotExist, ValueError, TypeError):
             return None
     return memberships.order_by("-is_default", "created_at", "pk").first()

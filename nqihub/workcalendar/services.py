@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.text import capfirst
@@ -175,10 +175,10 @@ def _invalid(errors: Iterable[tuple[str, str]]) -> InvalidInput:
 def _text(values: Mapping[str, Any], field: str, errors: list) -> str:
     value = values.get(field)
     text = "" if value is None else str(value).strip()
-    limit = CalendarEntry._meta.get_field(field).max_length
+    limit = cast(models.Field, CalendarEntry._meta.get_field(field)).max_length
     if not text:
         errors.append((field, _("This field is required.")))
-    elif len(text) > limit:
+    elif limit is not None and len(text) > limit:
         errors.append((field, _("At most %(max)d characters (%(count)d given).") % {"max": limit, "count": len(text)}))
     return text
 
