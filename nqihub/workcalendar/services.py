@@ -32,7 +32,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
@@ -40,10 +39,6 @@ from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Serv
 from nqihub.core.inputs import clean_date
 
 from .models import CalendarEntry, DayKind
-
-register_audit_action("calendar_entry.create", gettext_lazy("Calendar entry added"))
-register_audit_action("calendar_entry.update", gettext_lazy("Calendar entry changed"))
-register_audit_action("calendar_entry.delete", gettext_lazy("Calendar entry deleted"))
 
 __all__ = [
     "MAX_PERIOD_DAYS",
