@@ -41,9 +41,12 @@ serve: setup
 worker: setup
 	$(BIN)/python manage.py db_worker
 
+## Lint, the layer contract and the types of the kernel apps (configuration in pyproject.toml)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 ## Regenerate the committed OpenAPI schema after an API change
 schema: setup

@@ -1,4 +1,4 @@
-"""The versioned API: /api/v1/. Each app contributes its routes here."""
+"""The versioned API: /api/v1/. Each app contributes its routes here, by explicit imports."""
 
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter

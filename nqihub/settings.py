@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "nqihub.accounts.context_processors.acting",
+                "nqihub.notifications.context_processors.unread",
             ],
         },
     },
@@ -307,10 +308,10 @@ TASKS = {
 }
 
 # Daily jobs run by `manage.py run_daily` where no systemd timers run them (the embedded
-# setup); production schedules each command itself (docs/deployment.md §5).
-NQI_DAILY_COMMANDS = env_list(
-    "NQI_DAILY_COMMANDS", ["send_due_reminders", "clean_stored_files", "clearsessions", "verify_audit_chain"]
-)
+# setup); production schedules each command itself (docs/deployment.md §5). Empty (the
+# default): the jobs the apps register (core.registries.register_daily_job), today
+# send_due_reminders, clean_stored_files, clearsessions, verify_audit_chain.
+NQI_DAILY_COMMANDS = env_list("NQI_DAILY_COMMANDS", [])
 NQI_DAILY_AT = os.environ.get("NQI_DAILY_AT", "06:15")
 NQI_IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("NQI_IMPORT_UPLOAD_RETENTION_DAYS", "7"))
 # Days the file of a background export is kept after it is made (the job row stays).

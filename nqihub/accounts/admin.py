@@ -42,11 +42,11 @@ class UserAdmin(RoleAdmin):
     readonly_fields = ["username", "staff_role", "last_login", "date_joined", "is_active"]
     actions = ["deactivate", "activate", "grant_system_admin", "grant_security_admin", "grant_audit_admin", "revoke_staff_role"]
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = UserAddForm
             kwargs["fields"] = ["username", "display_name", "email", "phone", "password"]
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -28,7 +28,7 @@ class User(AbstractUser):
     )
     password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]  # the stubs type AbstractUser.objects as a ClassVar
 
     class Meta:
         verbose_name = _("account")

@@ -45,7 +45,8 @@ class PolicyPasswordValidator:
                     code="password_too_simple",
                 )
             )
-        if user is not None and getattr(user, "username", "") and user.username.lower() in password.lower():
+        username = str(getattr(user, "username", None) or "")
+        if username and username.lower() in password.lower():
             errors.append(ValidationError(_("The password must not contain the account name."), code="password_has_username"))
         if errors:
             raise ValidationError(errors)

@@ -122,7 +122,7 @@ def _qr_svg(data: str) -> str:
 def otp_setup(request: HttpRequest) -> HttpResponse:
     """Enrol a TOTP authenticator: scan the QR code, then prove it works with one code."""
     user = request.user
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and not request.user.is_verified():
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and not request.user.is_verified():  # type: ignore[union-attr]  # django-otp's middleware adds it
         return redirect("accounts:otp_verify")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:

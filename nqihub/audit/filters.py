@@ -22,4 +22,4 @@ class AuditEventFilter(filters.FilterSet):
 
     class Meta:
         model = AuditEvent
-        fields = []
+        fields: list[str] = []

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .querysets import AuditEventQuerySet
+from .querysets import AppendOnlyError, AuditEventQuerySet
 
 GENESIS_HASH = "0" * 64
 
@@ -18,10 +18,6 @@ def audit_key() -> bytes:
     must stay the same for the life of the trail (changing it makes every record fail)."""
     key = settings.NQI_AUDIT_KEY or settings.SECRET_KEY
     return hashlib.sha256(("nqihub.audit:" + key).encode("utf-8")).digest()
-
-
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or delete an audit record."""
 
 
 class Outcome(models.TextChoices):

@@ -5,6 +5,10 @@ from django.db import models
 from nqihub.core.access import Capability, has_capability
 
 
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an audit record."""
+
+
 class AuditEventQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view") -> AuditEventQuerySet:
         """Only the audit administrator reads the trail, and nobody may change it."""
@@ -13,13 +17,9 @@ class AuditEventQuerySet(models.QuerySet):
         return self.none()
 
     def update(self, **kwargs):
-        from .models import AppendOnlyError
-
         raise AppendOnlyError("Audit records cannot be changed.")
 
     def delete(self):
-        from .models import AppendOnlyError
-
         raise AppendOnlyError("Audit records cannot be deleted; see prune_audit for retention.")
 
     def _prune(self) -> int:

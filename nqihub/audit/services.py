@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import models, transaction
 from django.utils import timezone
 
 from nqihub.core import context
 from nqihub.core.access import get_actor
+from nqihub.core.errors import ServiceError
 
 from .models import GENESIS_HASH, AuditChainHead, AuditEvent, Outcome
 
@@ -91,7 +92,7 @@ def audit_record(
     return event
 
 
-def audit_refusal(exc, *, actor, action: str, target=None, details: dict | None = None):
+def audit_refusal(exc: ServiceError, *, actor, action: str, target=None, details: dict | None = None) -> NoReturn:
     """Record a refused attempt, then raise it again. Services call it outside their write
     transaction, so the record survives the refusal (which itself changes nothing)."""
     from nqihub.core.errors import Forbidden, NotFound

@@ -17,11 +17,12 @@ class ChainReport:
     def describe(self) -> str:
         if self.ok:
             return "Audit chain intact: %d records checked." % self.checked
+        seq = self.first_bad_seq if self.first_bad_seq is not None else 0
         if self.problem == "altered":
-            return "Audit record #%d was altered (its content no longer matches its hash)." % self.first_bad_seq
+            return "Audit record #%d was altered (its content no longer matches its hash)." % seq
         if self.problem == "removed":
-            return "Audit record #%d was removed (the chain skips from the record before it)." % self.first_bad_seq
-        return "Audit records from #%d on were removed (the chain head records more)." % self.first_bad_seq
+            return "Audit record #%d was removed (the chain skips from the record before it)." % seq
+        return "Audit records from #%d on were removed (the chain head records more)." % seq
 
 
 def verify_chain(*, batch_size: int = 5000) -> ChainReport:

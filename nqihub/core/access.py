@@ -9,17 +9,25 @@ rules of who may do what live in one place:
 * Platform staff hold exactly one of three separate roles (三员分立); their powers are the
   capabilities listed in ``STAFF_CAPABILITIES`` and nothing else. ``is_superuser`` grants
   nothing in NQI Hub: daily work never needs it.
+
+Core is the bottom layer and imports no other app. What needs the organisations' tables (which
+membership a person acts through, and which divisions a regulator governs) is provided by
+``nqihub.organizations.access`` and plugged in with ``register_actor_provider`` from
+``OrganizationsConfig.ready``: this module states the rules, that one reads the rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    # Only the names, for the annotations; never imported at run time (see the module's note).
     from nqihub.divisions.models import AdminDivision
     from nqihub.organizations.models import Membership, Organization
 
@@ -76,11 +84,36 @@ def has_capability(user, capability: str) -> bool:
     return capability in STAFF_CAPABILITIES.get(getattr(user, "staff_role", "") or "", frozenset())
 
 
+class ActorProvider(Protocol):
+    """What the organisations app tells core about people and places (``nqihub.organizations.access``)."""
+
+    def resolve_acting_membership(self, user: Any, organization_id: int | str | None = None) -> Membership | None: ...
+
+    def jurisdiction_codes(self, division: AdminDivision | None) -> QuerySet[Any]: ...
+
+
+_provider: ActorProvider | None = None
+
+
+def register_actor_provider(provider: ActorProvider) -> None:
+    """Called once, from ``OrganizationsConfig.ready``."""
+    global _provider
+    _provider = provider
+
+
+def _actor_provider() -> ActorProvider:
+    if _provider is None:  # pragma: no cover - only without the organisations app installed
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("No actor provider: nqihub.organizations must be installed.")
+    return _provider
+
+
 @dataclass(frozen=True)
 class Actor:
     """The acting user seen through the organisation they act for."""
 
-    user: object
+    user: Any
     membership: Membership | None
 
     @property
@@ -109,32 +142,18 @@ class Actor:
     def can_work(self) -> bool:
         return self.role in WORKING_ROLES
 
-    def jurisdiction_codes(self):
+    def jurisdiction_codes(self) -> QuerySet[Any]:
         """Subquery of the division codes a regulator governs (its division and all below),
         for ``division_id__in=`` filters; empty for everyone else."""
-        from nqihub.divisions.models import AdminDivision
-
-        if self.jurisdiction is None:
-            return AdminDivision.objects.none().values("code")
-        return AdminDivision.objects.within(self.jurisdiction).values("code")
+        return _actor_provider().jurisdiction_codes(self.jurisdiction)
 
 
 def resolve_acting_membership(user, organization_id: int | str | None = None) -> Membership | None:
     """The membership ``user`` acts through: the one for ``organization_id`` if given and
     active, otherwise their default (the most recently chosen, then the oldest)."""
-    from nqihub.organizations.models import Membership
-
     if user is None or not user.is_authenticated:
         return None
-    memberships = Membership.objects.active().filter(user=user).select_related(
-        "organization", "organization__division"
-    )
-    if organization_id not in (None, ""):
-        try:
-            return memberships.get(organization_id=int(organization_id))
-        except (Membership.DoesNotExist, ValueError, TypeError):
-            return None
-    return memberships.order_by("-is_default", "created_at", "pk").first()
+    return _actor_provider().resolve_acting_membership(user, organization_id)
 
 
 def set_acting_membership(user, membership: Membership | None) -> None:

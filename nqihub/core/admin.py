@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from nqihub.audit.services import audit_record
 from nqihub.core.access import StaffRole, has_capability
+from nqihub.core.auditing import audit_write
 
 CONSOLE_ROLES = (StaffRole.SYSTEM_ADMIN, StaffRole.SECURITY_ADMIN)
 
@@ -24,7 +24,7 @@ def _console_permission(request) -> bool:
     return bool(user.is_active and user.is_authenticated and user.staff_role in CONSOLE_ROLES)
 
 
-admin.site.has_permission = _console_permission
+admin.site.has_permission = _console_permission  # type: ignore[method-assign]
 
 
 class RoleAdmin(admin.ModelAdmin):
@@ -60,7 +60,7 @@ class RoleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            audit_record(
+            audit_write(
                 action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
                 actor=request.user,
                 target=obj,
@@ -77,7 +77,7 @@ class RoleAdmin(admin.ModelAdmin):
                 "deleted": [str(o.pk) for o in formset.deleted_objects],
             }
             if any(touched.values()):
-                audit_record(
+                audit_write(
                     action=f"{formset.model._meta.model_name}.update",
                     actor=request.user,
                     target=form.instance,
@@ -102,7 +102,7 @@ class RoleAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit_record(action=f"{obj._meta.model_name}.delete", actor=request.user, target=obj, details={"via": "console"})
+            audit_write(action=f"{obj._meta.model_name}.delete", actor=request.user, target=obj, details={"via": "console"})
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

@@ -8,3 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers system checks)
+        from .registries import register_daily_job
+
+        # Stored-file hygiene: the retention rules the apps register (core.files).
+        register_daily_job("clean_stored_files", order=20)

@@ -8,46 +8,36 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from nqihub.core.access import Capability, StaffRole, get_actor, has_capability
+from nqihub.core.registries import home_context
 
 
 @never_cache
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role's own work on one page."""
+    """Each role's own work on one page: the page is chosen by role, and its content comes
+    from the panels the apps register for that audience (``core.registries``)."""
     user = request.user
     if not user.is_authenticated:
         return render(request, "core/landing.html")
-    from nqihub.organizations import selectors as org_selectors
-
     actor = get_actor(user)
+    audience = _audience(user, actor)
     context: dict = {"actor": actor}
-    if user.staff_role == StaffRole.SYSTEM_ADMIN:
-        context.update(org_selectors.system_admin_dashboard(user))
-        template = "core/home_system_admin.html"
-    elif user.staff_role == StaffRole.SECURITY_ADMIN:
-        from nqihub.accounts import selectors as account_selectors
-
-        context.update(account_selectors.security_dashboard(user))
-        template = "core/home_security_admin.html"
-    elif user.staff_role == StaffRole.AUDIT_ADMIN:
-        from nqihub.audit import selectors as audit_selectors
-
-        context.update(audit_selectors.audit_dashboard(user))
-        template = "core/home_audit_admin.html"
-    elif actor.is_regulator:
-        context.update(org_selectors.regulator_dashboard(user))
-        template = "core/home_regulator.html"
-    elif actor.organization is not None:
-        context.update(org_selectors.organization_dashboard(user))
-        template = "core/home_organization.html"
-    else:
-        context.update(org_selectors.applicant_dashboard(user))
-        template = "core/home_applicant.html"
-    if actor.organization is not None:
-        from nqihub.metrology.selectors import home_summary
-
-        context["metrology"] = home_summary(user)
+    context.update(home_context(user, audience))
     context["can_read_audit"] = has_capability(user, Capability.READ_AUDIT)
-    return render(request, template, context)
+    return render(request, f"core/home_{audience}.html", context)
+
+
+def _audience(user, actor) -> str:
+    if user.staff_role == StaffRole.SYSTEM_ADMIN:
+        return "system_admin"
+    if user.staff_role == StaffRole.SECURITY_ADMIN:
+        return "security_admin"
+    if user.staff_role == StaffRole.AUDIT_ADMIN:
+        return "audit_admin"
+    if actor.is_regulator:
+        return "regulator"
+    if actor.organization is not None:
+        return "organization"
+    return "applicant"
 
 
 @require_GET

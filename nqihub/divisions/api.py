@@ -7,7 +7,8 @@ from .models import AdminDivision
 
 
 class AdminDivisionSerializer(serializers.ModelSerializer):
-    parent = serializers.CharField(source="parent_id", allow_null=True, read_only=True)
+    # "parent" also names a serializer field's own parent in DRF's stubs; here it is the API's field.
+    parent = serializers.CharField(source="parent_id", allow_null=True, read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = AdminDivision

@@ -1,7 +1,7 @@
 """Background exports: a list of any size as an Excel workbook, made by a task.
 
 ``export_start`` (the list pages' "export all in the background" button) checks who is asking
-and what, stores an ``ExportJob`` with the search as given and queues ``tasks.run_export``
+and what, stores an ``ExportJob`` with the search as given and queues ``run_export``
 once the job is committed. The task calls ``export_run``, which:
 
 1. acts for the organisation the person acted for when they asked, and checks again that they
@@ -40,6 +40,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
@@ -159,8 +160,6 @@ def export_start(*, actor, kind: str, params) -> ExportJob:
 
 
 def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -> None:
-    from .tasks import run_export
-
     try:
         run_export.enqueue(job_id, language, request_id, source_address)
     except Exception:
@@ -210,6 +209,19 @@ def export_run(*, job_id: int, language: str = "", request_id: str = "", source_
     return ExportJob.objects.get(pk=job_id)
 
 
+@task()
+def run_export(job_id: int, language: str = "", request_id: str = "", source_address: str = "") -> dict:
+    """The background task: make the workbook of one export (``export_run``). ``language`` is
+    the requester's (headers, sheet names and messages are in it); ``request_id`` and
+    ``source_address`` tie the export's audit records to the request that asked for it.
+    Defined here, beside what it runs and what enqueues it, so the app has no import circle;
+    ``tasks.run_export`` is the same task."""
+    job = export_run(job_id=job_id, language=language, request_id=request_id, source_address=source_address)
+    if job is None:
+        return {"id": job_id, "state": "missing"}
+    return {"id": job.pk, "state": job.state, "rows": job.rows_written}
+
+
 def _act_for_the_job(job: ExportJob) -> None:
     """Act for the job's organisation again, as the person is now: the export shows what they
     may see today, not what they could see when they asked."""
@@ -220,6 +232,7 @@ def _act_for_the_job(job: ExportJob) -> None:
     if job.organization_id is not None:
         membership = resolve_acting_membership(user, job.organization_id)
         if membership is None:
+            assert job.organization is not None  # organization_id is set
             raise ExportFailed(
                 _("You no longer act for %(organization)s; nothing was exported.")
                 % {"organization": job.organization.name},
@@ -267,7 +280,10 @@ def _finish_done(job: ExportJob, entry: ExportKind, handle, *, written: int, dig
     # If the transaction then fails, no row refers to the file: the daily clean-up removes it.
     field = ExportJob._meta.get_field("file")
     name = field.storage.save(
-        field.generate_filename(None, f"{uuid.uuid4().hex}.xlsx"), File(handle), max_length=field.max_length
+        # No instance yet: upload_to is a plain path, so the instance is not read.
+        field.generate_filename(None, f"{uuid.uuid4().hex}.xlsx"),  # type: ignore[arg-type]
+        File(handle),
+        max_length=field.max_length,
     )
     with transaction.atomic():
         locked = ExportJob.objects.select_for_update().get(pk=job.pk)

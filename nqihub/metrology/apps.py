@@ -8,18 +8,36 @@ class MetrologyConfig(AppConfig):
 
     def ready(self) -> None:
         from nqihub.core.files import register_retention
+        from nqihub.core.registries import register_daily_job, register_home_panel
         from nqihub.downloads.registry import register_export
         from nqihub.organizations.signals import organization_moved
 
+        # The services register their audit action labels when loaded: load them all now, so
+        # the audit pages show every label whatever else this process has imported.
+        from . import demo  # noqa: F401
+        from .home import home_summary
         from .models import Instrument
-        from .selectors import LIST_EXPORTS
-        from .services.imports import purge_finished_uploads
-        from .services.instruments import follow_organization
+        from .selectors import FILED_EXPORT, LEDGER_EXPORT
+        from .services import (  # noqa: F401
+            applications,
+            catalogue,
+            documents,
+            fees,
+            filings,
+            imports,
+            instruments,
+            policy,
+            reminders,
+            results,
+        )
 
-        register_retention("import_uploads", purge_finished_uploads)
-        organization_moved.connect(follow_organization, dispatch_uid="metrology.follow_organization")
+        register_retention("import_uploads", imports.purge_finished_uploads)
+        organization_moved.connect(instruments.follow_organization, dispatch_uid="metrology.follow_organization")
         # The lists' exports, also run in the background for a list of any size (nqihub.downloads).
-        for export in LIST_EXPORTS:
+        for export in (LEDGER_EXPORT, reminders.DUE_EXPORT, FILED_EXPORT):
             register_export(
                 export.kind, export.title, export.build, model=Instrument, count=export.count, allowed=export.allowed
             )
+        # Every member of an organisation (regulators included) sees its metrology work at home.
+        register_home_panel("metrology.summary", home_summary, audiences=["regulator", "organization"], key="metrology")
+        register_daily_job("send_due_reminders", order=10)

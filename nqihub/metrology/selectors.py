@@ -15,7 +15,6 @@ from itertools import chain
 from typing import Any
 
 from django import forms
-from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpResponse
 from django.utils import timezone
@@ -451,24 +450,6 @@ def _ledger_export(user, data):
     return search.qs, lambda qs, limit: instrument_export_rows(qs, limit=limit)
 
 
-def _due_export(user, data):
-    from .services import reminders
-
-    # One day and one amber window for the search (colour) and the rows (days left).
-    today, window = timezone.localdate(), reminders.amber_days()
-    search = reminders.DueInstrumentFilter(
-        data or None, queryset=reminders.due_instruments_for(user, "export"), today=today, window=window
-    )
-    fit_search(search, user)
-    return search.qs, lambda qs, limit: reminders.due_export_rows(qs, today=today, window=window, limit=limit)
-
-
-def _due_export_headers() -> list[str]:
-    from .services import reminders
-
-    return reminders.due_export_headers()
-
-
 def _filed_export(user, data):
     search = fit_search(filed_instrument_search(user, data, action="export"), user)
     return search.qs, lambda qs, limit: filed_instrument_export_rows(qs, limit=limit)
@@ -520,13 +501,6 @@ LEDGER_EXPORT = ListExport(
     headers=instrument_export_headers,
     prepare=_ledger_export,
 )
-DUE_EXPORT = ListExport(
-    kind="metrology.due",
-    title=_("Instruments due for verification"),
-    filename=_("instruments-due"),
-    headers=_due_export_headers,
-    prepare=_due_export,
-)
 FILED_EXPORT = ListExport(
     kind="metrology.filed_instruments",
     title=_("Filed instruments"),
@@ -534,7 +508,6 @@ FILED_EXPORT = ListExport(
     headers=filed_instrument_export_headers,
     prepare=_filed_export,
 )
-LIST_EXPORTS = (LEDGER_EXPORT, DUE_EXPORT, FILED_EXPORT)
 
 
 def export_background_label(total: int) -> str:
@@ -542,53 +515,3 @@ def export_background_label(total: int) -> str:
     background export (listed on the downloads page)."""
     # Translators: 在后台导出全部 %(total)s 台计量器具
     return gettext("Export all %(total)s instruments in the background") % {"total": f"{total:,}"}
-
-
-HOME_DUE_CACHE_SECONDS = 300
-
-
-def home_summary(user) -> dict:
-    """The metrology work waiting for ``user``'s organisation, for its home page: a handful
-    of counts, each one query."""
-    from django.utils import timezone
-
-    from nqihub.core.access import get_actor
-
-    from .models import InstrumentFiling, VerificationApplication
-    from .querysets import OPEN_STATES
-    from .services.reminders import amber_days, due_colour_counts, due_instruments_for
-
-    actor = get_actor(user)
-    org = actor.organization
-    if org is None:
-        return {}
-    today = timezone.localdate()
-    summary: dict = {}
-    if org.kind == "enterprise" or actor.is_regulator:
-        summary["due_days"] = window = amber_days()
-
-        def due_counts():
-            return due_colour_counts(due_instruments_for(user), today=today, window=window)
-
-        if actor.is_regulator and actor.jurisdiction is not None:
-            # A whole region's instruments (millions) are counted once per few minutes and
-            # jurisdiction, not on every home page of every official there.
-            key = f"nqi:home-due:{actor.jurisdiction.pk}:{today.isoformat()}:{window}"
-            summary["due"] = cache.get_or_set(key, due_counts, HOME_DUE_CACHE_SECONDS)
-        else:
-            summary["due"] = due_counts()
-        summary["open_applications"] = (
-            VerificationApplication.objects.for_user(user).filter(state__in=OPEN_STATES).count()
-        )
-    if actor.is_regulator:
-        summary["filings_to_review"] = (
-            InstrumentFiling.objects.for_user(user, "review").filter(state="submitted").count()
-        )
-    if org.kind == "institution":
-        inbox = VerificationApplication.objects.for_user(user).filter(state="submitted")
-        summary["awaiting_acceptance"] = inbox.count()
-        summary["acceptance_overdue"] = inbox.filter(accept_by__lt=timezone.now()).count()
-        summary["in_progress"] = (
-            VerificationApplication.objects.for_user(user).filter(state__in=["accepted", "scheduled"]).count()
-        )
-    return summary

@@ -1,11 +1,22 @@
-from importlib import import_module
+"""The metrology pages: each views module declares its own ``urlpatterns``, joined here in
+this order. Explicit imports, so static tools (the layer contract) see every page module."""
+
+from .views import (
+    applications,
+    catalogue,
+    documents,
+    due,
+    fees,
+    filings,
+    imports,
+    instruments,
+    labels,
+    policy,
+    stats,
+)
 
 app_name = "metrology"
 
-# Each views module contributes its own urlpatterns.
-MODULES = ("catalogue", "instruments", "filings", "imports", "labels", "due", "applications", "fees", "stats", "documents",
-           "policy")
+MODULES = (catalogue, instruments, filings, imports, labels, due, applications, fees, stats, documents, policy)
 
-urlpatterns: list = []
-for _name in MODULES:
-    urlpatterns += import_module(f"nqihub.metrology.views.{_name}").urlpatterns
+urlpatterns: list = [pattern for module in MODULES for pattern in module.urlpatterns]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -47,8 +49,9 @@ class OrganizationAdminForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
-        kind = cleaned.get("kind") or getattr(self.instance, "kind", "")
+        super().clean()
+        cleaned = self.cleaned_data
+        kind = cleaned.get("kind") or getattr(self.instance, "kind", "") or ""
         data = {k: cleaned.get(k) for k in services.ORGANIZATION_FIELDS if k in cleaned}
         try:
             cleaned_data = services.organization_clean_data(data, kind=kind)
@@ -116,7 +119,8 @@ class MembershipAdminForm(forms.ModelForm):
         self.actor = actor
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         user = cleaned.get("user") or getattr(self.instance, "user", None)
         if user is not None and self.actor is not None:
             try:
@@ -140,8 +144,8 @@ class MembershipAdmin(RoleAdmin):
     fields = ["user", "organization", "role"]
     actions = ["revoke"]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form_class = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class: Any = super().get_form(request, obj, change=change, **kwargs)
 
         class BoundForm(form_class):
             def __init__(self, *args, **inner):

@@ -489,12 +489,12 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("applicant3", "包斯琴", sees="未加入任何单位：1 件待审的企业注册申请"),
     AccountSpec("newco", "贾宏伟", sees="注册申请已获青山区局批准，成为新企业的负责人（演示注册流程的结果）"),
 )
-STAFF_ROLE_LABELS = {
+STAFF_ROLE_LABELS: dict[str, str] = {
     StaffRole.SYSTEM_ADMIN: "系统管理员",
     StaffRole.SECURITY_ADMIN: "安全管理员",
     StaffRole.AUDIT_ADMIN: "审计管理员",
 }
-MEMBERSHIP_ROLE_LABELS = {
+MEMBERSHIP_ROLE_LABELS: dict[str, str] = {
     MembershipRole.MANAGER: "负责人",
     MembershipRole.CLERK: "经办人",
     MembershipRole.VIEWER: "查看",

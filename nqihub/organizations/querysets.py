@@ -7,6 +7,8 @@ enterprises and institutions see themselves, platform staff see what their one r
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from nqihub.core.access import Capability, MembershipRole, get_actor, has_capability
@@ -53,9 +55,8 @@ class OrganizationQuerySet(models.QuerySet):
 
 class AuthorisationScopeQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view") -> AuthorisationScopeQuerySet:
-        from .models import Organization
-
-        visible = Organization.objects.for_user(user, "view" if action in ("view", "export") else "create")
+        organizations: Any = self.model._meta.get_field("organization").related_model
+        visible = organizations.objects.for_user(user, "view" if action in ("view", "export") else "create")
         return self.filter(organization__in=visible.values("pk"))
 
 
@@ -97,7 +98,8 @@ class EnterpriseRegistrationQuerySet(models.QuerySet):
             return self.filter(q)
         if action == "review":
             # Only the county-level (旗县区) regulator of the enterprise's division decides.
-            if actor.is_regulator and actor.can_work and actor.jurisdiction.level == "county":
+            jurisdiction = actor.jurisdiction
+            if actor.is_regulator and actor.can_work and jurisdiction is not None and jurisdiction.level == "county":
                 return self.filter(division_id__in=actor.jurisdiction_codes())
             return self.none()
         if action in ("change", "withdraw"):

@@ -33,6 +33,7 @@ def regulator_dashboard(user) -> dict:
 def organization_dashboard(user) -> dict:
     actor = get_actor(user)
     org = actor.organization
+    assert org is not None  # the home page of an organisation's member (core.views.home)
     members = (
         Membership.objects.for_user(user, "view").filter(organization=org).select_related("user")
         if actor.role == "manager"

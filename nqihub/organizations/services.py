@@ -9,7 +9,7 @@ one audit record with it. A refusal changes nothing and is itself recorded.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -404,7 +404,7 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
                     old_division_id=old_division_id,
                     new_division_id=locked.division_id,
                 )
-                details["moved"] = {name: count for _receiver, result in moved for name, count in (result or {}).items()}
+                details["moved"] = {name: count for _receiver, result in moved for name, count in cast(dict, result or {}).items()}
             audit_record(action=action, actor=actor, target=locked, details=details)
             return locked
     except ValidationError as exc:

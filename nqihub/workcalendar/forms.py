@@ -4,7 +4,10 @@ per date) are the services'."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
+from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -16,8 +19,12 @@ _DATE_MESSAGES = {
 }
 
 
+def _field(name: str) -> models.Field:
+    return cast(models.Field, CalendarEntry._meta.get_field(name))
+
+
 def _label(name: str):
-    return capfirst(CalendarEntry._meta.get_field(name).verbose_name)
+    return capfirst(_field(name).verbose_name)
 
 
 class CalendarEntryForm(forms.Form):
@@ -48,7 +55,7 @@ class CalendarEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("date", "kind", "name", "source"):
             self.fields[name].label = _label(name)
-            self.fields[name].help_text = CalendarEntry._meta.get_field(name).help_text
+            self.fields[name].help_text = _field(name).help_text
         self.fields["name"].widget.attrs["list"] = "calendar-names"
         if entry is not None:
             del self.fields["date_until"]  # a period is only for adding

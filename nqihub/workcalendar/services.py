@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
@@ -40,10 +39,6 @@ from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Serv
 from nqihub.core.inputs import clean_date
 
 from .models import CalendarEntry, DayKind
-
-register_audit_action("calendar_entry.create", gettext_lazy("Calendar entry added"))
-register_audit_action("calendar_entry.update", gettext_lazy("Calendar entry changed"))
-register_audit_action("calendar_entry.delete", gettext_lazy("Calendar entry deleted"))
 
 __all__ = [
     "MAX_PERIOD_DAYS",
@@ -175,10 +170,10 @@ def _invalid(errors: Iterable[tuple[str, str]]) -> InvalidInput:
 def _text(values: Mapping[str, Any], field: str, errors: list) -> str:
     value = values.get(field)
     text = "" if value is None else str(value).strip()
-    limit = CalendarEntry._meta.get_field(field).max_length
+    limit = cast(models.Field, CalendarEntry._meta.get_field(field)).max_length
     if not text:
         errors.append((field, _("This field is required.")))
-    elif len(text) > limit:
+    elif limit is not None and len(text) > limit:
         errors.append((field, _("At most %(max)d characters (%(count)d given).") % {"max": limit, "count": len(text)}))
     return text
 

@@ -31,7 +31,7 @@ def _first_code(codes) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
-        body = {"detail": str(exc.message), "code": exc.code}
+        body: dict[str, object] = {"detail": str(exc.message), "code": exc.code}
         if exc.errors:
             body["errors"] = {k: [str(m) for m in v] for k, v in exc.errors.items()}
         elif exc.field:

@@ -3,14 +3,20 @@ applied here, once, so no endpoint can forget it (NetBox's pattern)."""
 
 from __future__ import annotations
 
-from django.db import models
+from typing import TYPE_CHECKING, Any
+
 from rest_framework import viewsets
 
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
 from nqihub.core.auditing import record_regulator_query
 
+if TYPE_CHECKING:  # the mixin is always combined with a GenericViewSet
+    _MixinBase = viewsets.GenericViewSet
+else:
+    _MixinBase = object
 
-class ScopedViewSetMixin:
+
+class ScopedViewSetMixin(_MixinBase):
     """``queryset`` names the model's base queryset; ``for_user(user, action)`` narrows it.
 
     Reads use the "view" action; writes go through services, which check their own action.
@@ -18,7 +24,6 @@ class ScopedViewSetMixin:
     ``X-Organization`` header (a token's organisation is fixed by the token).
     """
 
-    queryset: models.QuerySet
     scope_action = "view"
     audit_regulator_queries = True
 
@@ -31,7 +36,11 @@ class ScopedViewSetMixin:
                 set_acting_membership(request.user, membership)
 
     def get_queryset(self):
-        return self.queryset.all().for_user(self.request.user, self.scope_action)
+        return self._base_queryset().all().for_user(self.request.user, self.scope_action)
+
+    def _base_queryset(self) -> Any:
+        """The class's ``queryset``: one whose model declares ``for_user``."""
+        return type(self).queryset
 
     def finalize_response(self, request, response, *args, **kwargs):
         """Record a regulator's successful reads (list and detail). Done here rather than in
@@ -51,7 +60,7 @@ class ScopedViewSetMixin:
             else:
                 params, count = {"id": kwargs.get(self.lookup_url_kwarg or self.lookup_field)}, 1
             record_regulator_query(
-                user=request.user, model=self.queryset.model, params=params, count=count,
+                user=request.user, model=self._base_queryset().model, params=params, count=count,
                 kind="list" if action == "list" else "detail",
             )
         return response

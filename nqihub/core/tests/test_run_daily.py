@@ -52,3 +52,16 @@ def test_bad_time_of_day_is_refused(db, settings):
     settings.NQI_DAILY_AT = "6 Uhr"
     with pytest.raises(CommandError, match="NQI_DAILY_AT"):
         call_command("run_daily", "--once", stdout=io.StringIO())
+
+
+def test_the_daily_jobs_are_the_ones_the_apps_register(db, settings):
+    """Each app registers its own daily command from its AppConfig.ready(); without
+    NQI_DAILY_COMMANDS, run_daily runs exactly those, in their order."""
+    from nqihub.core.registries import daily_jobs
+
+    assert daily_jobs() == ["send_due_reminders", "clean_stored_files", "clearsessions", "verify_audit_chain"]
+    settings.NQI_DAILY_COMMANDS = []
+    out = io.StringIO()
+    call_command("run_daily", "--once", stdout=out)
+    first_line = out.getvalue().splitlines()[-1]
+    assert [part.split(":")[0] for part in first_line.split(", ")] == daily_jobs()

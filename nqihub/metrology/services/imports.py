@@ -45,6 +45,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django_tasks import task
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
@@ -159,8 +160,6 @@ def import_start(*, actor, uploaded_file) -> ImportJob:
 
 
 def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -> None:
-    from ..tasks import run_import
-
     try:
         run_import.enqueue(job_id, language, request_id, source_address)
     except Exception:
@@ -1298,3 +1297,13 @@ def import_template_csv() -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow([c.header_zh for c in rules.COLUMNS])
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+@task()
+def run_import(job_id: int, language: str = "", request_id: str = "", source_address: str = "") -> dict:
+    """The background task: check and apply one ledger import (``import_run``). ``language`` is
+    the uploader's, so the errors they read are in it; ``request_id`` and ``source_address``
+    tie the import's audit record to the upload. Defined here, beside what it runs and what
+    enqueues it, so the app has no import circle; ``metrology.tasks.run_import`` is the same task."""
+    job = import_run(job_id=job_id, language=language, request_id=request_id, source_address=source_address)
+    return import_status(job) if job is not None else {"id": job_id, "state": "missing"}

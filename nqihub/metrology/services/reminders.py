@@ -50,7 +50,7 @@ from nqihub.audit.services import audit_record
 from nqihub.notifications.models import Notice
 
 from ..models import Instrument, ReminderLog
-from ..selectors import InstrumentFilter
+from ..selectors import InstrumentFilter, ListExport, fit_search
 from .policy import current_policy
 
 logger = logging.getLogger(__name__)
@@ -515,3 +515,22 @@ def due_export_rows(queryset: QuerySet[Instrument], *, today: date, window: int,
             i.get_status_display(),
             i.last_verified_on,
         ]
+
+
+def _due_export(user, data):
+    # One day and one amber window for the search (colour) and the rows (days left).
+    today, window = timezone.localdate(), amber_days()
+    search = DueInstrumentFilter(data or None, queryset=due_instruments_for(user, "export"), today=today, window=window)
+    fit_search(search, user)
+    return search.qs, lambda qs, limit: due_export_rows(qs, today=today, window=window, limit=limit)
+
+
+# The due list's Excel export (the page's download and the background export): it lives here,
+# beside the search it exports, because the selectors must not import this module.
+DUE_EXPORT = ListExport(
+    kind="metrology.due",
+    title=_("Instruments due for verification"),
+    filename=_("instruments-due"),
+    headers=due_export_headers,
+    prepare=_due_export,
+)

@@ -126,7 +126,7 @@ def test_the_counts_and_the_rows_show_each_colour_alike(world, web, due):
 @pytest.mark.django_db
 def test_regulators_home_counts_are_computed_once_per_jurisdiction(world):
     """The due counts of a whole jurisdiction are shared by its officials for a few minutes."""
-    from nqihub.metrology.selectors import home_summary
+    from nqihub.metrology.home import home_summary
 
     first = home_summary(world.users["baotou"])
     with CaptureQueriesContext(connection) as again:

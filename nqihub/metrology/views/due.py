@@ -122,7 +122,7 @@ def due_list(request: HttpRequest) -> HttpResponse:
             "applicable": applicable,
             "export_notice": selectors.export_limit_notice(count),
             "export_background": selectors.export_background_label(count),
-            "export_kind": selectors.DUE_EXPORT.kind,
+            "export_kind": reminders.DUE_EXPORT.kind,
         },
     )
 
@@ -136,7 +136,7 @@ def _with_colour(query, colour: str) -> str:
 @login_required
 def due_export(request: HttpRequest) -> HttpResponse:
     _check_reader(request)
-    return selectors.DUE_EXPORT.response(request)
+    return reminders.DUE_EXPORT.response(request)
 
 
 urlpatterns = [

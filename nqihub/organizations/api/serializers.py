@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -82,7 +84,7 @@ class MembershipGrantSerializer(serializers.Serializer):
 class RegistrationSerializer(serializers.ModelSerializer):
     division = DivisionRefSerializer(read_only=True)
     applicant = serializers.CharField(source="applicant.username", read_only=True)
-    organization = serializers.PrimaryKeyRelatedField(read_only=True)
+    organization: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = EnterpriseRegistration

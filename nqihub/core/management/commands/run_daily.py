@@ -2,9 +2,12 @@
 
 Production runs each daily command from a systemd timer (docs/deployment.md §5). The embedded
 setup (``make demo``) has no timers, so this process runs beside the web server and the task
-worker: it runs ``NQI_DAILY_COMMANDS`` once at start (each is safe to run again: a reminder
+worker: it runs the daily jobs once at start (each is safe to run again: a reminder
 stage is sent once, a clean-up finds nothing left), then every day at ``NQI_DAILY_AT`` (local
 time, default 06:15). One failing command is logged and does not stop the others.
+
+The jobs are the commands the apps register from their ``AppConfig.ready()``
+(``core.registries.register_daily_job``); ``NQI_DAILY_COMMANDS``, when set, replaces that list.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+
+from nqihub.core.registries import daily_jobs
 
 logger = logging.getLogger("nqihub.daily")
 
@@ -55,7 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run the jobs once and exit.")
 
     def handle(self, *args, **options):
-        names = list(settings.NQI_DAILY_COMMANDS)
+        names = list(settings.NQI_DAILY_COMMANDS) or daily_jobs()
         try:
             at = datetime.time.fromisoformat(settings.NQI_DAILY_AT)
         except ValueError as exc:
