@@ -17,7 +17,7 @@ urlpatterns = [
     path("audit/", include("nqihub.audit.urls")),
     path("metrology/", include("nqihub.metrology.urls")),
     # Public, no sign-in: the check behind every label's and certificate's QR code.
-    path("verify/", include("nqihub.metrology.views.verify")),
+    path("verify/", include("nqihub.documents.verify")),
     path("notices/", include("nqihub.notifications.urls")),
     path("calendar/", include("nqihub.workcalendar.urls")),
     path("downloads/", include("nqihub.downloads.urls")),
