@@ -172,7 +172,7 @@ def stored_pdf(document: IssuedDocumentBase) -> bytes:
         document.refresh_from_db(fields=["pdf", "pdf_sha256"])
         if rendered is not None:
             return rendered
-    with document.pdf.open("rb") as handle:
+    with document.pdf.storage.open(document.pdf.name, "rb") as handle:  # the stored bytes, never a cached file
         data = handle.read()
     if document.pdf_sha256 and hashlib.sha256(data).hexdigest() != document.pdf_sha256:
         raise PdfMismatch(document.number)
