@@ -13,8 +13,8 @@ import hashlib
 from decimal import Decimal
 
 import pytest
-from django.test import TestCase
 from django.core.files.storage import default_storage
+from django.test import TestCase
 from django.utils import timezone
 
 from nqihub.audit.models import AuditEvent
