@@ -13,6 +13,7 @@ module tells the kernel about its kinds through :mod:`nqihub.documents.registry`
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import secrets
@@ -144,6 +145,8 @@ def _plain(field, value):
         return None
     if isinstance(field, models.DecimalField):
         return f"{value:.{field.decimal_places}f}"
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.UTC).isoformat()  # as the database gives it back
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

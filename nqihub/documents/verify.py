@@ -64,16 +64,6 @@ def page_labels() -> dict[str, str]:
     return _page_labels(translation.get_language() or settings.LANGUAGE_CODE)
 
 
-def lookup(raw: str, today=None, request=None) -> dict | None:
-    """The public facts of a check code as the JSON answer gives them, None for an unknown or
-    malformed code."""
-    parsed = classify_code(raw)
-    if parsed is None:
-        return None
-    kind, code = parsed
-    return kind.lookup(code, today or timezone.localdate(), request)
-
-
 # --- rate limit ------------------------------------------------------------------------------
 
 

@@ -231,3 +231,12 @@ def test_unknown_label_and_document_codes(client, db):
             response = client.get(f"/verify/{code}.json")
         assert response.status_code == 404 and response.json()["code"] == "not_found"
         assert len(queries) == 1 and not response.cookies
+
+
+def test_content_hash_survives_the_database_round_trip_of_a_local_time(world, issued):
+    """A module may give the issue time in local time (UTC+8): the hash is of the moment, so
+    the document read back (in UTC) gives the same hash."""
+    local = timezone.localtime().replace(microsecond=123456)
+    doc = _kernel_issue(issued, issued_at=local)
+    assert doc.issued_at.utcoffset() == datetime.timedelta(hours=8)
+    assert IssuedDocument.objects.get(pk=doc.pk).compute_content_sha256() == doc.content_sha256

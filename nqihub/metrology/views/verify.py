@@ -78,6 +78,10 @@ PAGE_LABELS = {
     "no_expiry": gettext_lazy("no expiry date"),
     "issued_on": gettext_lazy("Issued on"),
     "revoked_on": gettext_lazy("Revoked on"),
+    "model_spec": gettext_lazy("Model / specification"),
+    "latest_document": gettext_lazy("Latest document"),
+    "check_document": gettext_lazy("Check this document"),
+    "no_certificate": gettext_lazy("No valid verification certificate for this instrument is on record."),
 }
 
 
