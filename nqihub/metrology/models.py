@@ -25,6 +25,7 @@ from nqihub.documents.models import (  # noqa: F401  (new_public_code: named by 
     new_public_code,
     status_of,
 )
+from nqihub.documents.registry import document_kind
 
 from .querysets import (
     ApplicationItemQuerySet,
@@ -545,7 +546,8 @@ class IssuedDocument(IssuedDocumentBase):
             models.Index(fields=["division", "verified_on"], name="document_division_verified_idx"),
             # The public check of a label: an instrument's latest document in force, one index seek.
             models.Index(
-                fields=["instrument", "state", "-verified_on", "-issued_at", "-id"], name="document_instrument_latest_idx"
+                fields=["instrument", "state", "-verified_on", "-issued_at", "-id"],
+                name="document_instrument_latest_idx",
             ),
         ]
 
@@ -555,10 +557,11 @@ class IssuedDocument(IssuedDocumentBase):
 
 
 def document_status(*, state: str, kind: str, valid_until, day) -> str:
-    """One of ``DOCUMENT_STATUSES``: the kernel's rule (``nqihub.documents.models.status_of``),
-    with a notice still in force saying the instrument failed (never "valid")."""
+    """One of ``DOCUMENT_STATUSES``: the kernel's rule (``nqihub.documents.models.status_of``)
+    with the kind's word while in force (registered in ``apps.py``): a notice still in force
+    says the instrument failed (never "valid")."""
     return status_of(
-        state=state, valid_until=valid_until, day=day, in_force="failed" if kind == IssuedDocument.Kind.NOTICE else "valid"
+        state=state, valid_until=valid_until, day=day, in_force=document_kind(IssuedDocument, kind).in_force
     )
 
 
