@@ -141,6 +141,23 @@ def revoke(document: IssuedDocumentBase, *, reason: str, at=None) -> None:
     document.save(update_fields=["state", "revoked_at", "revoked_reason"])
 
 
+def fill_missing_content_hashes(model: type[IssuedDocumentBase], *, batch: int = 2000) -> int:
+    """Compute the content hash of the documents of ``model`` written past :func:`issue` (a bulk
+    load such as the demo) and store them, one UPDATE per ``batch`` documents. Returns the count."""
+    names = (model.ISSUER_FIELD, "kind", "number", "public_code", "issued_at", "valid_until", "public_facts")
+    documents = model.objects.filter(content_sha256="").only(*names, *model.CONTENT_FIELDS).order_by("pk")
+    done, pending = 0, []
+    for document in documents.iterator(chunk_size=batch):
+        document.content_sha256 = document.compute_content_sha256()
+        pending.append(document)
+        if len(pending) >= batch:
+            model.objects.bulk_update(pending, ["content_sha256"])
+            done, pending = done + len(pending), []
+    if pending:
+        model.objects.bulk_update(pending, ["content_sha256"])
+    return done + len(pending)
+
+
 # --- the PDF ---------------------------------------------------------------------------------
 
 
