@@ -118,6 +118,24 @@ def facts_list(doc: dict, t: dict[str, str]) -> str:
     rows.append((t["issued_on"], "", doc["issued_on"], False))
     if doc["revoked_on"]:
         rows.append((t["revoked_on"], "", doc["revoked_on"], False))
+    return _definition_list(rows)
+
+
+def instrument_list(facts: dict, t: dict[str, str]) -> str:
+    """An instrument's own facts on the label check, as the page's ``<dl>`` (see ``facts_list``)."""
+    instrument = facts["instrument"]
+    return _definition_list(
+        [
+            (t["platform_code"], "", instrument["platform_code"], True),
+            (t["model_spec"], "", instrument["model_spec"] or "—", False),
+            (t["factory_number"], "", instrument["factory_number"], True),
+            (t["catalogue_item"], "", facts["catalogue_item"] or "—", False),
+        ]
+    )
+
+
+def _definition_list(rows) -> str:
+    """``<dl>`` of (label, test id, value, as code) rows, every value escaped."""
     parts = ["<dl>"]
     for label, testid, value, code in rows:
         value = escape(str(value), quote=True)
@@ -335,6 +353,7 @@ def document_page(request: HttpRequest, facts: dict, kernel_labels: dict) -> Htt
 
 def instrument_page(request: HttpRequest, facts: dict, kernel_labels: dict) -> HttpResponse:
     labels = page_labels(kernel_labels)
+    facts["facts_html"] = instrument_list(facts, labels)
     if facts["document"] is not None:
         facts["document"]["facts_html"] = facts_list(facts["document"], labels)
     return render(request, "metrology/verify_instrument.html", {"facts": facts, "t": labels})
