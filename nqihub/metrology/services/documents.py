@@ -4,7 +4,8 @@ revocation.
 * ``document_issue`` turns a recorded :class:`VerificationResult` into its document: the kind
   follows the outcome, the number is the institution's next of the year (``JD-<institution
   pk>-<year>-000123`` for certificates, ``TZ-…`` for notices; at least six digits, more past
-  999,999), taken from a locked ``DocumentNumberCounter`` row per institution, kind and year,
+  999,999), taken by the documents kernel (``nqihub.documents.services.issue``) from its locked
+  counter row per institution, kind and year (the kinds are registered in ``apps.py``),
   the certificate's validity comes from the catalogue item (``period_months`` /
   ``service_life_months``, never a constant here; valid until the day before the anniversary),
   fee and waiver are copied from the application item, the instrument's dates are updated and
