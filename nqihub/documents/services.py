@@ -164,7 +164,8 @@ def fill_missing_content_hashes(model: type[IssuedDocumentBase], *, batch: int =
 def render_pdf(model: type[IssuedDocumentBase], pk: int) -> bytes | None:
     """Draw the document's PDF and store it with its SHA-256, unless it is stored already
     (idempotent: run after commit, and again on download when that did not happen). Returns
-    the stored bytes; None when the document does not exist (its issue was rolled back)."""
+    the bytes it stored; None when it stored nothing (stored already, or the document does not
+    exist: its issue was rolled back)."""
     document = model.objects.filter(pk=pk).first()
     if document is None:
         return None
