@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "nqihub.divisions",
     "nqihub.accounts",
     "nqihub.organizations",
+    "nqihub.documents",
     "nqihub.metrology",
     "nqihub.notifications",
     "nqihub.workcalendar",

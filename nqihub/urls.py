@@ -14,9 +14,9 @@ from nqihub.accounts import urls as accounts_urls
 from nqihub.audit import urls as audit_urls
 from nqihub.core import urls as core_urls
 from nqihub.core import views as core_views
+from nqihub.documents import verify as verify_urls
 from nqihub.downloads import urls as downloads_urls
 from nqihub.metrology import urls as metrology_urls
-from nqihub.metrology.views import verify as verify_urls
 from nqihub.notifications import urls as notifications_urls
 from nqihub.organizations import urls as organizations_urls
 from nqihub.workcalendar import urls as workcalendar_urls

@@ -6,8 +6,8 @@ reads the same on a machine with no CJK font; the QR code in the top right corne
 public check URL ``/verify/<public code>/``. The same data gives the same bytes.
 
 :class:`CertificateData` holds everything printed, so previews and tests render without a
-database; :func:`render_document` builds it from an :class:`IssuedDocument` (three queries at
-most) and renders it.
+database; the metrology module builds it from its issued document
+(``nqihub.metrology.services.documents.render_document``) and renders it here.
 """
 
 from __future__ import annotations
@@ -106,69 +106,6 @@ def chinese_date(day: datetime.date | None) -> str:
 
 def yuan(amount) -> str:
     return f"{Decimal(amount or 0).quantize(Decimal('0.01')):,.2f} 元"
-
-
-def _person(user) -> str:
-    if user is None:
-        return ""
-    return (getattr(user, "display_name", "") or user.get_full_name() or user.get_username()).strip()
-
-
-def data_from_document(document) -> CertificateData:
-    """The printed facts of an IssuedDocument (its result, item, instrument, catalogue item,
-    parties and signers, loaded in one query)."""
-    from nqihub.metrology.models import IssuedDocument, VerificationMode
-
-    doc = IssuedDocument.objects.select_related(
-        "institution",
-        "organization",
-        "instrument",
-        "result__item__catalogue_item",
-        "result__verifier",
-        "result__checker",
-        "result__approver",
-    ).get(pk=document.pk)
-    result = doc.result
-    item = result.item.catalogue_item
-    instrument = doc.instrument
-    predecessor = IssuedDocument.objects.filter(superseded_by=doc).values_list("number", flat=True).first()
-    from django.utils import timezone
-
-    return CertificateData(
-        kind=doc.kind,
-        number=doc.number,
-        public_code=doc.public_code,
-        institution=doc.institution.name,
-        client=doc.organization.name,
-        instrument_name=instrument.name,
-        model_spec=instrument.model_spec,
-        factory_number=instrument.factory_number,
-        manufacturer=instrument.manufacturer,
-        platform_code=instrument.platform_code,
-        regulation=item.regulation,
-        catalogue_item=f"{item.code} {item.name}",
-        passed=result.outcome == "pass",
-        verified_on=result.verified_on,
-        valid_until=doc.valid_until,
-        issued_on=timezone.localtime(doc.issued_at).date(),
-        verifier=_person(result.verifier),
-        checker=_person(result.checker),
-        approver=_person(result.approver),
-        fee=doc.fee,
-        waived=doc.waived,
-        readings=result.readings,
-        remarks=result.remarks,
-        failure_reasons=result.failure_reasons,
-        measuring_range=instrument.measuring_range,
-        accuracy_class=instrument.accuracy_class,
-        supersedes=predecessor or "",
-        no_expiry=doc.valid_until is None and item.verification_mode == VerificationMode.FIRST_SCRAP,
-    )
-
-
-def render_document(document, *, request=None) -> bytes:
-    """The PDF of an IssuedDocument."""
-    return render_certificate(data_from_document(document), request=request)
 
 
 # --- drawing ---------------------------------------------------------------------------------

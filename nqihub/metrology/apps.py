@@ -9,6 +9,8 @@ class MetrologyConfig(AppConfig):
     def ready(self) -> None:
         from nqihub.core.files import register_retention
         from nqihub.core.registries import register_daily_job, register_home_panel
+        from nqihub.documents.certificates import document_filename
+        from nqihub.documents.registry import DocumentKind, register_document_kind
         from nqihub.downloads.registry import register_export
         from nqihub.organizations.signals import organization_moved
 
@@ -16,7 +18,7 @@ class MetrologyConfig(AppConfig):
         # the audit pages show every label whatever else this process has imported.
         from . import demo  # noqa: F401
         from .home import home_summary
-        from .models import Instrument
+        from .models import Instrument, IssuedDocument
         from .selectors import FILED_EXPORT, LEDGER_EXPORT
         from .services import (  # noqa: F401
             applications,
@@ -30,6 +32,7 @@ class MetrologyConfig(AppConfig):
             reminders,
             results,
         )
+        from .views import verify
 
         register_retention("import_uploads", imports.purge_finished_uploads)
         organization_moved.connect(instruments.follow_organization, dispatch_uid="metrology.follow_organization")
@@ -41,3 +44,17 @@ class MetrologyConfig(AppConfig):
         # Every member of an organisation (regulators included) sees its metrology work at home.
         register_home_panel("metrology.summary", home_summary, audiences=["regulator", "organization"], key="metrology")
         register_daily_job("send_due_reminders", order=10)
+        # Issued documents (numbers, hashes, PDFs after commit) and the public check: the kernel's.
+        for kind, in_force in ((IssuedDocument.Kind.CERTIFICATE, "valid"), (IssuedDocument.Kind.NOTICE, "failed")):
+            register_document_kind(
+                DocumentKind(
+                    key=f"metrology.{kind}",
+                    model=IssuedDocument,
+                    value=kind,
+                    number_prefix=documents.number_prefix(kind),
+                    render=documents.render_document,
+                    filename=document_filename,
+                    in_force=in_force,
+                )
+            )
+        verify.register()

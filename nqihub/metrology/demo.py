@@ -46,6 +46,7 @@ from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.models import AuditEvent, Outcome
 from nqihub.audit.services import audit_record
 from nqihub.core.access import MembershipRole, OrganizationKind
+from nqihub.documents.services import fill_missing_content_hashes
 from nqihub.organizations.demo import (
     ACCOUNTS,
     DEMO_PASSWORD,
@@ -1173,6 +1174,7 @@ def build_metrology_demo(
             writer.add(index, plans)
         writer.flush()
         writer.ids.reset_sequences()
+        fill_missing_content_hashes(IssuedDocument)  # the documents were written past the issuing service
         counts = count_metrology_demo(today)
         counts = {"authorisation scopes (per item)": scopes, **counts}
         audit_record(

@@ -17,7 +17,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, transition
+
+from nqihub.documents.models import (  # noqa: F401  (new_public_code: named by migration 0004)
+    DOCUMENT_STATUSES,
+    IssuedDocumentBase,
+    new_public_code,
+    status_of,
+)
+from nqihub.documents.registry import document_kind
 
 from .querysets import (
     ApplicationItemQuerySet,
@@ -475,10 +483,6 @@ class VerificationResult(models.Model):
         return f"{self.item_id} {self.outcome}"
 
 
-def new_public_code() -> str:
-    return "".join(secrets.choice(PLATFORM_CODE_ALPHABET) for _ in range(16))
-
-
 def instrument_public_facts(instrument) -> dict:
     """What the public check says of an instrument: nothing of its owner."""
     return {
@@ -504,44 +508,31 @@ def document_public_facts(*, institution_name, instrument, catalogue_item, outco
     }
 
 
-class IssuedDocument(FSMModelMixin, models.Model):
-    """A 检定证书 (pass) or 检定结果通知书 (fail). Never changed once issued: a correction is a
-    new document that supersedes it; revoking records a reason. ``public_code`` is what the QR
-    code and /verify/<code>/ carry."""
+class IssuedDocument(IssuedDocumentBase):
+    """A 检定证书 (pass) or 检定结果通知书 (fail), an issued document of the documents kernel
+    (``nqihub.documents``: number, check code, state machine, PDF and content hashes). Never
+    changed once issued: a correction is a new document that supersedes it; revoking records a
+    reason. ``public_code`` is what the QR code and /verify/<code>/ carry; ``public_facts`` is
+    ``document_public_facts()`` at issue."""
+
+    ISSUER_FIELD = "institution"
+    CONTENT_FIELDS = ("result", "instrument", "organization", "verified_on", "fee", "waived")
 
     class Kind(models.TextChoices):
         CERTIFICATE = "certificate", _("Verification certificate")
         NOTICE = "notice", _("Notice of verification result")
 
-    class State(models.TextChoices):
-        VALID = "valid", _("Valid")
-        REVOKED = "revoked", _("Revoked")
-        SUPERSEDED = "superseded", _("Superseded")
-
-    public_code = models.CharField(_("check code"), max_length=16, unique=True, default=new_public_code, editable=False)
-    number = models.CharField(_("document number"), max_length=40)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     result = models.ForeignKey(VerificationResult, on_delete=models.PROTECT, related_name="documents")
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="documents")
     institution = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="issued_documents")
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="received_documents")
     division = models.ForeignKey("divisions.AdminDivision", on_delete=models.PROTECT, related_name="+", editable=False)
-    issued_at = models.DateTimeField(_("issued"))
     # The result's verification day, copied at issue (a reissue keeps it): statistics count
     # documents by it over millions of rows without joining the results.
     verified_on = models.DateField(_("verified on"), editable=False)
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
     fee = models.DecimalField(_("fee"), max_digits=10, decimal_places=2, default=0)
     waived = models.DecimalField(_("waived"), max_digits=10, decimal_places=2, default=0)
-    # Changed only by the transitions below (supersede, revoke); nothing returns to valid.
-    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.VALID, protected=True)
-    superseded_by = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes")
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    revoked_reason = models.TextField(_("reason for revocation"), blank=True)
-    pdf = models.FileField(upload_to="documents/%Y/%m/", blank=True)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
-    # document_public_facts() at issue: what /verify/<code>/ shows besides the live state.
-    public_facts = models.JSONField(default=dict, editable=False)
 
     objects = IssuedDocumentQuerySet.as_manager()
 
@@ -553,38 +544,25 @@ class IssuedDocument(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["division", "issued_at"], name="document_division_idx"),
             models.Index(fields=["division", "verified_on"], name="document_division_verified_idx"),
+            # The public check of a label: an instrument's latest document in force, one index seek.
+            models.Index(
+                fields=["instrument", "state", "-verified_on", "-issued_at", "-id"],
+                name="document_instrument_latest_idx",
+            ),
         ]
-
-    def __str__(self) -> str:
-        return self.number
-
-    @transition(field=state, source=State.VALID, target=State.SUPERSEDED)
-    def supersede(self, by: IssuedDocument) -> None:
-        self.superseded_by = by
-
-    @transition(field=state, source=State.VALID, target=State.REVOKED)
-    def revoke(self, *, at, reason: str) -> None:
-        self.revoked_at, self.revoked_reason = at, reason
 
     def status_on(self, day) -> str:
         """The document's status on ``day``, as the public check reports it (``document_status``)."""
         return document_status(state=self.state, kind=self.kind, valid_until=self.valid_until, day=day)
 
 
-DOCUMENT_STATUSES = ("valid", "expired", "failed", "revoked", "superseded")
-
-
 def document_status(*, state: str, kind: str, valid_until, day) -> str:
-    """One of ``DOCUMENT_STATUSES``: revoked or superseded as recorded; a notice still in force
-    says the instrument failed (never "valid"); a certificate is expired after its valid-until
-    day. ``valid_until`` and ``day`` are both dates or both ISO dates (text compares alike)."""
-    if state != IssuedDocument.State.VALID:
-        return state
-    if kind == IssuedDocument.Kind.NOTICE:
-        return "failed"
-    if valid_until is not None and valid_until < day:
-        return "expired"
-    return "valid"
+    """One of ``DOCUMENT_STATUSES``: the kernel's rule (``nqihub.documents.models.status_of``)
+    with the kind's word while in force (registered in ``apps.py``): a notice still in force
+    says the instrument failed (never "valid")."""
+    return status_of(
+        state=state, valid_until=valid_until, day=day, in_force=document_kind(IssuedDocument, kind).in_force
+    )
 
 
 class Tariff(models.Model):
@@ -653,24 +631,3 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.due_on} {self.stage}"
-
-
-class DocumentNumberCounter(models.Model):
-    """The last sequence number an institution gave its documents of one kind in one year
-    (``JD-<institution>-<year>-000123``). The issuing service locks this row to take the next
-    number, so two issuers of one institution wait for each other and never get the same one."""
-
-    institution = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=16, choices=IssuedDocument.Kind.choices)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("document number counter")
-        verbose_name_plural = _("document number counters")
-        constraints = [
-            models.UniqueConstraint(fields=["institution", "kind", "year"], name="document_counter_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.institution_id} {self.kind} {self.year}: {self.last}"

@@ -4,11 +4,12 @@ revocation.
 * ``document_issue`` turns a recorded :class:`VerificationResult` into its document: the kind
   follows the outcome, the number is the institution's next of the year (``JD-<institution
   pk>-<year>-000123`` for certificates, ``TZ-…`` for notices; at least six digits, more past
-  999,999), taken from a locked ``DocumentNumberCounter`` row per institution, kind and year,
+  999,999), taken by the documents kernel (``nqihub.documents.services.issue``) from its locked
+  counter row per institution, kind and year (the kinds are registered in ``apps.py``),
   the certificate's validity comes from the catalogue item (``period_months`` /
   ``service_life_months``, never a constant here; valid until the day before the anniversary),
   fee and waiver are copied from the application item, the instrument's dates are updated and
-  the PDF is rendered once and stored with its SHA-256.
+  the PDF is rendered once the transaction commits and stored with its SHA-256.
 * An issued document never changes. ``document_reissue`` makes a new document (new number and
   check code) with the same facts and marks the old one ``superseded`` (``superseded_by``);
   ``document_revoke`` marks it ``revoked`` with the reason. Only the issuing institution's
@@ -17,7 +18,9 @@ revocation.
   enterprise sees the documents it received, an institution those it issued, a regulator those
   in its jurisdiction; ``manage`` (reissue, revoke) is the issuing institution's.
 
-Every write runs in one transaction, locks what it changes and writes one audit record; a
+The kernel numbers, hashes the content, records the issue and renders the PDF after commit;
+this module checks permission and input and writes the metrology facts. Every write runs in
+one transaction, locks what it changes and writes one audit record; a
 refusal changes nothing and is itself recorded. Permission is checked before the input, so
 someone who may not act learns nothing from the input checks (and is recorded as denied).
 """
@@ -26,14 +29,10 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import hashlib
-import logging
 import re
 import unicodedata
 
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models.functions import Length
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,9 +42,10 @@ from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import get_actor
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.documents import services as kernel
+from nqihub.documents.certificates import CertificateData, render_certificate
 
 from ..models import (
-    DocumentNumberCounter,
     Instrument,
     IssuedDocument,
     VerificationMode,
@@ -54,11 +54,7 @@ from ..models import (
 )
 from .policy import current_policy
 
-logger = logging.getLogger(__name__)
-
 NUMBER_PREFIX = {IssuedDocument.Kind.CERTIFICATE: "JD", IssuedDocument.Kind.NOTICE: "TZ"}
-_SEQUENCE_DIGITS = 6
-_NUMBER_ATTEMPTS = 5
 MAX_REASON_LENGTH = 2000
 
 for _code, _label in {
@@ -117,10 +113,10 @@ def certificate_valid_until(result: VerificationResult) -> datetime.date | None:
     return validity_end(result.verified_on, months, day_before=current_policy().validity_ends_day_before)
 
 
-def _number(institution_id: int, kind: str, year: int, sequence: int) -> str:
-    """``JD-<institution>-<year>-000123``: at least six digits, more once a year passes
-    999,999 (``…-1000000``)."""
-    return f"{NUMBER_PREFIX[kind]}-{institution_id}-{year}-{sequence:0{_SEQUENCE_DIGITS}d}"
+def number_prefix(kind: str):
+    """The number's form of a kind, for the documents kernel: ``JD-<institution>-<year>-``
+    then at least six digits (more once a year passes 999,999: ``…-1000000``)."""
+    return lambda institution_id, year: f"{NUMBER_PREFIX[kind]}-{institution_id}-{year}-"
 
 
 _NUMBER_PATTERN = re.compile(r"^(?P<prefix>[A-Z]{2})-(?P<institution>\d{1,18})-(?P<year>\d{4})-(?P<sequence>\d{1,18})$")
@@ -135,80 +131,6 @@ def number_lookup(text: str) -> dict | None:
     if match is None:
         return None
     return {"institution_id": int(match["institution"]), "number": number}
-
-
-def _highest_sequence_issued(institution_id: int, kind: str, year: int) -> int:
-    """The highest sequence already used under the prefix, compared as a number (the longest
-    number first, then the greatest: ``…-1000000`` above ``…-999999``). Read only when a
-    counter is created and when a number turns out to be taken (documents written past this
-    service, e.g. by the demo loader); a number typed by hand with a non-numeric tail is
-    skipped."""
-    prefix = f"{NUMBER_PREFIX[kind]}-{institution_id}-{year}-"
-    numbers = (
-        IssuedDocument.objects.filter(institution_id=institution_id, number__startswith=prefix)
-        .annotate(_length=Length("number"))
-        .order_by("-_length", "-number")
-        .values_list("number", flat=True)
-    )
-    for number in numbers.iterator(chunk_size=100):
-        tail = number[len(prefix) :]
-        if tail.isascii() and tail.isdigit():
-            return int(tail)
-    return 0
-
-
-def _locked_counter(institution_id: int, kind: str, year: int) -> DocumentNumberCounter:
-    """The institution's counter for the kind and year, locked until the transaction ends
-    (two issuers of one institution queue here; other institutions are not blocked). The
-    first issuer of a year creates it, starting after any number already issued. When two
-    first issuers race, the unique constraint lets one insert win; the other's insert fails
-    (on PostgreSQL it waits for the winner's commit) and it reads and locks the winner's row."""
-    key = {"institution_id": institution_id, "kind": kind, "year": year}
-    counter = DocumentNumberCounter.objects.select_for_update().filter(**key).first()
-    if counter is not None:
-        return counter
-    try:
-        with transaction.atomic():
-            last = _highest_sequence_issued(institution_id, kind, year)
-            return DocumentNumberCounter.objects.create(**key, last=last)
-    except IntegrityError:
-        return DocumentNumberCounter.objects.select_for_update().get(**key)
-
-
-def _create_numbered(**fields) -> IssuedDocument:
-    """Insert the document under the institution's next number of the kind and year. A number
-    can only be taken already by a document written past the counter (a bulk load); the
-    counter then moves past the highest number issued and the insert is tried again."""
-    institution_id = fields["institution"].pk
-    kind = fields["kind"]
-    year = timezone.localtime(fields["issued_at"]).year
-    counter = _locked_counter(institution_id, kind, year)
-    for _attempt in range(_NUMBER_ATTEMPTS):
-        counter.last += 1
-        document = IssuedDocument(number=_number(institution_id, kind, year, counter.last), **fields)
-        try:
-            with transaction.atomic():
-                document.save(force_insert=True)
-        except IntegrityError:
-            logger.warning("document number %s is taken; moving the counter past the numbers issued", document.number)
-            counter.last = max(counter.last, _highest_sequence_issued(institution_id, kind, year))
-            continue
-        counter.save(update_fields=["last"])
-        return document
-    raise Conflict(
-        _("The document could not be given a number. Nothing was issued; please try again."), code="number_taken"
-    )
-
-
-def _store_pdf(document: IssuedDocument) -> None:
-    """Render the document once and store it with its digest (the stored bytes are what the
-    parties download; the digest proves they were never changed)."""
-    from nqihub.documents.certificates import render_document
-
-    data = render_document(document)
-    document.pdf_sha256 = hashlib.sha256(data).hexdigest()
-    document.pdf.save(f"{document.number}.pdf", ContentFile(data), save=False)
-    document.save(update_fields=["pdf", "pdf_sha256"])
 
 
 def _update_instrument(result: VerificationResult, valid_until: datetime.date | None) -> None:
@@ -299,6 +221,68 @@ def _clean_reason(reason, what: str) -> str:
     return text
 
 
+# --- The PDF ---------------------------------------------------------------------------------
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    return (getattr(user, "display_name", "") or user.get_full_name() or user.get_username()).strip()
+
+
+def data_from_document(document) -> CertificateData:
+    """The printed facts of an IssuedDocument (its result, item, instrument, catalogue item,
+    parties and signers, loaded in one query)."""
+    doc = IssuedDocument.objects.select_related(
+        "institution",
+        "organization",
+        "instrument",
+        "result__item__catalogue_item",
+        "result__verifier",
+        "result__checker",
+        "result__approver",
+    ).get(pk=document.pk)
+    result = doc.result
+    item = result.item.catalogue_item
+    instrument = doc.instrument
+    predecessor = IssuedDocument.objects.filter(superseded_by=doc).values_list("number", flat=True).first()
+    return CertificateData(
+        kind=doc.kind,
+        number=doc.number,
+        public_code=doc.public_code,
+        institution=doc.institution.name,
+        client=doc.organization.name,
+        instrument_name=instrument.name,
+        model_spec=instrument.model_spec,
+        factory_number=instrument.factory_number,
+        manufacturer=instrument.manufacturer,
+        platform_code=instrument.platform_code,
+        regulation=item.regulation,
+        catalogue_item=f"{item.code} {item.name}",
+        passed=result.outcome == "pass",
+        verified_on=result.verified_on,
+        valid_until=doc.valid_until,
+        issued_on=timezone.localtime(doc.issued_at).date(),
+        verifier=_person(result.verifier),
+        checker=_person(result.checker),
+        approver=_person(result.approver),
+        fee=doc.fee,
+        waived=doc.waived,
+        readings=result.readings,
+        remarks=result.remarks,
+        failure_reasons=result.failure_reasons,
+        measuring_range=instrument.measuring_range,
+        accuracy_class=instrument.accuracy_class,
+        supersedes=predecessor or "",
+        no_expiry=doc.valid_until is None and item.verification_mode == VerificationMode.FIRST_SCRAP,
+    )
+
+
+def render_document(document, *, request=None) -> bytes:
+    """The PDF of an IssuedDocument (what the documents kernel stores after the issue commits)."""
+    return render_certificate(data_from_document(document), request=request)
+
+
 # --- Use cases -------------------------------------------------------------------------------
 
 
@@ -330,7 +314,11 @@ def document_issue(*, actor, result: VerificationResult | int) -> IssuedDocument
             passed = result_obj.outcome == VerificationResult.Outcome.PASS
             valid_until = certificate_valid_until(result_obj)
             issued_at = timezone.now()
-            document = _create_numbered(
+            document = kernel.issue(
+                IssuedDocument,
+                actor=actor,
+                action=action,
+                details={"result_id": result_obj.pk, "valid_until": valid_until.isoformat() if valid_until else None},
                 kind=IssuedDocument.Kind.CERTIFICATE if passed else IssuedDocument.Kind.NOTICE,
                 result=result_obj,
                 instrument_id=item.instrument_id,
@@ -352,19 +340,6 @@ def document_issue(*, actor, result: VerificationResult | int) -> IssuedDocument
                 ),
             )
             _update_instrument(result_obj, valid_until)
-            _store_pdf(document)
-            audit_record(
-                action=action,
-                actor=actor,
-                target=document,
-                details={
-                    "result_id": result_obj.pk,
-                    "kind": document.kind,
-                    "public_code": document.public_code,
-                    "valid_until": valid_until.isoformat() if valid_until else None,
-                    "pdf_sha256": document.pdf_sha256,
-                },
-            )
             return document
     except ServiceError as exc:
         _refuse(exc, actor=actor, action=action, target=_target(result, VerificationResult))
@@ -379,7 +354,11 @@ def document_reissue(*, actor, document: IssuedDocument | int, reason: str) -> I
             old = _locked_document(actor, _document_id(document))  # permission first, then input
             reason = _clean_reason(reason, "reissue")
             issued_at = timezone.now()
-            new = _create_numbered(
+            new = kernel.issue(
+                IssuedDocument,
+                actor=actor,
+                action=action,
+                details={"reason": reason, "supersedes": old.number, "supersedes_id": old.pk},
                 kind=old.kind,
                 result_id=old.result_id,
                 instrument_id=old.instrument_id,
@@ -394,21 +373,7 @@ def document_reissue(*, actor, document: IssuedDocument | int, reason: str) -> I
                 # The same facts as the document it replaces, issued today.
                 public_facts={**old.public_facts, "issued_on": timezone.localtime(issued_at).date().isoformat()},
             )
-            old.supersede(new)
-            old.save(update_fields=["state", "superseded_by"])
-            _store_pdf(new)
-            audit_record(
-                action=action,
-                actor=actor,
-                target=new,
-                details={
-                    "reason": reason,
-                    "supersedes": old.number,
-                    "supersedes_id": old.pk,
-                    "public_code": new.public_code,
-                    "pdf_sha256": new.pdf_sha256,
-                },
-            )
+            kernel.supersede(old, new)
             return new
     except ServiceError as exc:
         _refuse(exc, actor=actor, action=action, target=_target(document, IssuedDocument))
@@ -423,8 +388,7 @@ def document_revoke(*, actor, document: IssuedDocument | int, reason: str) -> Is
             locked = _locked_document(actor, _document_id(document))  # permission first, then input
             reason = _clean_reason(reason, "revoke")
             now = timezone.now()
-            locked.revoke(at=now, reason=reason)
-            locked.save(update_fields=["state", "revoked_at", "revoked_reason"])
+            kernel.revoke(locked, at=now, reason=reason)
             if locked.kind == IssuedDocument.Kind.CERTIFICATE:
                 today = timezone.localdate()
                 still_valid = (

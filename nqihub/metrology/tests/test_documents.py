@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
+from django.test import TestCase
 from django.utils import timezone
 
 from nqihub.audit.models import AuditEvent
@@ -156,10 +157,19 @@ def make_result(world, signers, periodic_item):
     return make
 
 
+def committed(call):
+    """Run a service as a request does: its after-commit work (rendering the PDF) runs when it
+    returns (inside a test's transaction it would never run)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        document = call()
+    document.refresh_from_db()
+    return document
+
+
 @pytest.fixture
 def issued(world, make_result):
-    """A certificate issued now by the institution's manager."""
-    return document_issue(actor=world.users["inst"], result=make_result())
+    """A certificate issued now by the institution's manager (committed: its PDF is stored)."""
+    return committed(lambda: document_issue(actor=world.users["inst"], result=make_result()))
 
 
 # --- month arithmetic ----------------------------------------------------------------------
@@ -185,7 +195,7 @@ def test_add_months_clamps_to_month_end(day, months, expected):
 
 def test_pass_issues_certificate_with_number_validity_fee_and_pdf(world, make_result):
     result = make_result(verified_on=datetime.date(2026, 1, 31))
-    doc = document_issue(actor=world.users["inst"], result=result)
+    doc = committed(lambda: document_issue(actor=world.users["inst"], result=result))
     year = timezone.localtime(doc.issued_at).year
     assert doc.kind == IssuedDocument.Kind.CERTIFICATE
     assert doc.number == f"JD-{world.institution.pk}-{year}-000001"
@@ -271,7 +281,7 @@ def test_issue_refusals(world, make_result, other_institution):
 def test_pdf_is_chinese_with_embedded_font_and_signers(world, make_result):
     from nqihub.documents.tests.helpers import assert_fonts_embedded, pdf_text
 
-    doc = document_issue(actor=world.users["inst"], result=make_result())
+    doc = committed(lambda: document_issue(actor=world.users["inst"], result=make_result()))
     data = default_storage.open(doc.pdf.name).read()
     assert_fonts_embedded(data)
     text = pdf_text(data)
@@ -299,8 +309,10 @@ def test_pdf_is_chinese_with_embedded_font_and_signers(world, make_result):
 def test_notice_pdf_carries_reasons(world, make_result):
     from nqihub.documents.tests.helpers import pdf_text
 
-    doc = document_issue(
-        actor=world.users["inst"], result=make_result("fail", failure_reasons="偏载误差超出最大允许误差")
+    doc = committed(
+        lambda: document_issue(
+            actor=world.users["inst"], result=make_result("fail", failure_reasons="偏载误差超出最大允许误差")
+        )
     )
     text = pdf_text(default_storage.open(doc.pdf.name).read())
     assert "检定结果通知书" in text and "不合格原因" in text and "偏载误差超出最大允许误差" in text
@@ -308,9 +320,9 @@ def test_notice_pdf_carries_reasons(world, make_result):
 
 
 def test_rendering_is_deterministic(world, make_result):
-    from nqihub.documents.certificates import render_document
+    from nqihub.metrology.services.documents import render_document
 
-    doc = document_issue(actor=world.users["inst"], result=make_result())
+    doc = committed(lambda: document_issue(actor=world.users["inst"], result=make_result()))
     assert render_document(doc) == render_document(doc) == default_storage.open(doc.pdf.name).read()
 
 
@@ -319,7 +331,7 @@ def test_rendering_is_deterministic(world, make_result):
 
 def test_reissue_supersedes_and_keeps_the_old_facts(world, issued):
     before = IssuedDocument.objects.values().get(pk=issued.pk)
-    new = document_reissue(actor=world.users["inst"], document=issued.pk, reason="委托单位名称更正")
+    new = committed(lambda: document_reissue(actor=world.users["inst"], document=issued.pk, reason="委托单位名称更正"))
     old = IssuedDocument.objects.values().get(pk=issued.pk)
     assert old["state"] == "superseded" and old["superseded_by_id"] == new.pk
     changed = {k for k in old if old[k] != before[k]}

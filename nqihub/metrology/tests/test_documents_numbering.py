@@ -1,18 +1,19 @@
 # ruff: noqa: F811  (pytest fixtures imported from test_documents are used as parameters)
-"""Document numbers: one counter row per institution, kind and year, taken under a row lock;
-numbers grow past six digits; the migration and a missing counter start after the highest
-number issued, compared as numbers; two documents never share a number."""
+"""Document numbers: one counter row of the documents kernel per institution, kind and year,
+taken under a row lock; numbers grow past six digits; the migrations and a missing counter
+start after the highest number issued, compared as numbers; two documents never share a number;
+the counters moved to the kernel keep going where they were."""
 
 from __future__ import annotations
 
 import importlib
-from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from nqihub.metrology.models import DocumentNumberCounter, IssuedDocument
+from nqihub.documents.models import DocumentNumberCounter
+from nqihub.metrology.models import IssuedDocument
 from nqihub.metrology.services.documents import document_issue
 
 from .test_documents import (  # noqa: F401  (fixtures)
@@ -28,12 +29,14 @@ def _prefix(institution, year=None, kind="JD") -> str:
 
 
 def _counter(institution, kind="certificate") -> int:
-    return DocumentNumberCounter.objects.get(institution=institution, kind=kind, year=timezone.localdate().year).last
+    return DocumentNumberCounter.objects.get(
+        issuer=institution, kind=f"metrology.{kind}", year=timezone.localdate().year
+    ).last
 
 
 def test_numbers_roll_over_past_999999(world, make_result):
     DocumentNumberCounter.objects.create(
-        institution=world.institution, kind="certificate", year=timezone.localdate().year, last=999_998
+        issuer=world.institution, kind="metrology.certificate", year=timezone.localdate().year, last=999_998
     )
     numbers = [document_issue(actor=world.users["inst"], result=make_result()).number for _ in range(3)]
     prefix = _prefix(world.institution)
@@ -71,7 +74,7 @@ def test_two_documents_never_get_the_same_number(world, make_result, other_insti
     issued = [document_issue(actor=world.users["inst"], result=make_result()) for _ in range(4)]
     issued.append(document_issue(actor=world.users["inst"], result=make_result("fail", failure_reasons="超差")))
     issued.append(document_issue(actor=world.users["other_inst"], result=make_result(institution=other_institution)))
-    DocumentNumberCounter.objects.filter(institution=world.institution, kind="certificate").update(last=2)
+    DocumentNumberCounter.objects.filter(issuer=world.institution, kind="metrology.certificate").update(last=2)
     issued.append(document_issue(actor=world.users["inst"], result=make_result()))
     numbers = list(IssuedDocument.objects.values_list("institution_id", "number"))
     assert len(numbers) == len(set(numbers)) == 7
@@ -83,10 +86,12 @@ def test_two_documents_never_get_the_same_number(world, make_result, other_insti
     assert new.number == f"{_prefix(world.institution)}000006"
 
 
-def test_migration_initialises_counters_numerically(world, make_result):
-    from django.apps import apps
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_migrations_initialise_counters_numerically_and_move_them_to_the_kernel(world, make_result):
+    """0007 made the counters from the numbers issued; 0013 moves them, rows kept, to the
+    documents kernel (and fills in the content hash of the documents issued so far)."""
+    from django.db.migrations.executor import MigrationExecutor
 
-    migration = importlib.import_module("nqihub.metrology.migrations.0007_document_number_counter")
     docs = [document_issue(actor=world.users["inst"], result=make_result()) for _ in range(4)]
     notice = document_issue(actor=world.users["inst"], result=make_result("fail", failure_reasons="超差"))
     prefix, year = _prefix(world.institution), timezone.localdate().year
@@ -94,15 +99,24 @@ def test_migration_initialises_counters_numerically(world, make_result):
     for doc, number in zip(docs, [f"{prefix}000007", f"{prefix}999999", f"{prefix}1000000", old_year], strict=True):
         IssuedDocument.objects.filter(pk=doc.pk).update(number=number)
     IssuedDocument.objects.filter(pk=notice.pk).update(number=f"{_prefix(world.institution, kind='TZ')}000003")
+    hashes = {d.pk: d.compute_content_sha256() for d in IssuedDocument.objects.all()}
     DocumentNumberCounter.objects.all().delete()
+    IssuedDocument.objects.update(content_sha256="")
 
-    migration.initialise_counters(apps, SimpleNamespace(connection=connection))  # it needs only the alias
-    counters = set(DocumentNumberCounter.objects.values_list("institution_id", "kind", "year", "last"))
+    executor = MigrationExecutor(connection)
+    before, kernel = ("metrology", "0006_english_labels"), ("metrology", "0013_documents_kernel")
+    executor.migrate([before])  # back to before the counters existed
+    executor.loader.build_graph()
+    executor.migrate([kernel])  # 0007 initialises them, 0013 moves them and hashes the content
+    counters = set(DocumentNumberCounter.objects.values_list("issuer_id", "kind", "year", "last"))
     assert counters == {
-        (world.institution.pk, "certificate", year, 1_000_000),
-        (world.institution.pk, "certificate", 2019, 42),
-        (world.institution.pk, "notice", year, 3),
+        (world.institution.pk, "metrology.certificate", year, 1_000_000),
+        (world.institution.pk, "metrology.certificate", 2019, 42),
+        (world.institution.pk, "metrology.notice", year, 3),
     }
+    assert dict(IssuedDocument.objects.values_list("pk", "content_sha256")) == hashes
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
     assert document_issue(actor=world.users["inst"], result=make_result()).number == f"{prefix}1000001"
 
 

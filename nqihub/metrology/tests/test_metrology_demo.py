@@ -163,6 +163,10 @@ def test_documents_fees_and_policies(seeded):
     assert all(n.startswith(("JD-", "TZ-")) for _i, n in numbers)
     assert not notices.exclude(number__startswith="TZ-").exists()
     assert not documents.exclude(pdf="").exists()
+    # Written past the issuing service, they still carry the hash of their content.
+    assert not documents.filter(content_sha256="").exists()
+    sample = documents.order_by("?")[:20]
+    assert all(d.content_sha256 == d.compute_content_sha256() for d in sample)
     # A certificate in force is the instrument's due date.
     for instrument in Instrument.objects.filter(is_mandatory=True, next_due_on__isnull=False)[:200]:
         latest = instrument.documents.order_by("-result__verified_on").first()

@@ -23,7 +23,7 @@ from nqihub.metrology.models import ImportJob, Instrument
 from nqihub.metrology.services.documents import document_issue
 from nqihub.settings import s3_storage
 
-from .test_documents import make_result, periodic_item, signers  # noqa: F401 - fixtures
+from .test_documents import committed, make_result, periodic_item, signers  # noqa: F401 - fixtures
 from .test_imports import _row, _xlsx, catalogue, run  # noqa: F401 - fixtures
 
 KEYS = {"aws_access_key_id": "nqihub-test", "aws_secret_access_key": "nqihub-test-secret", "region_name": "us-east-1"}
@@ -65,7 +65,7 @@ def _keys(client, bucket_name) -> set[str]:
 @pytest.mark.django_db
 def test_an_issued_pdf_is_stored_in_the_bucket_and_served_intact(world, web, make_result, bucket):
     client, name = bucket
-    document = document_issue(actor=world.users["inst"], result=make_result())
+    document = committed(lambda: document_issue(actor=world.users["inst"], result=make_result()))
     assert document.pdf.name in _keys(client, name)
     stored = client.get_object(Bucket=name, Key=document.pdf.name)["Body"].read()
     assert stored.startswith(b"%PDF-") and hashlib.sha256(stored).hexdigest() == document.pdf_sha256
@@ -76,9 +76,9 @@ def test_an_issued_pdf_is_stored_in_the_bucket_and_served_intact(world, web, mak
 @pytest.mark.django_db
 def test_the_daily_clean_up_works_on_the_bucket(world, make_result, bucket):
     client, name = bucket
-    document = document_issue(actor=world.users["inst"], result=make_result())
+    document = committed(lambda: document_issue(actor=world.users["inst"], result=make_result()))
     directory = document.pdf.name.rsplit("/", 1)[0]
-    orphan = f"{directory}/left-by-a-rolled-back-issue.pdf"
+    orphan = f"{directory}/left-by-a-stopped-worker.pdf"
     client.put_object(Bucket=name, Key=orphan, Body=b"%PDF-1.4 orphan")
     client.put_object(Bucket=name, Key="backups/not-ours.txt", Body=b"kept")
 

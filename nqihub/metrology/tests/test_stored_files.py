@@ -13,6 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import transaction
+from django.test import TestCase
 from django.utils import timezone
 
 from nqihub.core.files import clean_stored_files
@@ -37,16 +38,22 @@ def _storage():
     return IssuedDocument._meta.get_field("pdf").storage
 
 
-def test_pdf_of_a_rolled_back_issue_is_removed_and_issued_ones_are_kept(world, make_result, issued):
+def test_a_rolled_back_issue_leaves_no_pdf_and_orphans_are_removed(world, make_result, issued):
+    """The PDF is drawn after the issue commits, so a rolled-back issue writes no file; a file
+    no document names (a worker stopped between storing the PDF and recording it) is removed
+    by the daily clean-up once it is old enough, and issued PDFs are kept."""
     storage = _storage()
+    directory = issued.pdf.name.rsplit("/", 1)[0] + "/"
     result = make_result()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        document_issue(actor=world.users["inst"], result=result)
-        raise RuntimeError("the surrounding transaction fails after the PDF was written")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            document_issue(actor=world.users["inst"], result=result)
+            raise RuntimeError("the surrounding transaction fails after the issue")
     assert not IssuedDocument.objects.filter(result=result).exists()
-    _, files = storage.listdir(issued.pdf.name.rsplit("/", 1)[0] + "/")
+    assert len(storage.listdir(directory)[1]) == 1  # only the issued PDF
+    orphan = storage.save(directory + "JD-0-0000-000000.pdf", ContentFile(b"%PDF-1.7 never recorded")).rsplit("/", 1)[1]
+    _, files = storage.listdir(directory)
     assert len(files) == 2  # the issued PDF and the orphan
-    orphan = next(f for f in files if not issued.pdf.name.endswith(f))
 
     fresh = clean_stored_files()  # the orphan is new: perhaps a transaction still under way
     assert fresh.orphans == [] and fresh.scanned == 2

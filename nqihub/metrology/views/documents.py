@@ -10,7 +10,6 @@ The issuing institution's working members reissue and revoke, with a reason; bot
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 
 from django.contrib import messages
@@ -30,6 +29,7 @@ from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import Forbidden, ServiceError
 from nqihub.documents.certificates import document_filename
 from nqihub.documents.pdf import pdf_response, public_check_url
+from nqihub.documents.services import PdfMismatch, stored_pdf
 
 from ..models import IssuedDocument
 from ..services import documents as services
@@ -126,12 +126,10 @@ def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The stored PDF as issued; refused (500-free) if the stored bytes no longer match. Every
     download is recorded (``data.export``), whoever makes it, as exports are."""
     document = _get(request, pk, "download")
-    if not document.pdf:
-        raise Http404
-    with document.pdf.open("rb") as fh:
-        data = fh.read()
-    if document.pdf_sha256 and hashlib.sha256(data).hexdigest() != document.pdf_sha256:
-        raise Http404  # never hand out a file that is not what was issued
+    try:
+        data = stored_pdf(document)  # rendered now if the after-commit rendering has not run
+    except PdfMismatch:
+        raise Http404 from None  # never hand out a file that is not what was issued
     record_regulator_query(
         user=request.user, model=IssuedDocument, params={"id": pk, "number": document.number}, count=1, kind="export"
     )

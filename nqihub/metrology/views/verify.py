@@ -1,27 +1,21 @@
-"""The public check ``/verify/<code>/``: what anyone who scans a certificate's or a label's QR
-code sees, without signing in.
+"""The metrology module's answers on the public check ``/verify/<code>/`` (the address, the rate
+limit, refusals and caching are the documents kernel's: ``nqihub.documents.verify``).
 
 * A document's check code (16 characters) → the document's status today: valid, expired,
-  revoked or superseded (with the check link of the document that replaced it).
+  failed (a notice), revoked or superseded (with the check link of the document that replaced it).
 * An instrument's platform code (``JL`` + 12 characters, the labels' QR) → the instrument's
-  current status from its latest document: a valid certificate's facts, an expired one, a
-  failed verification, or no valid certificate.
+  current status from its latest document in force: a valid certificate's facts, an expired
+  one, a failed verification, or no valid certificate.
 
 Only non-personal facts are shown: the document's kind and number, the institution, the
 instrument (name, model, factory number, platform code), the catalogue item, the dates and
 the result — never the enterprise's contacts, people's names, fees or revocation reasons.
 
-``?format=json``, ``Accept: application/json`` or ``/verify/<code>.json`` give the same facts
-as JSON for machines. The code is checked for length and alphabet before any query; an
-unknown or malformed code is a 404 with a clear message (a forged code looks like this).
-Each client address may check ``NQI_VERIFY_RATE_PER_MINUTE`` codes a minute (default 60;
-a fixed window counted in Django's cache — production configures a cache shared by all
-workers, otherwise each process counts on its own); beyond it, 429.
-
-The page is cheap: a document's public facts are written into it at issue (documents never
-change; only their state does), so a document code costs one indexed single-row statement,
-compiled once (two ORM queries per platform code); no session or CSRF cookie (the template
-does not extend the site's base page, which carries forms); short public caching.
+Both answers are one indexed single-row statement, compiled once per database from the ORM
+(so it is the same portable SQL the ORM would run) and executed directly: a document's public
+facts are written into it at issue (documents never change; only their state does), and an
+instrument's latest document in force is found through ``document_instrument_latest_idx``.
+``register`` (called from ``apps.py``) tells the kernel about both kinds of code.
 """
 
 from __future__ import annotations
@@ -29,25 +23,21 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-import time
 from html import escape
+from types import SimpleNamespace
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.templatetags.static import static
-from django.urls import path
 from django.utils import timezone, translation
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.core.middleware import client_address
 from nqihub.documents.pdf import public_check_url
+from nqihub.documents.registry import CheckKind, register_check
 
 from ..models import (
     PLATFORM_CODE_ALPHABET,
@@ -58,13 +48,10 @@ from ..models import (
     instrument_public_facts,
 )
 
-app_name = "verify"
-
 PUBLIC_CODE_LENGTH = 16
 PLATFORM_CODE_PREFIX = "JL"
 PLATFORM_CODE_LENGTH = 14
 _ALPHABET = frozenset(PLATFORM_CODE_ALPHABET)
-RATE_WINDOW_SECONDS = 60
 
 # Status words of the public check (what a person reads; the JSON carries the codes too).
 STATUS_LABELS = {
@@ -75,16 +62,9 @@ STATUS_LABELS = {
     "failed": gettext_lazy("Failed verification: the instrument must not be used"),
     "none": gettext_lazy("No valid verification certificate"),
 }
-# The words every check page shows, translated once per language and process (the pages are
-# the platform's busiest: a template tag per label cost a tenth of a check).
+# The words of the metrology check pages (besides the kernel's), translated once per language
+# and process (the pages are the platform's busiest: a template tag per label cost a tenth of a check).
 PAGE_LABELS = {
-    "site": gettext_lazy("NQI Hub"),
-    "header": gettext_lazy("Public check of verification certificates"),
-    "footer": gettext_lazy(
-        "This page shows the platform's record at the time of the check. It contains no personal information."
-    ),
-    "check_code": gettext_lazy("Check code"),
-    "checked_on": gettext_lazy("Checked on"),
     "document": gettext_lazy("Document"),
     "number": gettext_lazy("Number"),
     "issued_by": gettext_lazy("Issued by"),
@@ -98,19 +78,22 @@ PAGE_LABELS = {
     "no_expiry": gettext_lazy("no expiry date"),
     "issued_on": gettext_lazy("Issued on"),
     "revoked_on": gettext_lazy("Revoked on"),
+    "model_spec": gettext_lazy("Model / specification"),
+    "latest_document": gettext_lazy("Latest document"),
+    "check_document": gettext_lazy("Check this document"),
+    "no_certificate": gettext_lazy("No valid verification certificate for this instrument is on record."),
 }
 
 
 @functools.lru_cache(maxsize=16)
-def _page_labels(language: str) -> dict[str, str]:
+def _page_labels(language: str, kernel: tuple) -> dict[str, str]:
     with translation.override(language):
-        labels = {key: str(label) for key, label in PAGE_LABELS.items()}
-    labels["icon"] = static("nqihub/favicon.svg")
-    return labels
+        return {**dict(kernel), **{key: str(label) for key, label in PAGE_LABELS.items()}}
 
 
-def page_labels() -> dict[str, str]:
-    return _page_labels(translation.get_language() or settings.LANGUAGE_CODE)
+def page_labels(kernel: dict[str, str]) -> dict[str, str]:
+    """The kernel's page words with the metrology ones, in the request's language."""
+    return _page_labels(translation.get_language() or settings.LANGUAGE_CODE, tuple(kernel.items()))
 
 
 def facts_list(doc: dict, t: dict[str, str]) -> str:
@@ -135,6 +118,24 @@ def facts_list(doc: dict, t: dict[str, str]) -> str:
     rows.append((t["issued_on"], "", doc["issued_on"], False))
     if doc["revoked_on"]:
         rows.append((t["revoked_on"], "", doc["revoked_on"], False))
+    return _definition_list(rows)
+
+
+def instrument_list(facts: dict, t: dict[str, str]) -> str:
+    """An instrument's own facts on the label check, as the page's ``<dl>`` (see ``facts_list``)."""
+    instrument = facts["instrument"]
+    return _definition_list(
+        [
+            (t["platform_code"], "", instrument["platform_code"], True),
+            (t["model_spec"], "", instrument["model_spec"] or "—", False),
+            (t["factory_number"], "", instrument["factory_number"], True),
+            (t["catalogue_item"], "", facts["catalogue_item"] or "—", False),
+        ]
+    )
+
+
+def _definition_list(rows) -> str:
+    """``<dl>`` of (label, test id, value, as code) rows, every value escaped."""
     parts = ["<dl>"]
     for label, testid, value, code in rows:
         value = escape(str(value), quote=True)
@@ -153,19 +154,18 @@ RESULT_LABELS = dict(VerificationResult.Outcome.choices)
 # --- the code --------------------------------------------------------------------------------
 
 
-def classify_code(raw: str) -> tuple[str, str] | None:
-    """("document" | "instrument", normalised code) when ``raw`` has the form of a check code
-    or a platform code (letters case-insensitive), else None — decided without a query."""
-    code = (raw or "").strip().upper()
-    if len(code) == PUBLIC_CODE_LENGTH and _ALPHABET.issuperset(code):
-        return "document", code
-    if (
+def is_document_code(code: str) -> bool:
+    """A document's check code: 16 characters of the platform alphabet (upper case)."""
+    return len(code) == PUBLIC_CODE_LENGTH and _ALPHABET.issuperset(code)
+
+
+def is_platform_code(code: str) -> bool:
+    """An instrument's platform code: ``JL`` and 12 characters of the platform alphabet."""
+    return (
         len(code) == PLATFORM_CODE_LENGTH
         and code.startswith(PLATFORM_CODE_PREFIX)
         and _ALPHABET.issuperset(code[len(PLATFORM_CODE_PREFIX) :])
-    ):
-        return "instrument", code
-    return None
+    )
 
 
 # --- facts -----------------------------------------------------------------------------------
@@ -254,144 +254,112 @@ def _document_row(code: str):
         return cursor.fetchone()
 
 
-def instrument_facts(instrument: Instrument, today: str, request=None) -> dict:
+# The instrument's own facts, then its latest document in force (``_ROW``; NULLs when none).
+_INSTRUMENT_ROW = (
+    "name",
+    "model_spec",
+    "factory_number",
+    "platform_code",
+    "catalogue_item__code",
+    "catalogue_item__name",
+)
+
+
+def latest_in_force():
+    """The id of an instrument's latest document in force (neither revoked nor superseded):
+    the latest verification, then the latest issue — one seek of ``document_instrument_latest_idx``."""
+    return (
+        IssuedDocument.objects.filter(instrument=OuterRef("pk"), state=IssuedDocument.State.VALID)
+        .order_by("-verified_on", "-issued_at", "-pk")
+        .values("pk")[:1]
+    )
+
+
+@functools.cache
+def _by_platform_code_statement(alias: str) -> tuple[str, tuple]:
+    """The instrument lookup by platform code with its latest document in force joined in one
+    single-row statement, compiled once per database from the ORM and executed directly."""
+    query = (
+        Instrument.objects.filter(platform_code="?")
+        .annotate(in_force=FilteredRelation("documents", condition=Q(documents__pk=Subquery(latest_in_force()))))
+        .order_by()
+        .values_list(
+            *_INSTRUMENT_ROW,
+            *(F(f"in_force__{name}") for name in _ROW if not name.startswith("superseded_by__")),
+        )
+        .query
+    )
+    sql, params = query.get_compiler(using=alias).as_sql()
+    assert params.count("?") == 1, params
+    return sql, tuple(str(p) for p in params)
+
+
+def _instrument_row(code: str):
+    connection = connections[Instrument.objects.db]
+    sql, params = _by_platform_code_statement(connection.alias)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [code if p == "?" else p for p in params])
+        return cursor.fetchone()
+
+
+def instrument_facts(row, today: str, request=None) -> dict:
     """An instrument's current status from its latest document still in force (neither
     revoked nor superseded): a certificate's status, a failed verification, or none."""
-    latest = (
-        IssuedDocument.objects.filter(instrument=instrument, state=IssuedDocument.State.VALID)
-        .order_by("-result__verified_on", "-issued_at", "-pk")
-        .values_list(*_ROW)
-        .first()
-    )
-    document = _facts_from_row(latest, today, request) if latest else None
+    name, model_spec, factory_number, platform_code, item_code, item_name, *document_row = row
+    document = _facts_from_row((*document_row, None, None), today, request) if document_row[0] is not None else None
     status = document["status"] if document else "none"
     return {
         "status": status,
         "status_label": str(STATUS_LABELS[status]),
-        "instrument": instrument_public_facts(instrument),
-        "catalogue_item": (
-            f"{instrument.catalogue_item.code} {instrument.catalogue_item.name}" if instrument.catalogue_item else None
+        "instrument": instrument_public_facts(
+            SimpleNamespace(
+                name=name, model_spec=model_spec, factory_number=factory_number, platform_code=platform_code
+            )
         ),
+        "catalogue_item": f"{item_code} {item_name}" if item_code is not None else None,
         "document": document,
     }
 
 
-def lookup(kind: str, code: str, today: datetime.date, request=None) -> dict | None:
+def lookup_document(code: str, today: datetime.date, request=None) -> dict | None:
     day = today.isoformat()
-    if kind == "document":
-        row = _document_row(code)
-        if row is None:
-            return None
-        return {"type": "document", "code": code, "checked_on": day, **_facts_from_row(row, day, request)}
-    instrument = (
-        Instrument.objects.select_related("catalogue_item")
-        .only("name", "model_spec", "factory_number", "platform_code", "catalogue_item__code", "catalogue_item__name")
-        .filter(platform_code=code)
-        .first()
-    )
-    if instrument is None:
+    row = _document_row(code)
+    if row is None:
         return None
-    return {"type": "instrument", "code": code, "checked_on": day, **instrument_facts(instrument, day, request)}
+    return {"type": "document", "code": code, "checked_on": day, **_facts_from_row(row, day, request)}
 
 
-# --- rate limit ------------------------------------------------------------------------------
+def lookup_instrument(code: str, today: datetime.date, request=None) -> dict | None:
+    day = today.isoformat()
+    row = _instrument_row(code)
+    if row is None:
+        return None
+    return {"type": "instrument", "code": code, "checked_on": day, **instrument_facts(row, day, request)}
 
 
-def rate_limited(request: HttpRequest) -> bool:
-    """Whether this client address has used up this minute's checks (fixed window, counted in
-    the default cache). A limit of 0 or less switches the check off."""
-    limit = int(getattr(settings, "NQI_VERIFY_RATE_PER_MINUTE", 60))
-    if limit <= 0:
-        return False
-    window = int(time.time() // RATE_WINDOW_SECONDS)
-    key = f"nqi:verify-rate:{client_address(request) or '-'}:{window}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, RATE_WINDOW_SECONDS + 5)
-        count = 1
-    return count > limit
+def lookup(kind: str, code: str, today: datetime.date, request=None) -> dict | None:
+    """The public facts of a ``document`` check code or an ``instrument`` platform code."""
+    return (lookup_document if kind == "document" else lookup_instrument)(code, today, request)
 
 
-# --- views -----------------------------------------------------------------------------------
+# --- pages -----------------------------------------------------------------------------------
 
 
-def _wants_json(request: HttpRequest, as_json: bool) -> bool:
-    if as_json or request.GET.get("format") == "json":
-        return True
-    accept = request.headers.get("Accept", "")
-    return "application/json" in accept and "text/html" not in accept
+def document_page(request: HttpRequest, facts: dict, kernel_labels: dict) -> HttpResponse:
+    labels = page_labels(kernel_labels)
+    facts["facts_html"] = facts_list(facts, labels)
+    return render(request, "metrology/verify_document.html", {"facts": facts, "t": labels})
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
-    patch_cache_control(response, no_store=True, max_age=0)
-    return response
+def instrument_page(request: HttpRequest, facts: dict, kernel_labels: dict) -> HttpResponse:
+    labels = page_labels(kernel_labels)
+    facts["facts_html"] = instrument_list(facts, labels)
+    if facts["document"] is not None:
+        facts["document"]["facts_html"] = facts_list(facts["document"], labels)
+    return render(request, "metrology/verify_instrument.html", {"facts": facts, "t": labels})
 
 
-def _refusal(request, *, json: bool, status: int, code: str, detail: str, template: str) -> HttpResponse:
-    if json:
-        response = JsonResponse(
-            {"detail": detail, "code": code}, status=status, json_dumps_params={"ensure_ascii": False}
-        )
-    else:
-        response = render(request, template, {"detail": detail, "t": page_labels()}, status=status)
-    return _no_store(response)
-
-
-def check(request: HttpRequest, code: str, as_json: bool = False) -> HttpResponse:
-    """The public check of a document's check code or an instrument's platform code."""
-    json = _wants_json(request, as_json)
-    if rate_limited(request):
-        response = _refusal(
-            request,
-            json=json,
-            status=429,
-            code="rate_limited",
-            template="metrology/verify_limited.html",
-            detail=_("Too many checks from your address. Please wait a minute and try again."),
-        )
-        response["Retry-After"] = str(RATE_WINDOW_SECONDS)
-        return response
-    parsed = classify_code(code)
-    facts = lookup(*parsed, timezone.localdate(), request) if parsed else None
-    if facts is None:
-        return _refusal(
-            request,
-            json=json,
-            status=404,
-            code="not_found",
-            template="metrology/verify_not_found.html",
-            detail=_(
-                "No certificate, notice or instrument has the check code “%(code)s”. Check that it was entered "
-                "correctly; a document whose code cannot be found here was not issued through this platform "
-                "and may be forged."
-            )
-            % {"code": code[:40]},
-        )
-    if json:
-        response = JsonResponse(facts, json_dumps_params={"ensure_ascii": False})
-    else:
-        facts["json_url"] = f"../{facts['code']}.json"  # relative to /verify/<code>/: no reverse() per check
-        labels = page_labels()
-        document = facts if facts["type"] == "document" else facts["document"]
-        if document is not None:
-            document["facts_html"] = facts_list(document, labels)
-        template = (
-            "metrology/verify_document.html" if facts["type"] == "document" else "metrology/verify_instrument.html"
-        )
-        response = render(request, template, {"facts": facts, "t": labels})
-    # Shared caches may keep the page, but must ask again each time: a revocation counts at once.
-    patch_cache_control(response, public=True, no_cache=True, max_age=0)
-    patch_vary_headers(response, ["Accept"])
-    return response
-
-
-def check_json(request: HttpRequest, code: str) -> HttpResponse:
-    return check(request, code, as_json=True)
-
-
-urlpatterns = [
-    path("<str:code>.json", check_json, name="check_json"),
-    path("<str:code>/", check, name="check"),
-]
+def register() -> None:
+    """Tell the documents kernel's public check about the metrology codes (``apps.py``)."""
+    register_check(CheckKind("instrument", is_platform_code, lookup_instrument, instrument_page))
+    register_check(CheckKind("document", is_document_code, lookup_document, document_page))

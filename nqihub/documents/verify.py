@@ -1,0 +1,158 @@
+"""The public check ``/verify/<code>/``: what anyone who scans a document's or a label's QR code
+sees, without signing in. The kernel owns the address, the rate limit, the refusals and the
+caching; the module that issued the code answers it (``registry.register_check``).
+
+The code's form is checked (by the registered kinds, without a query) before any lookup; an
+unknown or malformed code is a 404 with a clear message (a forged code looks like this).
+``?format=json``, ``Accept: application/json`` or ``/verify/<code>.json`` give the same facts
+as JSON for machines. Each client address may check ``NQI_VERIFY_RATE_PER_MINUTE`` codes a
+minute (default 60; a fixed window counted in Django's cache — production configures a cache
+shared by all workers, otherwise each process counts on its own); beyond it, 429.
+
+No session or CSRF cookie (the pages do not extend the site's base page, which carries
+forms); shared caches may keep an answer but must ask again each time, so a revocation shows
+at once. Only non-personal facts are shown: what each module puts in its public facts.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import path
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from nqihub.core.middleware import client_address
+
+from .registry import classify_code
+
+app_name = "verify"
+
+RATE_WINDOW_SECONDS = 60
+
+# The words of every check page, translated once per language and process (the check is the
+# platform's busiest page: a template tag per label cost a tenth of a check).
+PAGE_LABELS = {
+    "site": gettext_lazy("NQI Hub"),
+    "header": gettext_lazy("Public check of verification certificates"),
+    "footer": gettext_lazy(
+        "This page shows the platform's record at the time of the check. It contains no personal information."
+    ),
+    "check_code": gettext_lazy("Check code"),
+    "checked_on": gettext_lazy("Checked on"),
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _page_labels(language: str) -> dict[str, str]:
+    with translation.override(language):
+        labels = {key: str(label) for key, label in PAGE_LABELS.items()}
+    labels["icon"] = static("nqihub/favicon.svg")
+    return labels
+
+
+def page_labels() -> dict[str, str]:
+    """The kernel's page words in the request's language (a module adds its own)."""
+    return _page_labels(translation.get_language() or settings.LANGUAGE_CODE)
+
+
+# --- rate limit ------------------------------------------------------------------------------
+
+
+def rate_limited(request: HttpRequest) -> bool:
+    """Whether this client address has used up this minute's checks (fixed window, counted in
+    the default cache). A limit of 0 or less switches the check off."""
+    limit = int(getattr(settings, "NQI_VERIFY_RATE_PER_MINUTE", 60))
+    if limit <= 0:
+        return False
+    window = int(time.time() // RATE_WINDOW_SECONDS)
+    key = f"nqi:verify-rate:{client_address(request) or '-'}:{window}"
+    cache.add(key, 0, RATE_WINDOW_SECONDS + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, RATE_WINDOW_SECONDS + 5)
+        count = 1
+    return count > limit
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _wants_json(request: HttpRequest, as_json: bool) -> bool:
+    if as_json or request.GET.get("format") == "json":
+        return True
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _refusal(request, *, json: bool, status: int, code: str, detail: str, template: str) -> HttpResponse:
+    response: HttpResponse
+    if json:
+        response = JsonResponse(
+            {"detail": detail, "code": code}, status=status, json_dumps_params={"ensure_ascii": False}
+        )
+    else:
+        response = render(request, template, {"detail": detail, "t": page_labels()}, status=status)
+    patch_cache_control(response, no_store=True, max_age=0)
+    return response
+
+
+def check(request: HttpRequest, code: str, as_json: bool = False) -> HttpResponse:
+    """The public check of any registered code: the owning module's facts, as a page or JSON."""
+    json = _wants_json(request, as_json)
+    if rate_limited(request):
+        response = _refusal(
+            request,
+            json=json,
+            status=429,
+            code="rate_limited",
+            template="documents/verify_limited.html",
+            detail=_("Too many checks from your address. Please wait a minute and try again."),
+        )
+        response["Retry-After"] = str(RATE_WINDOW_SECONDS)
+        return response
+    parsed = classify_code(code)
+    facts = parsed[0].lookup(parsed[1], timezone.localdate(), request) if parsed else None
+    if facts is None:
+        return _refusal(
+            request,
+            json=json,
+            status=404,
+            code="not_found",
+            template="documents/verify_not_found.html",
+            detail=_(
+                "No certificate, notice or instrument has the check code “%(code)s”. Check that it was entered "
+                "correctly; a document whose code cannot be found here was not issued through this platform "
+                "and may be forged."
+            )
+            % {"code": code[:40]},
+        )
+    assert parsed is not None  # facts were found, so the code was recognised
+    if json:
+        response = JsonResponse(facts, json_dumps_params={"ensure_ascii": False})
+    else:
+        facts["json_url"] = f"../{facts['code']}.json"  # relative to /verify/<code>/: no reverse() per check
+        response = parsed[0].page(request, facts, page_labels())
+    # Shared caches may keep the page, but must ask again each time: a revocation counts at once.
+    patch_cache_control(response, public=True, no_cache=True, max_age=0)
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def check_json(request: HttpRequest, code: str) -> HttpResponse:
+    return check(request, code, as_json=True)
+
+
+urlpatterns = [
+    path("<str:code>.json", check_json, name="check_json"),
+    path("<str:code>/", check, name="check"),
+]
