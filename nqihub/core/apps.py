@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers system checks)
+        from .errors import load_app_errors
+
+        load_app_errors()  # every app's errors.py declares its error codes
