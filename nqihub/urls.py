@@ -3,7 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
+
+from nqihub.core.api.schema_view import SchemaView
 
 admin.site.site_header = _("NQI Hub management console")
 admin.site.site_title = _("NQI Hub management console")
@@ -24,7 +26,7 @@ urlpatterns = [
     path("", include("nqihub.core.urls")),
     path("console/", admin.site.urls),
     path("api/v1/", include(("nqihub.api_urls", "v1"), namespace="v1")),
-    path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 

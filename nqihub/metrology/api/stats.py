@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from nqihub.audit.services import audit_refusal
 from nqihub.core.access import Capability, get_actor, has_capability
+from nqihub.core.api.schema import AutoSchema
 from nqihub.core.api.views import ScopedViewSetMixin
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import Forbidden, InvalidInput
@@ -128,7 +129,15 @@ class CoverageStatsSerializer(serializers.Serializer):
     total = CoverageRowSerializer()
 
 
+class _OneObjectSchema(AutoSchema):
+    """The statistics answer one object (not a list) on their ``list`` route."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class _StatsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+    schema = _OneObjectSchema()
     audit_regulator_queries = False  # recorded below, with the statistics' own count
     pagination_class = None
     filter_backends: list = []

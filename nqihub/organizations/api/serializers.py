@@ -82,7 +82,7 @@ class MembershipGrantSerializer(serializers.Serializer):
 class RegistrationSerializer(serializers.ModelSerializer):
     division = DivisionRefSerializer(read_only=True)
     applicant = serializers.CharField(source="applicant.username", read_only=True)
-    organization = serializers.PrimaryKeyRelatedField(read_only=True)
+    organization = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)  # until approved
 
     class Meta:
         model = EnterpriseRegistration
