@@ -336,6 +336,34 @@ def _set_disciplines(organization: Organization, disciplines) -> None:
     )
 
 
+def _check_may_change(actor, organization_id: int) -> None:
+    if not Organization.objects.for_user(actor, "view").filter(pk=organization_id).exists():
+        raise NotFound()
+    if not Organization.objects.for_user(actor, "change").filter(pk=organization_id).exists():
+        raise Forbidden()
+
+
+def organization_check_permission(*, actor, action: str, organization: Organization | None = None) -> None:
+    """Refuse, recorded as denied under ``action``, an actor who may not add an organisation
+    (``organization`` None) or change this one: the check ``organization_create`` and
+    ``organization_update`` make first. The API asks it before it answers about a body."""
+    try:
+        if organization is None:
+            if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
+                raise Forbidden()
+        else:
+            _check_may_change(actor, organization.pk)
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=organization)
+
+
+def membership_check_permission(*, actor) -> None:
+    """Refuse, recorded as denied, an actor who may not grant roles (``membership_grant``'s
+    first check). The API asks it before it answers about a body."""
+    if not has_capability(actor, Capability.GRANT_ROLES):
+        _refuse(Forbidden(), actor=actor, action="membership.grant")
+
+
 def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=None) -> Organization:
     """The system administrator adds an institution, a regulator or an enterprise."""
     action = "organization.create"
@@ -370,10 +398,7 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
     action = "organization.update"
     try:
         with transaction.atomic():
-            if not Organization.objects.for_user(actor, "view").filter(pk=organization.pk).exists():
-                raise NotFound()
-            if not Organization.objects.for_user(actor, "change").filter(pk=organization.pk).exists():
-                raise Forbidden()
+            _check_may_change(actor, organization.pk)
             locked = Organization.objects.select_for_update().get(pk=organization.pk)
             if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
                 data = {k: v for k, v in data.items() if k not in ("credit_code", "division")}

@@ -222,6 +222,27 @@ def refresh_mandatory(item: CatalogueItem) -> int:
     return changed
 
 
+def catalogue_item_check_permission(*, actor, action: str, item: CatalogueItem | None = None) -> None:
+    """Refuse, recorded as denied under ``action``, an actor who may not add a catalogue item
+    (``item`` None) or change this one: the check ``catalogue_item_create`` and
+    ``catalogue_item_update`` make first. The API asks it before it answers about a body."""
+    try:
+        if item is None:
+            if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
+                raise Forbidden()
+        else:
+            _check_may_change(actor, item.pk)
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=item)
+
+
+def _check_may_change(actor, item_id: int) -> None:
+    if not CatalogueItem.objects.for_user(actor, "view").filter(pk=item_id).exists():
+        raise NotFound()
+    if not CatalogueItem.objects.for_user(actor, "change").filter(pk=item_id).exists():
+        raise Forbidden()
+
+
 def catalogue_item_create(*, actor, data: Mapping[str, Any]) -> CatalogueItem:
     """The system administrator adds an item (e.g. one transcribed from the official text)."""
     action = "catalogue_item.create"
@@ -247,10 +268,7 @@ def catalogue_item_update(*, actor, item: CatalogueItem, data: Mapping[str, Any]
     action = "catalogue_item.update"
     try:
         with transaction.atomic():
-            if not CatalogueItem.objects.for_user(actor, "view").filter(pk=item.pk).exists():
-                raise NotFound()
-            if not CatalogueItem.objects.for_user(actor, "change").filter(pk=item.pk).exists():
-                raise Forbidden()
+            _check_may_change(actor, item.pk)
             locked = CatalogueItem.objects.select_for_update().get(pk=item.pk)
             cleaned = catalogue_item_clean_data(data, instance=locked)
             if cleaned["code"] != locked.code:

@@ -59,13 +59,32 @@ def _ledger_keeper(actor):
     return organization
 
 
-def _instrument_for(actor, instrument_id: int) -> Instrument:
-    """The instrument, locked: NotFound outside the actor's view, Forbidden where they may
-    look but not change (a regulator, an enterprise's viewer)."""
+def _check_may_change(actor, instrument_id: int) -> None:
+    """NotFound outside the actor's view, Forbidden where they may look but not change (a
+    regulator, an enterprise's viewer)."""
     if not Instrument.objects.for_user(actor, "view").filter(pk=instrument_id).exists():
         raise NotFound()
     if not Instrument.objects.for_user(actor, "change").filter(pk=instrument_id).exists():
         raise Forbidden()
+
+
+def instrument_check_permission(*, actor, action: str, instrument: Instrument | None = None) -> None:
+    """Refuse, recorded as denied under ``action``, an actor who may not add an instrument
+    (``instrument`` None) or change this one: the check ``instrument_create``,
+    ``instrument_update`` and ``instrument_set_status`` make first. The API asks it before it
+    answers about a body."""
+    try:
+        if instrument is None:
+            _ledger_keeper(actor)
+        else:
+            _check_may_change(actor, instrument.pk)
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=instrument)
+
+
+def _instrument_for(actor, instrument_id: int) -> Instrument:
+    """The instrument, locked, once the actor may change it (``_check_may_change``)."""
+    _check_may_change(actor, instrument_id)
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the catalogue.
     return Instrument.objects.select_for_update(of=("self",)).select_related("catalogue_item").get(pk=instrument_id)
 

@@ -75,7 +75,7 @@ class MembershipGrantSerializer(serializers.Serializer):
     def validate_username(self, value):
         user = get_user_model().objects.filter(username=value).first()
         if user is None:
-            raise serializers.ValidationError("No such account.", code="not_found")
+            raise serializers.ValidationError("No such account.", code="does_not_exist")
         return user
 
 
