@@ -83,6 +83,21 @@ class Conflict(ServiceError):
     default_code = "conflict"
 
 
+def invalid_fields(errors, *, label=lambda name: name, code: str = "invalid") -> InvalidInput:
+    """One InvalidInput for a list of (field, message): the first names its field (through
+    ``label``) in the text, the API's ``detail``; all of them go to ``errors``, so a form
+    shows each on its field."""
+    from django.utils.text import capfirst
+    from django.utils.translation import gettext
+
+    by_field: dict[str, list[str]] = {}
+    for name, message in errors:
+        by_field.setdefault(name, []).append(str(message))
+    first_field, first_messages = next(iter(by_field.items()))
+    message = gettext("%(field)s: %(message)s") % {"field": capfirst(str(label(first_field))), "message": first_messages[0]}
+    return InvalidInput(message, code=code, field=first_field, errors=by_field)
+
+
 # --------------------------------------------------------------------------- the registry
 
 

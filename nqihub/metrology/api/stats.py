@@ -26,7 +26,7 @@ from nqihub.core.access import Capability, get_actor, has_capability
 from nqihub.core.api.schema import AutoSchema
 from nqihub.core.api.views import ScopedViewSetMixin
 from nqihub.core.auditing import record_regulator_query
-from nqihub.core.errors import Forbidden, InvalidInput
+from nqihub.core.errors import INVALID, Forbidden
 
 from ..models import Instrument, IssuedDocument, Tariff, WaiverPolicy
 from ..selectors_stats import BadParameter, coverage_stats, waiver_stats
@@ -151,7 +151,7 @@ class _StatsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
         try:
             stats = selector(request.user, params=request.query_params)
         except BadParameter as exc:
-            raise InvalidInput(exc.message, code="invalid", field=exc.name) from None
+            raise INVALID(exc.message, field=exc.name) from None
         record_regulator_query(
             user=request.user,
             model=self.queryset.model,
