@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema as DrfAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
-from nqihub.core.errors import all_codes, declarations
+from nqihub.core.errors import all_codes
 
 # Upper bounds Django derives from a column's storage size, which differ between SQLite
 # (every integer is 64-bit) and PostgreSQL (smallint, integer, bigint). They describe the
@@ -72,8 +72,8 @@ class AutoSchema(DrfAutoSchema):
     """Every operation documents the 4xx responses it can give, with the error body and the
     codes of that status: the kernel's (authentication, permission, not found, field checks)
     and, for writes, those declared in the ``errors.py`` of the view's app (plus the apps a
-    view names in ``error_apps``, for services of another app it calls). A view may narrow the
-    codes of one action with ``error_codes = {"action": ["code", ...]}``."""
+    view names in ``error_apps``, for services of another app it calls). Reads list the
+    kernel's codes only: their refusals are the scoping's (404) and the filters' (400)."""
 
     def _view_apps(self) -> tuple[str, ...]:
         module = type(self.view).__module__.split(".")
@@ -95,14 +95,7 @@ class AutoSchema(DrfAutoSchema):
         codes = {e.code for e in all_codes() if e.app in _FRAMEWORK_APPS and e.status == status}
         codes |= set(_GATE_CODES.get(status, ()))
         suffix = ""
-        action = getattr(self.view, "action", None)
-        narrowed = getattr(self.view, "error_codes", {}).get(action)
-        if narrowed is not None:
-            own = {c for c in narrowed if any(e.status == status for e in declarations(c))}
-            if own - codes:
-                suffix = "".join(part.capitalize() for part in self.get_operation_id().split("_"))
-            codes |= own
-        elif self.method not in ("GET", "HEAD"):
+        if self.method not in ("GET", "HEAD"):
             # Codes that the app's services raise (not those answered by a middleware).
             by_app: dict[str, set[str]] = {}
             for entry in all_codes():
