@@ -105,3 +105,11 @@ def test_codes_by_status_groups_the_declared_codes():
     grouped = core_errors.codes_by_status(["accounts"])
     assert "username_taken" in grouped[409] and "invalid_token" in grouped[401]
     assert "credit_code_pending" not in grouped.get(409, [])
+
+
+def test_the_sign_in_gate_codes_in_the_schema_are_declared_with_their_status():
+    from nqihub.core.api.schema import _GATE_CODES
+
+    for status, codes in _GATE_CODES.items():
+        for code in codes:
+            assert status in {e.status for e in core_errors.declarations(code)}, code
