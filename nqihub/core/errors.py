@@ -120,7 +120,9 @@ class ErrorCode:
         if self.error_class is None:
             raise TypeError(f"Error code {self.code!r} is not raised as a service error.")
         if message is None:
-            message = self.message % params if params else self.message
+            # Translated now, in the language active where it is raised (as a message
+            # written at the raise site would be), not where it is shown.
+            message = str(self.message) % params if params else str(self.message)
         return self.error_class(message, code=self.code, field=field, errors=errors)
 
     def __str__(self) -> str:
