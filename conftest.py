@@ -29,6 +29,25 @@ def _fresh_policy_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _api_responses_match_the_schema(monkeypatch):
+    """Every /api/v1/ response any test receives is checked against the committed OpenAPI
+    schema (its status documented, its body of that status's shape), so every API test is
+    also a schema test (``nqihub.testing.openapi``)."""
+    from django.test.client import Client
+
+    from nqihub.testing.openapi import check_response
+
+    original = Client.request
+
+    def request(self, **environ):
+        response = original(self, **environ)
+        check_response(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), response)
+        return response
+
+    monkeypatch.setattr(Client, "request", request)
+
+
 @dataclass
 class World:
     region_reg: object

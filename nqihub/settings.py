@@ -335,7 +335,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "nqihub.core.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "nqihub.core.api.pagination.DefaultPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "nqihub.core.api.errors.exception_handler",
@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "nqihub.core.api.schema.drop_backend_integer_ranges",
+        "nqihub.core.api.schema.error_code_enums",
     ],
 }
 

@@ -10,3 +10,6 @@ STORAGES = {
 
 # Tasks run inline in tests, so a test sees their effect at once.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+
+# A service that raises an error code no app declared fails the test (nqihub.core.errors).
+NQI_STRICT_ERROR_CODES = True

@@ -7,13 +7,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from nqihub import api_urls
 from nqihub.accounts import urls as accounts_urls
 from nqihub.audit import urls as audit_urls
 from nqihub.core import urls as core_urls
 from nqihub.core import views as core_views
+from nqihub.core.api.schema_view import SchemaView
 from nqihub.documents import verify as verify_urls
 from nqihub.downloads import urls as downloads_urls
 from nqihub.metrology import urls as metrology_urls
@@ -40,7 +41,7 @@ urlpatterns = [
     path("", include(core_urls)),
     path("console/", admin.site.urls),
     path("api/v1/", include((api_urls, "v1"), namespace="v1")),
-    path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 

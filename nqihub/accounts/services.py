@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, StaffRole, has_capability
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
+from nqihub.core.errors import INVALID, Forbidden, ServiceError
 
+from . import errors
 from .models import ApiToken, SecurityPolicy
 from .policy import clear_policy_cache, get_policy
 
@@ -32,19 +33,19 @@ def _validate_password(password: str, user) -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise InvalidInput(" ".join(exc.messages), code="password_invalid", field="password", errors={"password": exc.messages}) from exc
+        raise errors.PASSWORD_INVALID(" ".join(exc.messages), field="password", errors={"password": exc.messages}) from exc
 
 
 def _clean_username(username: str) -> str:
     username = (username or "").strip()
     if not username:
-        raise InvalidInput(_("The account name is required."), code="required", field="username")
+        raise errors.REQUIRED(field="username")
     try:
         User.username_validator(username)
     except ValidationError as exc:
-        raise InvalidInput(exc.messages[0], code="username_invalid", field="username") from exc
+        raise errors.USERNAME_INVALID(exc.messages[0], field="username") from exc
     if User.objects.filter(username__iexact=username).exists():
-        raise Conflict(_("This account name is taken."), code="username_taken", field="username")
+        raise errors.USERNAME_TAKEN(field="username")
     return username
 
 
@@ -64,7 +65,7 @@ def account_register(*, username: str, password: str, display_name: str, phone: 
     action = "account.register"
     try:
         if not (display_name or "").strip():
-            raise InvalidInput(_("Your name is required."), code="required", field="display_name")
+            raise errors.REQUIRED(_("Your name is required."), field="display_name")
         candidate = _new_account(username=username, password=password, display_name=display_name, email=email, phone=phone)
         with transaction.atomic():
             candidate.save()
@@ -95,7 +96,7 @@ def account_set_active(*, actor, user, active: bool):
         if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
             raise Forbidden()
         if user.pk == actor.pk:
-            raise InvalidInput(_("You cannot deactivate your own account."), code="self_deactivation")
+            raise errors.SELF_DEACTIVATION()
         with transaction.atomic():
             locked = User.objects.select_for_update().get(pk=user.pk)
             locked.is_active = active
@@ -119,14 +120,11 @@ def staff_role_grant(*, actor, user, role: str):
         if not has_capability(actor, Capability.GRANT_ROLES):
             raise Forbidden()
         if role and role not in StaffRole.values:
-            raise InvalidInput(_("Unknown role."), code="invalid_role", field="role")
+            raise errors.INVALID_ROLE(field="role")
         if user.pk == actor.pk:
-            raise Forbidden(_("Nobody may change their own role."), code="self_grant")
+            raise errors.SELF_GRANT()
         if role and user.memberships.filter(is_active=True).exists():
-            raise InvalidInput(
-                _("This account acts for organisations; platform staff need a separate account."),
-                code="staff_no_membership",
-            )
+            raise errors.STAFF_NO_MEMBERSHIP()
         with transaction.atomic():
             locked = User.objects.select_for_update().get(pk=user.pk)
             before = locked.staff_role
@@ -180,7 +178,7 @@ def security_policy_update(*, actor, data: dict[str, Any]) -> SecurityPolicy:
             try:
                 policy.full_clean(exclude=["updated_by"])
             except ValidationError as exc:
-                raise InvalidInput("; ".join(exc.messages), code="invalid", errors=exc.message_dict) from exc
+                raise INVALID("; ".join(exc.messages), errors=exc.message_dict) from exc
             policy.updated_by = actor
             policy.save()
             audit_record(action=action, actor=actor, target=policy, details={"changes": changes})
@@ -190,19 +188,32 @@ def security_policy_update(*, actor, data: dict[str, Any]) -> SecurityPolicy:
         _refuse(exc, actor=actor, action=action)
 
 
+def _check_may_hold_token(actor, membership) -> None:
+    if membership is not None and membership.user_id != actor.pk:
+        raise Forbidden()
+    if actor.staff_role:
+        # A token is a machine credential without a second factor; platform staff work
+        # only through the signed-in UI.
+        raise errors.STAFF_NO_TOKENS()
+
+
+def api_token_check_permission(*, actor, membership=None) -> None:
+    """Refuse, recorded as denied, an actor who may not create a token (``api_token_create``'s
+    first check). The API asks it before it answers about a body."""
+    try:
+        _check_may_hold_token(actor, membership)
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action="api_token.create")
+
+
 def api_token_create(*, actor, name: str, membership=None, days: int | None = 365) -> tuple[ApiToken, str]:
     """Create a token for the acting person; returns the token and its key (shown once)."""
     action = "api_token.create"
     try:
+        _check_may_hold_token(actor, membership)  # who, before what
         name = (name or "").strip()
         if not name:
-            raise InvalidInput(_("Give the token a name, such as the system that will use it."), code="required", field="name")
-        if membership is not None and membership.user_id != actor.pk:
-            raise Forbidden()
-        if actor.staff_role:
-            # A token is a machine credential without a second factor; platform staff work
-            # only through the signed-in UI.
-            raise Forbidden(_("Platform staff accounts cannot hold API tokens."), code="staff_no_tokens")
+            raise errors.REQUIRED(_("Give the token a name, such as the system that will use it."), field="name")
         key = ApiToken.generate_key()
         with transaction.atomic():
             token = ApiToken.objects.create(

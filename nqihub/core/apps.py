@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers system checks)
+        from .errors import load_app_errors
         from .registries import register_daily_job
 
         # Stored-file hygiene: the retention rules the apps register (core.files).
         register_daily_job("clean_stored_files", order=20)
+
+        load_app_errors()  # every app's errors.py declares its error codes

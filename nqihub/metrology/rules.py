@@ -186,7 +186,7 @@ def clean_instrument_ids(raw_ids, *, limit: int, empty_message: str, too_many_me
     """Distinct positive instrument ids in the order given, for any form or API call that
     picks instruments (a filing, an application). ``too_many_message`` takes %(max)d and
     %(count)d. Raises InvalidInput (field ``instrument_ids``)."""
-    from nqihub.core.errors import InvalidInput
+    from . import errors
 
     ids: list[int] = []
     seen: set[int] = set()
@@ -196,20 +196,14 @@ def clean_instrument_ids(raw_ids, *, limit: int, empty_message: str, too_many_me
         except (TypeError, ValueError, OverflowError):  # OverflowError: float("inf")
             value = 0
         if value <= 0 or value > MAX_ID or isinstance(raw, bool):
-            raise InvalidInput(
-                _("“%(value)s” is not an instrument id.") % {"value": str(raw)[:40]},
-                code="invalid_id",
-                field="instrument_ids",
-            )
+            raise errors.INVALID_ID(field="instrument_ids", value=str(raw)[:40])
         if value not in seen:
             seen.add(value)
             ids.append(value)
     if not ids:
-        raise InvalidInput(empty_message, code="no_instruments", field="instrument_ids")
+        raise errors.NO_INSTRUMENTS(empty_message, field="instrument_ids")
     if len(ids) > limit:
-        raise InvalidInput(
-            too_many_message % {"max": limit, "count": len(ids)}, code="too_many_instruments", field="instrument_ids"
-        )
+        raise errors.TOO_MANY_INSTRUMENTS(too_many_message % {"max": limit, "count": len(ids)}, field="instrument_ids")
     return ids
 
 

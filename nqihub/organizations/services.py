@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import INVALID, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from nqihub.divisions.models import AdminDivision
 
+from . import errors
 from .credit_code import CreditCodeError, validate_credit_code
 from .models import (
     Discipline,
@@ -99,20 +100,12 @@ def organization_check_code_free(
     if exclude_organization is not None:
         taken = taken.exclude(pk=exclude_organization)
     if taken.exists():
-        raise Conflict(
-            _("An organisation with this unified social credit code is already registered on the platform."),
-            code="credit_code_registered",
-            field="credit_code",
-        )
+        raise errors.CREDIT_CODE_REGISTERED(field="credit_code")
     open_apps = EnterpriseRegistration.objects.open().filter(credit_code=credit_code)
     if exclude_registration is not None:
         open_apps = open_apps.exclude(pk=exclude_registration)
     if open_apps.exists():
-        raise Conflict(
-            _("An application for this unified social credit code is already being processed."),
-            code="credit_code_pending",
-            field="credit_code",
-        )
+        raise errors.CREDIT_CODE_PENDING(field="credit_code")
 
 
 def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistration:
@@ -304,25 +297,21 @@ def organization_clean_data(data: dict[str, Any], *, kind: str) -> dict[str, Any
             value = data[key]
             cleaned[key] = value.strip() if isinstance(value, str) else value
     if "name" in cleaned and not cleaned["name"]:
-        raise InvalidInput(_("The name is required."), code="required", field="name")
+        raise errors.REQUIRED(_("The name is required."), field="name")
     if cleaned.get("credit_code"):
         cleaned["credit_code"] = _clean_credit_code(cleaned["credit_code"])
     elif "credit_code" in cleaned:
         if kind == OrganizationKind.ENTERPRISE:
-            raise InvalidInput(_("An enterprise needs its unified social credit code."), code="required", field="credit_code")
+            raise errors.REQUIRED(_("An enterprise needs its unified social credit code."), field="credit_code")
         cleaned["credit_code"] = None
     if "division" in cleaned:
         division = cleaned["division"]
         code = division.pk if isinstance(division, AdminDivision) else division
         found = AdminDivision.objects.filter(pk=code, is_current=True).first()
         if found is None:
-            raise InvalidInput(_("Choose a division that is in force."), code="division_unknown", field="division")
+            raise errors.DIVISION_UNKNOWN(field="division")
         if kind != OrganizationKind.REGULATOR and found.level != AdminDivision.Level.COUNTY:
-            raise InvalidInput(
-                _("Choose the county-level division where the organisation is registered."),
-                code="division_not_county",
-                field="division",
-            )
+            raise errors.DIVISION_NOT_COUNTY(field="division")
         cleaned["division"] = found
     return cleaned
 
@@ -336,6 +325,34 @@ def _set_disciplines(organization: Organization, disciplines) -> None:
     )
 
 
+def _check_may_change(actor, organization_id: int) -> None:
+    if not Organization.objects.for_user(actor, "view").filter(pk=organization_id).exists():
+        raise NotFound()
+    if not Organization.objects.for_user(actor, "change").filter(pk=organization_id).exists():
+        raise Forbidden()
+
+
+def organization_check_permission(*, actor, action: str, organization: Organization | None = None) -> None:
+    """Refuse, recorded as denied under ``action``, an actor who may not add an organisation
+    (``organization`` None) or change this one: the check ``organization_create`` and
+    ``organization_update`` make first. The API asks it before it answers about a body."""
+    try:
+        if organization is None:
+            if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
+                raise Forbidden()
+        else:
+            _check_may_change(actor, organization.pk)
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=organization)
+
+
+def membership_check_permission(*, actor) -> None:
+    """Refuse, recorded as denied, an actor who may not grant roles (``membership_grant``'s
+    first check). The API asks it before it answers about a body."""
+    if not has_capability(actor, Capability.GRANT_ROLES):
+        _refuse(Forbidden(), actor=actor, action="membership.grant")
+
+
 def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=None) -> Organization:
     """The system administrator adds an institution, a regulator or an enterprise."""
     action = "organization.create"
@@ -343,10 +360,10 @@ def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=N
         if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
             raise Forbidden()
         if kind not in OrganizationKind.values:
-            raise InvalidInput(_("Unknown kind of organisation."), code="invalid_kind", field="kind")
+            raise errors.INVALID_KIND(field="kind")
         cleaned = organization_clean_data(data, kind=kind)
         if "division" not in cleaned:
-            raise InvalidInput(_("Choose a division."), code="required", field="division")
+            raise errors.REQUIRED(_("Choose a division."), field="division")
         if cleaned.get("credit_code"):
             organization_check_code_free(cleaned["credit_code"])
         with transaction.atomic():
@@ -370,21 +387,14 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
     action = "organization.update"
     try:
         with transaction.atomic():
-            if not Organization.objects.for_user(actor, "view").filter(pk=organization.pk).exists():
-                raise NotFound()
-            if not Organization.objects.for_user(actor, "change").filter(pk=organization.pk).exists():
-                raise Forbidden()
+            _check_may_change(actor, organization.pk)
             locked = Organization.objects.select_for_update().get(pk=organization.pk)
             if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
                 data = {k: v for k, v in data.items() if k not in ("credit_code", "division")}
             cleaned = organization_clean_data(data, kind=locked.kind)
             if cleaned.get("credit_code") and cleaned["credit_code"] != locked.credit_code:
                 if Organization.objects.filter(credit_code=cleaned["credit_code"]).exclude(pk=locked.pk).exists():
-                    raise Conflict(
-                        _("An organisation with this unified social credit code is already registered on the platform."),
-                        code="credit_code_registered",
-                        field="credit_code",
-                    )
+                    raise errors.CREDIT_CODE_REGISTERED(field="credit_code")
             changes = {}
             old_division_id = locked.division_id
             for key, value in cleaned.items():
@@ -408,7 +418,7 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
             audit_record(action=action, actor=actor, target=locked, details=details)
             return locked
     except ValidationError as exc:
-        _refuse(InvalidInput("; ".join(exc.messages), code="invalid"), actor=actor, action=action, target=organization)
+        _refuse(INVALID("; ".join(exc.messages)), actor=actor, action=action, target=organization)
     except ServiceError as exc:
         _refuse(exc, actor=actor, action=action, target=organization)
 
@@ -436,13 +446,9 @@ def membership_grant_check(*, actor, user, role: str) -> None:
     if not has_capability(actor, Capability.GRANT_ROLES):
         raise Forbidden()
     if role not in MembershipRole.values:
-        raise InvalidInput(_("Unknown role."), code="invalid_role", field="role")
+        raise errors.INVALID_ROLE(field="role")
     if user.staff_role:
-        raise InvalidInput(
-            _("Platform staff accounts do not act for organisations; use a separate account."),
-            code="staff_no_membership",
-            field="user",
-        )
+        raise errors.STAFF_NO_MEMBERSHIP(field="user")
 
 
 def membership_grant(*, actor, user, organization: Organization, role: str) -> Membership:

@@ -28,16 +28,16 @@ from typing import Any, cast
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import Forbidden, InvalidInput, NotFound, ServiceError, invalid_fields
 from nqihub.core.inputs import clean_date
 
+from . import errors
 from .models import CalendarEntry, DayKind
 
 __all__ = [
@@ -156,15 +156,7 @@ LABELS = {
 
 
 def _invalid(errors: Iterable[tuple[str, str]]) -> InvalidInput:
-    """One InvalidInput for a list of (field, message): the first names its field in the
-    text, all of them go to ``errors`` (a form shows each on its field)."""
-    by_field: dict[str, list[str]] = {}
-    for name, message in errors:
-        by_field.setdefault(name, []).append(str(message))
-    first_field, first_messages = next(iter(by_field.items()))
-    label = LABELS.get(first_field, first_field)
-    message = _("%(field)s: %(message)s") % {"field": capfirst(str(label)), "message": first_messages[0]}
-    return InvalidInput(message, field=first_field, errors=by_field)
+    return invalid_fields(errors, label=lambda name: LABELS.get(name, name))
 
 
 def _text(values: Mapping[str, Any], field: str, errors: list) -> str:
@@ -236,20 +228,15 @@ def calendar_entry_clean_data(data: Mapping[str, Any], *, instance: CalendarEntr
     return _clean(data, instance=instance)[0]
 
 
-def _date_taken(entry: CalendarEntry) -> Conflict:
-    return Conflict(
-        _("%(date)s already has an entry (%(name)s, %(kind)s): change or delete that entry instead.")
-        % {"date": f"{entry.date:%Y-%m-%d}", "name": entry.name, "kind": entry.get_kind_display()},
-        code="calendar_date_taken",
-        field="date",
+def _date_taken(entry: CalendarEntry) -> ServiceError:
+    return errors.CALENDAR_DATE_TAKEN(
+        field="date", date=f"{entry.date:%Y-%m-%d}", name=entry.name, kind=entry.get_kind_display()
     )
 
 
-def _date_taken_race() -> Conflict:
-    return Conflict(
-        _("Another entry was saved on this date a moment ago: reload the calendar and check it."),
-        code="calendar_date_taken",
-        field="date",
+def _date_taken_race() -> ServiceError:
+    return errors.CALENDAR_DATE_TAKEN(
+        _("Another entry was saved on this date a moment ago: reload the calendar and check it."), field="date"
     )
 
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nqihub.core.access import get_actor
-from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 from nqihub.organizations.models import Membership
 
 from .. import services
@@ -75,13 +75,14 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
 
     @extend_schema(request=TokenCreateSerializer, responses={201: TokenCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        data = TokenCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        membership = get_actor(request.user).membership
+        data = body_after_permission(
+            request,
+            TokenCreateSerializer,
+            may=lambda: services.api_token_check_permission(actor=request.user, membership=membership),
+        )
         token, key = services.api_token_create(
-            actor=request.user,
-            name=data.validated_data["name"],
-            membership=get_actor(request.user).membership,
-            days=data.validated_data["days"],
+            actor=request.user, name=data["name"], membership=membership, days=data["days"]
         )
         body = TokenSerializer(token).data
         body["key"] = key

@@ -3,9 +3,10 @@ applied here, once, so no endpoint can forget it (NetBox's pattern)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
 
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
 from nqihub.core.auditing import record_regulator_query
@@ -82,3 +83,17 @@ def body_value(request, name: str, default=None, *, many: bool = False):
     if many and hasattr(data, "getlist"):  # a form: repeated fields
         return data.getlist(name) or default
     return data.get(name, default) if hasattr(data, "get") else default
+
+
+def body_after_permission(request, serializer_class: type[serializers.Serializer], *, may: Callable[[], None], partial: bool = False):
+    """The body, checked by ``serializer_class``, for calls whose service wants typed input.
+
+    The API's convention is permission, then body: a body that fails the serializer is
+    answered only after ``may()`` (the service's own permission check, which records the
+    refusal as denied) has passed, so a caller who may not act gets 403 or 404 whatever it
+    sends. A valid body goes to the service, which checks permission first itself."""
+    checked = serializer_class(data=request.data, partial=partial)
+    if checked.is_valid():
+        return checked.validated_data
+    may()
+    raise serializers.ValidationError(checked.errors)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 from django.core.management import call_command
 
@@ -38,6 +39,44 @@ def test_schema_and_docs_are_served_without_outside_assets(client):
     assert external == []
     asset = re.search(r'src="(/static/[^"]+swagger-ui-bundle\.js)"', html)
     assert asset and client.get(asset.group(1)).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_served_schema_is_the_committed_one_in_every_language(client, language):
+    client.cookies["nqi_language"] = language
+    served = client.get("/api/schema/", HTTP_ACCEPT_LANGUAGE=language)
+    assert served.status_code == 200
+    assert served.content.decode("utf-8") == SCHEMA_FILE.read_text(encoding="utf-8")
+    as_json = client.get("/api/schema/?format=json&lang=" + language, HTTP_ACCEPT_LANGUAGE=language)
+    assert as_json.json() == yaml.safe_load(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def test_every_operation_documents_its_error_responses():
+    schema = yaml.safe_load(SCHEMA_FILE.read_text(encoding="utf-8"))
+    components = schema["components"]["schemas"]
+    operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
+    assert len(operations) > 60
+    for path, method, op in operations:
+        statuses = {"400", "401", "403", "404"} | ({"409"} if method != "get" else set())
+        assert statuses <= set(op["responses"]), (method, path)
+        for status in statuses:
+            ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+            body = components[ref.rsplit("/", 1)[1]]
+            assert body["required"] == ["detail", "code"]
+            assert body["properties"]["code"]["enum"], (method, path, status)
+    create_instrument = schema["paths"]["/api/v1/instruments/"]["post"]["responses"]
+    conflict = components[create_instrument["409"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert "factory_number_taken" in conflict["properties"]["code"]["enum"]
+    unauthenticated = components["NotAuthenticatedError"]["properties"]["code"]["enum"]
+    assert {"not_authenticated", "invalid_token", "session_expired"} <= set(unauthenticated)
+
+
+def test_statistics_are_documented_as_one_object():
+    schema = yaml.safe_load(SCHEMA_FILE.read_text(encoding="utf-8"))
+    for path in ("/api/v1/stats/metrology/", "/api/v1/stats/waivers/"):
+        body = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert "$ref" in body and body.get("type") != "array"
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 
 from ..models import CatalogueItem
 from ..selectors import CatalogueItemFilter
@@ -27,17 +27,26 @@ class CatalogueItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
 
     @extend_schema(request=CatalogueItemInputSerializer, responses={201: CatalogueItemSerializer})
     def create(self, request, *args, **kwargs):
-        data = CatalogueItemInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        item = services.catalogue_item_create(actor=request.user, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            CatalogueItemInputSerializer,
+            may=lambda: services.catalogue_item_check_permission(actor=request.user, action="catalogue_item.create"),
+        )
+        item = services.catalogue_item_create(actor=request.user, data=data)
         return Response(CatalogueItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CatalogueItemInputSerializer, responses=CatalogueItemSerializer)
     def partial_update(self, request, *args, **kwargs):
         item = self.get_object()
-        data = CatalogueItemInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        item = services.catalogue_item_update(actor=request.user, item=item, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            CatalogueItemInputSerializer,
+            partial=True,
+            may=lambda: services.catalogue_item_check_permission(
+                actor=request.user, action="catalogue_item.update", item=item
+            ),
+        )
+        item = services.catalogue_item_update(actor=request.user, item=item, data=data)
         return Response(CatalogueItemSerializer(item).data)
 
 

@@ -82,7 +82,7 @@ class IssuedDocumentSerializer(serializers.ModelSerializer):
     outcome = serializers.CharField(source="result.outcome", read_only=True)
     verified_on = serializers.DateField(source="result.verified_on", read_only=True)
     status = serializers.SerializerMethodField()
-    superseded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    superseded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     check_url = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
 

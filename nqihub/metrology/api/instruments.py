@@ -10,7 +10,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 
 from ..models import Instrument
 from ..selectors import InstrumentFilter
@@ -28,28 +28,40 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     @extend_schema(request=InstrumentInputSerializer, responses={201: InstrumentSerializer})
     def create(self, request, *args, **kwargs):
-        data = InstrumentInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        instrument = services.instrument_create(actor=request.user, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            InstrumentInputSerializer,
+            may=lambda: services.instrument_check_permission(actor=request.user, action="instrument.create"),
+        )
+        instrument = services.instrument_create(actor=request.user, data=data)
         return Response(InstrumentSerializer(instrument).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=InstrumentInputSerializer, responses=InstrumentSerializer)
     def partial_update(self, request, *args, **kwargs):
         instrument = self.get_object()
-        data = InstrumentInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        instrument = services.instrument_update(actor=request.user, instrument=instrument, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            InstrumentInputSerializer,
+            partial=True,
+            may=lambda: services.instrument_check_permission(
+                actor=request.user, action="instrument.update", instrument=instrument
+            ),
+        )
+        instrument = services.instrument_update(actor=request.user, instrument=instrument, data=data)
         return Response(InstrumentSerializer(instrument).data)
 
     @extend_schema(request=InstrumentStatusInputSerializer, responses=InstrumentSerializer)
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request, pk=None):
         instrument = self.get_object()
-        data = InstrumentStatusInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        instrument = services.instrument_set_status(
-            actor=request.user, instrument=instrument, status=data.validated_data["status"]
+        data = body_after_permission(
+            request,
+            InstrumentStatusInputSerializer,
+            may=lambda: services.instrument_check_permission(
+                actor=request.user, action="instrument.set_status", instrument=instrument
+            ),
         )
+        instrument = services.instrument_set_status(actor=request.user, instrument=instrument, status=data["status"])
         return Response(InstrumentSerializer(instrument).data)
 
 

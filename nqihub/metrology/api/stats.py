@@ -23,9 +23,10 @@ from rest_framework.response import Response
 
 from nqihub.audit.services import audit_refusal
 from nqihub.core.access import Capability, get_actor, has_capability
+from nqihub.core.api.schema import AutoSchema
 from nqihub.core.api.views import ScopedViewSetMixin
 from nqihub.core.auditing import record_regulator_query
-from nqihub.core.errors import Forbidden, InvalidInput
+from nqihub.core.errors import INVALID, Forbidden
 
 from ..models import Instrument, IssuedDocument, Tariff, WaiverPolicy
 from ..selectors_stats import BadParameter, coverage_stats, waiver_stats
@@ -128,7 +129,15 @@ class CoverageStatsSerializer(serializers.Serializer):
     total = CoverageRowSerializer()
 
 
+class _OneObjectSchema(AutoSchema):
+    """The statistics answer one object (not a list) on their ``list`` route."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class _StatsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+    schema = _OneObjectSchema()
     audit_regulator_queries = False  # recorded below, with the statistics' own count
     pagination_class = None
     filter_backends: list = []
@@ -142,7 +151,7 @@ class _StatsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
         try:
             stats = selector(request.user, params=request.query_params)
         except BadParameter as exc:
-            raise InvalidInput(exc.message, code="invalid", field=exc.name) from None
+            raise INVALID(exc.message, field=exc.name) from None
         record_regulator_query(
             user=request.user,
             model=self.queryset.model,

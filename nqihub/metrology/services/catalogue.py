@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, transaction
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,8 +22,9 @@ from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import Forbidden, InvalidInput, NotFound, ServiceError, invalid_fields
 
+from .. import errors as metrology_errors
 from ..models import CatalogueItem, Evidence, Instrument, Supervision, UseField, VerificationMode
 
 CATALOGUE_FIELDS = (
@@ -67,16 +67,14 @@ register_audit_action("catalogue_item.update", gettext_lazy("Catalogue item chan
 def invalid_input(errors: Iterable[tuple[str, str]], *, model, code: str = "invalid") -> InvalidInput:
     """One InvalidInput for a list of (field, message): the first names its field in the
     text (the API's ``detail``), all of them go to ``errors`` (the form shows each on its field)."""
-    by_field: dict[str, list[str]] = {}
-    for name, message in errors:
-        by_field.setdefault(name, []).append(str(message))
-    first_field, first_messages = next(iter(by_field.items()))
-    try:
-        label = model._meta.get_field(first_field).verbose_name
-    except FieldDoesNotExist:  # a pseudo-field has no label of its own
-        label = first_field
-    message = _("%(field)s: %(message)s") % {"field": capfirst(str(label)), "message": first_messages[0]}
-    return InvalidInput(message, code=code, field=first_field, errors=by_field)
+
+    def label(name: str):
+        try:
+            return model._meta.get_field(name).verbose_name
+        except FieldDoesNotExist:  # a pseudo-field has no label of its own
+            return name
+
+    return invalid_fields(errors, label=label, code=code)
 
 
 def _flag(value) -> bool:
@@ -204,8 +202,8 @@ def _ensure_code_free(code: str, *, exclude: int | None = None) -> None:
         raise _code_taken()
 
 
-def _code_taken() -> Conflict:
-    return Conflict(_("Another catalogue item already has this code."), code="catalogue_code_taken", field="code")
+def _code_taken() -> ServiceError:
+    return metrology_errors.CATALOGUE_CODE_TAKEN(field="code")
 
 
 def refresh_mandatory(item: CatalogueItem) -> int:
@@ -220,6 +218,27 @@ def refresh_mandatory(item: CatalogueItem) -> int:
             .update(is_mandatory=wanted)
         )
     return changed
+
+
+def catalogue_item_check_permission(*, actor, action: str, item: CatalogueItem | None = None) -> None:
+    """Refuse, recorded as denied under ``action``, an actor who may not add a catalogue item
+    (``item`` None) or change this one: the check ``catalogue_item_create`` and
+    ``catalogue_item_update`` make first. The API asks it before it answers about a body."""
+    try:
+        if item is None:
+            if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
+                raise Forbidden()
+        else:
+            _check_may_change(actor, item.pk)
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=item)
+
+
+def _check_may_change(actor, item_id: int) -> None:
+    if not CatalogueItem.objects.for_user(actor, "view").filter(pk=item_id).exists():
+        raise NotFound()
+    if not CatalogueItem.objects.for_user(actor, "change").filter(pk=item_id).exists():
+        raise Forbidden()
 
 
 def catalogue_item_create(*, actor, data: Mapping[str, Any]) -> CatalogueItem:
@@ -247,10 +266,7 @@ def catalogue_item_update(*, actor, item: CatalogueItem, data: Mapping[str, Any]
     action = "catalogue_item.update"
     try:
         with transaction.atomic():
-            if not CatalogueItem.objects.for_user(actor, "view").filter(pk=item.pk).exists():
-                raise NotFound()
-            if not CatalogueItem.objects.for_user(actor, "change").filter(pk=item.pk).exists():
-                raise Forbidden()
+            _check_may_change(actor, item.pk)
             locked = CatalogueItem.objects.select_for_update().get(pk=item.pk)
             cleaned = catalogue_item_clean_data(data, instance=locked)
             if cleaned["code"] != locked.code:

@@ -25,9 +25,9 @@ from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import OrganizationKind, get_actor
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import Forbidden, NotFound, ServiceError
 
-from .. import rules
+from .. import errors, rules
 from ..models import CatalogueItem, Instrument
 from .catalogue import invalid_input
 
@@ -53,19 +53,36 @@ def _ledger_keeper(actor):
     acting = get_actor(actor)
     organization = acting.organization
     if organization is None or organization.kind != OrganizationKind.ENTERPRISE or not acting.can_work:
-        raise Forbidden(
-            _("Only the managers and clerks of an enterprise keep its instrument ledger."), code="not_ledger_keeper"
-        )
+        raise errors.NOT_LEDGER_KEEPER()
     return organization
 
 
-def _instrument_for(actor, instrument_id: int) -> Instrument:
-    """The instrument, locked: NotFound outside the actor's view, Forbidden where they may
-    look but not change (a regulator, an enterprise's viewer)."""
+def _check_may_change(actor, instrument_id: int) -> None:
+    """NotFound outside the actor's view, Forbidden where they may look but not change (a
+    regulator, an enterprise's viewer)."""
     if not Instrument.objects.for_user(actor, "view").filter(pk=instrument_id).exists():
         raise NotFound()
     if not Instrument.objects.for_user(actor, "change").filter(pk=instrument_id).exists():
         raise Forbidden()
+
+
+def instrument_check_permission(*, actor, action: str, instrument: Instrument | None = None) -> None:
+    """Refuse, recorded as denied under ``action``, an actor who may not add an instrument
+    (``instrument`` None) or change this one: the check ``instrument_create``,
+    ``instrument_update`` and ``instrument_set_status`` make first. The API asks it before it
+    answers about a body."""
+    try:
+        if instrument is None:
+            _ledger_keeper(actor)
+        else:
+            _check_may_change(actor, instrument.pk)
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=instrument)
+
+
+def _instrument_for(actor, instrument_id: int) -> Instrument:
+    """The instrument, locked, once the actor may change it (``_check_may_change``)."""
+    _check_may_change(actor, instrument_id)
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the catalogue.
     return Instrument.objects.select_for_update(of=("self",)).select_related("catalogue_item").get(pk=instrument_id)
 
@@ -109,13 +126,8 @@ def _lock_item(cleaned: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _factory_number_taken() -> Conflict:
-    # Translators: 出厂编号已在本单位台账中
-    return Conflict(
-        _("This factory number is already in your organisation's ledger."),
-        code="factory_number_taken",
-        field="factory_number",
-    )
+def _factory_number_taken() -> ServiceError:
+    return errors.FACTORY_NUMBER_TAKEN(field="factory_number")
 
 
 def _ensure_factory_number_free(organization_id: int, factory_number: str, *, exclude: int | None = None) -> None:
@@ -128,16 +140,11 @@ def _ensure_factory_number_free(organization_id: int, factory_number: str, *, ex
 
 def _check_transition(current: str, wanted: str) -> None:
     if wanted == current:
-        raise Conflict(
-            _("The instrument is already “%(status)s”.") % {"status": Instrument.Status(current).label},
-            code="status_unchanged",
-            field="status",
-        )
+        raise errors.STATUS_UNCHANGED(field="status", status=Instrument.Status(current).label)
     if wanted not in STATUS_TRANSITIONS[current]:
-        raise Conflict(
+        raise errors.INVALID_STATE(
             _("The instrument is “%(status)s”; its status can no longer change.")
             % {"status": Instrument.Status(current).label},
-            code="invalid_state",
             field="status",
         )
 
@@ -224,9 +231,7 @@ def instrument_set_status(*, actor, instrument: Instrument, status: str) -> Inst
             _use_fields, statuses = rules.lookup_tables()
             wanted = statuses.get(str(status or "").strip().lower())
             if wanted is None:
-                raise InvalidInput(
-                    _("Status must be one of: in use, stopped, scrapped."), code="invalid_status", field="status"
-                )
+                raise errors.INVALID_STATUS(field="status")
             _check_transition(locked.status, wanted)
             before = locked.status
             locked.status = wanted

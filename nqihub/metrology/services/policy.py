@@ -16,7 +16,7 @@ from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Forbidden, InvalidInput, ServiceError
+from nqihub.core.errors import INVALID, Forbidden, ServiceError
 
 from ..models import MetrologyPolicy
 
@@ -73,7 +73,7 @@ def policy_clean_data(data: Mapping[str, Any]) -> dict:
         cleaned["source"] = source
     if errors:
         first = next(iter(errors.values()))[0]
-        raise InvalidInput(first, code="invalid", field=next(iter(errors)), errors=errors)
+        raise INVALID(first, field=next(iter(errors)), errors=errors)
     return cleaned
 
 

@@ -26,9 +26,10 @@ from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import get_actor
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import Forbidden, NotFound, ServiceError
 from nqihub.organizations.models import Membership
 
+from .. import errors
 from ..models import ApplicationItem, VerificationApplication, VerificationResult
 from .applications import add_event, check_state
 
@@ -119,51 +120,32 @@ def _same_push(institution, external_id: str, payload: dict) -> VerificationResu
         return None
     if _payload_of(existing) == payload:
         return existing
-    raise Conflict(
-        _("A different result was already recorded under the LIMS record id “%(id)s”.") % {"id": external_id},
-        code="external_id_conflict",
-        field="external_id",
-    )
+    raise errors.EXTERNAL_ID_CONFLICT(field="external_id", id=external_id)
 
 
 def _check_signers(institution, signers: dict[str, int | None]) -> None:
     if any(v is None for v in signers.values()):
-        raise InvalidInput(
+        raise errors.SIGNER_NOT_MEMBER(
             _("Name the verifier, the checker and the approver of the result."),
-            code="signer_not_member",
             field=next(k for k, v in signers.items() if v is None),
         )
     if len(set(signers.values())) != len(signers):
-        raise InvalidInput(
-            _("The verifier, the checker and the approver must be three different people."),
-            code="same_signer",
-            field="approver",
-        )
+        raise errors.SAME_SIGNER(field="approver")
     members = set(institution_signers(institution).filter(pk__in=signers.values()).values_list("pk", flat=True))
     outsiders = [role for role, pk in signers.items() if pk not in members]
     if outsiders:
-        raise InvalidInput(
-            _("The verifier, the checker and the approver must be active members of the institution."),
-            code="signer_not_member",
-            field=outsiders[0],
-        )
+        raise errors.SIGNER_NOT_MEMBER(field=outsiders[0])
 
 
 def _check_content(*, outcome, verified_on, failure_reasons) -> None:
     if outcome not in Outcome.values:
-        raise InvalidInput(_("The result must be pass or fail."), code="invalid_outcome", field="outcome")
+        raise errors.INVALID_OUTCOME(field="outcome")
     if not isinstance(verified_on, date):
-        raise InvalidInput(_("Give the date of the verification."), code="date_required", field="verified_on")
+        raise errors.DATE_REQUIRED(field="verified_on")
     if verified_on > timezone.localdate():
-        raise InvalidInput(
-            _("The verification date must not be in the future."), code="date_in_future", field="verified_on"
-        )
+        raise errors.DATE_IN_FUTURE(field="verified_on")
     if outcome == Outcome.FAIL and not failure_reasons:
-        raise InvalidInput(
-            _("Give the reasons why the instrument failed; they are printed on the notice."),
-            code="failure_reasons_required",
-            field="failure_reasons",
-        )
+        raise errors.FAILURE_REASONS_REQUIRED(field="failure_reasons")
 
 
 def result_record(
@@ -224,9 +206,8 @@ def result_record(
                     return existing, False
             check_state(application, State.ACCEPTED, State.SCHEDULED)
             if _item_recorded(item_id):
-                raise Conflict(
-                    _("The result of this instrument has already been recorded; reissue its document to correct it."),
-                    code="already_recorded",
+                raise errors.ALREADY_RECORDED(
+                    _("The result of this instrument has already been recorded; reissue its document to correct it.")
                 )
             now = timezone.now()
             try:
@@ -252,9 +233,7 @@ def result_record(
                 existing = _same_push(institution, external_id, payload) if external_id else None
                 if existing is not None:
                     return existing, False
-                raise Conflict(
-                    _("The result of this instrument has already been recorded."), code="already_recorded"
-                ) from None
+                raise errors.ALREADY_RECORDED() from None
             from .documents import document_issue  # written alongside; imported when needed
 
             document = document_issue(actor=actor, result=result)

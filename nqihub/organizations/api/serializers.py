@@ -77,14 +77,16 @@ class MembershipGrantSerializer(serializers.Serializer):
     def validate_username(self, value):
         user = get_user_model().objects.filter(username=value).first()
         if user is None:
-            raise serializers.ValidationError("No such account.", code="not_found")
+            raise serializers.ValidationError("No such account.", code="does_not_exist")
         return user
 
 
 class RegistrationSerializer(serializers.ModelSerializer):
     division = DivisionRefSerializer(read_only=True)
     applicant = serializers.CharField(source="applicant.username", read_only=True)
-    organization: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+    organization: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True  # until approved
+    )
 
     class Meta:
         model = EnterpriseRegistration

@@ -8,7 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 from nqihub.divisions.models import AdminDivision
 
 from .. import services
@@ -54,9 +54,13 @@ class OrganizationViewSet(
 
     @extend_schema(request=OrganizationWriteSerializer, responses={201: OrganizationSerializer})
     def create(self, request, *args, **kwargs):
-        data = OrganizationWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = dict(
+            body_after_permission(
+                request,
+                OrganizationWriteSerializer,
+                may=lambda: services.organization_check_permission(actor=request.user, action="organization.create"),
+            )
+        )
         kind = values.pop("kind", "")
         disciplines = values.pop("disciplines", None)
         organization = services.organization_create(actor=request.user, kind=kind, data=values, disciplines=disciplines)
@@ -65,9 +69,16 @@ class OrganizationViewSet(
     @extend_schema(request=OrganizationWriteSerializer, responses=OrganizationSerializer)
     def partial_update(self, request, *args, **kwargs):
         organization = self.get_object()
-        data = OrganizationWriteSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = dict(
+            body_after_permission(
+                request,
+                OrganizationWriteSerializer,
+                partial=True,
+                may=lambda: services.organization_check_permission(
+                    actor=request.user, action="organization.update", organization=organization
+                ),
+            )
+        )
         values.pop("kind", None)
         disciplines = values.pop("disciplines", None)
         organization = services.organization_update(
@@ -89,6 +100,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     @extend_schema(request=MembershipGrantSerializer, responses={201: MembershipSerializer})
     def create(self, request, *args, **kwargs):
+        services.membership_check_permission(actor=request.user)  # who, before what
         data = MembershipGrantSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organization = get_object_or_404(Organization.objects.for_user(request.user, "view"), pk=data.validated_data["organization"])
