@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "nqihub.notifications",
     "nqihub.workcalendar",
     "nqihub.downloads",
+    "nqihub.tables",
 ]
 
 MIDDLEWARE = [

@@ -17,17 +17,9 @@ from django.utils import translation
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext as _
 
+from nqihub.tables.columns import Column
+
 from .models import CatalogueItem, Instrument, UseField
-
-
-@dataclass(frozen=True)
-class Column:
-    field: str
-    header_zh: str
-    header_en: str
-    required: bool = False
-    max_length: int | None = None
-
 
 # The ledger's columns, in template order. Headers are fixed strings (not translated at run
 # time) because they identify columns in files that travel between people and systems.

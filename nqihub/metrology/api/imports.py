@@ -20,7 +20,7 @@ from ..services import imports as services
 
 class ImportStartSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="The ledger: an .xlsx workbook or a .csv file (UTF-8 or GB18030), at most 50 MB."
+        help_text="The ledger: an .xlsx, .xls or .ods workbook or a .csv file (UTF-8, UTF-16 or GB18030), at most 50 MB."
     )
 
 
