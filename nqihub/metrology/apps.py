@@ -10,13 +10,16 @@ class MetrologyConfig(AppConfig):
         from nqihub.core.files import register_retention
         from nqihub.downloads.registry import register_export
         from nqihub.organizations.signals import organization_moved
+        from nqihub.tables.jobs import register_job
 
-        from .models import Instrument
+        from .models import ImportJob, Instrument
         from .selectors import LIST_EXPORTS
-        from .services.imports import purge_finished_uploads
+        from .services.imports import finish_error, purge_finished_uploads
         from .services.instruments import follow_organization
+        from .tasks import run_import
 
         register_retention("import_uploads", purge_finished_uploads)
+        register_job(ImportJob, run_import, fail=finish_error)
         organization_moved.connect(follow_organization, dispatch_uid="metrology.follow_organization")
         # The lists' exports, also run in the background for a list of any size (nqihub.downloads).
         for export in LIST_EXPORTS:

@@ -50,6 +50,7 @@ from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_
 from nqihub.core.errors import Forbidden, InvalidInput, ServiceError
 from nqihub.core.files import release_files
 from nqihub.tables import columns as tables_columns
+from nqihub.tables import jobs
 from nqihub.tables.limits import Limits
 from nqihub.tables.readers import Table, TableFileError, is_blank, read_table
 from nqihub.tables.writers import error_workbook
@@ -142,28 +143,15 @@ def import_start(*, actor, uploaded_file) -> ImportJob:
 
     organization = get_actor(actor).organization
     with transaction.atomic():
-        job = ImportJob(organization=organization, created_by=actor, filename=filename)
+        job = ImportJob(
+            organization=organization, created_by=actor, filename=filename, task_context=jobs.request_context()
+        )
         uploaded_file.seek(0)
         job.file.save(f"{uuid.uuid4().hex}{extension}", uploaded_file, save=False)
         job.save()
-        ctx = context.current()
-        language = translation.get_language() or ""
-        # A worker must find the job: queue it only once it is committed.
-        transaction.on_commit(lambda: _enqueue(job.pk, language, ctx.request_id, ctx.source_address))
+        # A worker must find the job: it is queued once it is committed.
+        jobs.enqueue(job, on_failure=finish_error)
     return job
-
-
-def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -> None:
-    from ..tasks import run_import
-
-    try:
-        run_import.enqueue(job_id, language, request_id, source_address)
-    except Exception:
-        # Without this the job would wait for ever: say it stopped, and why, in the log.
-        logger.exception("Could not queue import job %s", job_id)
-        job = ImportJob.objects.select_related("organization", "created_by").filter(pk=job_id).first()
-        if job is not None:
-            _finish_error(job)
 
 
 # --- Running it -----------------------------------------------------------------------------
@@ -172,11 +160,8 @@ def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -
 def import_run(*, job_id: int, language: str = "", request_id: str = "", source_address: str = "") -> ImportJob | None:
     """Carry out a queued import (called by the task). Returns the job, or None if it does
     not exist. A job that is no longer queued (already run by another worker) is left alone."""
-    claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
-        state=ImportJob.State.VALIDATING, processed_rows=0
-    )
     job = ImportJob.objects.select_related("organization", "created_by").filter(pk=job_id).first()
-    if job is None or not claimed:
+    if job is None or not jobs.claim(job, processed_rows=0):
         return job
     ctx = context.RequestContext(
         request_id=request_id or uuid.uuid4().hex, source_address=source_address, channel="task"
@@ -205,9 +190,12 @@ def _run(job: ImportJob) -> None:
         _write(job, outcome)
     except ImportFileError as exc:
         _finish_failed(job, [_error(exc.row, exc.column, exc.message)], total_rows=job.total_rows)
+    except jobs.JobTimeout:
+        logger.warning("Import job %s ran out of time", job.pk)
+        finish_error(job, jobs.timeout_message())
     except Exception:
         logger.exception("Import job %s stopped by an internal error", job.pk)
-        _finish_error(job)
+        finish_error(job)
 
 
 # --- Checking -------------------------------------------------------------------------------
@@ -236,9 +224,7 @@ class _Checked:
 
 
 def _set_progress(job: ImportJob, **values) -> None:
-    for key, value in values.items():
-        setattr(job, key, value)
-    ImportJob.objects.filter(pk=job.pk).update(**values)
+    jobs.beat(job, **values)  # the heartbeat, committed at once; stops a job past its time
 
 
 def _fetch_batch() -> int:
@@ -508,7 +494,9 @@ def _write(job: ImportJob, checked: _Checked) -> None:
     number_at = len(_FIELDS)
     status_header = checked.header.written.get("status", "")
     fetch_batch = _fetch_batch()
-    _set_progress(job, state=ImportJob.State.IMPORTING)
+    jobs.beat(job)
+    if not jobs.move(job, "write"):
+        return  # no longer this worker's job (recovered after a stall)
     created = updated = 0
     try:
         with transaction.atomic():
@@ -579,8 +567,8 @@ def _write(job: ImportJob, checked: _Checked) -> None:
             if refused:
                 raise _Refused(refused)
             finished = timezone.now()
-            ImportJob.objects.filter(pk=job.pk).update(
-                state=ImportJob.State.DONE,
+            ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.IMPORTING).update(
+                state=jobs.transition_states(ImportJob, "finish")[1],
                 created_count=created,
                 updated_count=updated,
                 processed_rows=checked.data_rows,
@@ -614,7 +602,7 @@ def _write(job: ImportJob, checked: _Checked) -> None:
             total_rows=checked.data_rows,
         )
         return
-    job.state, job.created_count, job.updated_count, job.finished_at = ImportJob.State.DONE, created, updated, finished
+    job.refresh_from_db()
 
 
 def _finish_failed(job: ImportJob, errors: list[dict], *, total_rows: int, error_count: int | None = None) -> None:
@@ -622,9 +610,7 @@ def _finish_failed(job: ImportJob, errors: list[dict], *, total_rows: int, error
     stored = tables_columns.capped(errors, count, _limits().max_stored_errors)
     finished = timezone.now()
     with transaction.atomic():
-        ImportJob.objects.filter(pk=job.pk).update(
-            state=ImportJob.State.FAILED, errors=stored, total_rows=total_rows, finished_at=finished
-        )
+        jobs.move(job, "reject", errors=stored, total_rows=total_rows, finished_at=finished)
         audit_record(
             action=ACTION,
             actor=job.created_by,
@@ -633,18 +619,18 @@ def _finish_failed(job: ImportJob, errors: list[dict], *, total_rows: int, error
             outcome=Outcome.FAILURE,
             details={"job_id": job.pk, "errors": count, "filename": job.filename},
         )
-    job.state, job.errors, job.total_rows, job.finished_at = ImportJob.State.FAILED, stored, total_rows, finished
 
 
-def _finish_error(job: ImportJob) -> None:
-    message = _(
+def finish_error(job: ImportJob, message: str = "") -> None:
+    """Stop ``job`` for good with ``message`` (an internal error by default): the kernel's
+    recovery calls it for a job whose worker died twice, and the queue when queuing fails."""
+    message = message or _(
         "An internal error stopped the import; nothing was imported. Please try again later or tell the platform administrator."
     )
     try:
         with transaction.atomic():
-            ImportJob.objects.filter(pk=job.pk).update(
-                state=ImportJob.State.ERROR, errors=[_error(None, "", message)], finished_at=timezone.now()
-            )
+            if not jobs.move(job, "crash", errors=[_error(None, "", message)], finished_at=timezone.now()):
+                return
             audit_record(
                 action=ACTION,
                 actor=job.created_by,
@@ -681,6 +667,7 @@ import_error_text = tables_columns.error_text
 
 def import_status(job: ImportJob) -> dict:
     """What the progress bar polls (and the API returns beside the job's other fields)."""
+    jobs.recover_if_stale(job)  # a job whose worker died is retried or failed, never left running
     return {
         "id": job.pk,
         "state": job.state,
