@@ -48,8 +48,9 @@ from nqihub.core import context
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
-from nqihub.core.exports import sheet_title, write_workbook  # noqa: F401 - sheet_title: part of this API
 from nqihub.core.files import release_files
+from nqihub.tables import jobs
+from nqihub.tables.writers import sheet_title, write_workbook  # noqa: F401 - sheet_title: part of this API
 
 from .models import ExportJob
 from .registry import ExportKind, get_export
@@ -127,8 +128,6 @@ def export_start(*, actor, kind: str, params) -> ExportJob:
         _refuse(exc, actor=actor, action=ACTION_REQUEST, details={"kind": str(kind)[:64]})
 
     organization = get_actor(actor).organization
-    ctx = context.current()
-    language = translation.get_language() or ""
     try:
         with transaction.atomic():
             # One request at a time per person, so two clicks cannot pass the limit together.
@@ -142,10 +141,15 @@ def export_start(*, actor, kind: str, params) -> ExportJob:
                     code="export_too_many",
                 )
             job = ExportJob.objects.create(
-                created_by=actor, organization=organization, kind=entry.kind, params=clean, title=str(entry.title)[:200]
+                created_by=actor,
+                organization=organization,
+                kind=entry.kind,
+                params=clean,
+                title=str(entry.title)[:200],
+                task_context=jobs.request_context(),
             )
-            # A worker must find the job: queue it only once it is committed.
-            transaction.on_commit(lambda: _enqueue(job.pk, language, ctx.request_id, ctx.source_address))
+            # A worker must find the job: it is queued once it is committed.
+            jobs.enqueue(job, on_failure=_not_queued)
             audit_record(
                 action=ACTION_REQUEST,
                 actor=actor,
@@ -158,21 +162,15 @@ def export_start(*, actor, kind: str, params) -> ExportJob:
     return job
 
 
-def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -> None:
-    from .tasks import run_export
+def _not_queued(job: ExportJob) -> None:
+    _finish_failed(
+        job, _("The export could not be queued; no file was made. Please try again later."), code="export_not_queued"
+    )
 
-    try:
-        run_export.enqueue(job_id, language, request_id, source_address)
-    except Exception:
-        # Without this the job would wait for ever: say it stopped, and why, in the log.
-        logger.exception("Could not queue export job %s", job_id)
-        job = ExportJob.objects.select_related("created_by", "organization").filter(pk=job_id).first()
-        if job is not None:
-            _finish_failed(
-                job,
-                _("The export could not be queued; no file was made. Please try again later."),
-                code="export_not_queued",
-            )
+
+def fail_stale(job: ExportJob, message: str) -> None:
+    """Fail an export whose worker died twice (the kernel's recovery)."""
+    _finish_failed(job, message, code="worker_lost")
 
 
 # --- Running it --------------------------------------------------------------------------------
@@ -181,13 +179,9 @@ def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -
 def export_run(*, job_id: int, language: str = "", request_id: str = "", source_address: str = "") -> ExportJob | None:
     """Carry out a queued export (called by the task). Returns the job, or None if it does not
     exist. A job that is no longer queued (already taken by another worker) is left alone."""
-    with transaction.atomic():
-        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state != ExportJob.State.QUEUED:
-            return job
-        job.start(at=timezone.now())
-        job.save(update_fields=["state", "started_at"])
-    job = ExportJob.objects.select_related("created_by", "organization").get(pk=job_id)
+    job = ExportJob.objects.select_related("created_by", "organization").filter(pk=job_id).first()
+    if job is None or not jobs.claim(job):
+        return job
     ctx = context.RequestContext(
         request_id=request_id or uuid.uuid4().hex, source_address=source_address, channel="task"
     )
@@ -197,6 +191,9 @@ def export_run(*, job_id: int, language: str = "", request_id: str = "", source_
         except ExportFailed as exc:
             logger.warning("Export job %s failed: %s", job.pk, exc.code)
             _finish_failed(job, str(exc.message), code=exc.code)
+        except jobs.JobTimeout:
+            logger.warning("Export job %s ran out of time", job.pk)
+            _finish_failed(job, jobs.timeout_message(), code="job_timeout")
         except Exception:
             logger.exception("Export job %s stopped by an internal error", job.pk)
             _finish_failed(
@@ -239,12 +236,11 @@ def _run(job: ExportJob) -> None:
             _("Your role no longer allows this export; nothing was exported."), code="export_not_allowed"
         )
     if entry.count is not None:
-        job.total_rows = entry.count(user, job.params)
-        ExportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows)
+        jobs.beat(job, total_rows=entry.count(user, job.params))
     headers, rows = entry.build(user, job.params)
 
     def progress(written: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(rows_written=written)
+        jobs.beat(job, rows_written=written)  # the heartbeat; stops a job past its time
 
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
         written = write_workbook(

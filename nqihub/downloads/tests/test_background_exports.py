@@ -195,12 +195,12 @@ def test_an_export_no_longer_offered_fails(world, start, broken_kind, django_cap
 def test_a_job_that_cannot_be_queued_is_marked_failed(world, monkeypatch, django_capture_on_commit_callbacks):
     from types import SimpleNamespace
 
-    from nqihub.downloads import tasks
+    from nqihub.tables import jobs
 
     def refuse(*args, **kwargs):
         raise ConnectionError("queue unavailable")
 
-    monkeypatch.setattr(tasks, "run_export", SimpleNamespace(enqueue=refuse))
+    monkeypatch.setitem(jobs._tasks, ExportJob, SimpleNamespace(enqueue=refuse))
     with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
         job = export_start(actor=world.users["ent_manager"], kind="metrology.instruments", params={})
     job.refresh_from_db()
