@@ -227,6 +227,15 @@ def _set_progress(job: ImportJob, **values) -> None:
     jobs.beat(job, **values)  # the heartbeat, committed at once; stops a job past its time
 
 
+def _whole_ledger(instruments, limit: int, columns: tuple[str, ...]) -> dict[str, tuple] | None:
+    """``{factory number: values of columns}`` of every instrument in ``instruments`` (the
+    first column is the factory number), if there are at most ``limit`` of them; else None
+    (the caller reads them a batch at a time)."""
+    if instruments.count() > limit:
+        return None
+    return {found[0]: found for found in instruments.values_list(*columns)}
+
+
 def _fetch_batch() -> int:
     # A query's parameters are limited (999 on older SQLite): one batch of numbers per query.
     return min(FETCH_BATCH, (connection.features.max_query_params or FETCH_BATCH) - 1)
@@ -273,6 +282,15 @@ def _check(job: ImportJob, sheet: Table) -> _Checked:
     batch_size = _fetch_batch()
     batch: list[tuple[int, dict, rules.CleanResult]] = []
     keep = not checked.errors  # whether the cleaned rows are kept for writing
+    # A ledger no larger than the file is read in one query (none at all when it is empty,
+    # as on a first import); a larger one a batch of factory numbers at a time.
+    whole = _whole_ledger(
+        Instrument.objects.filter(organization_id=organization_id),
+        max(sheet.estimated_rows, batch_size),
+        ("factory_number", "status", "catalogue_item_id"),
+    )
+    if whole is not None:
+        whole = {number: found[1:] for number, found in whole.items()}
 
     def column(name: str) -> str:
         return written.get(name, rules.COLUMN_BY_FIELD[name].header_zh)
@@ -281,7 +299,9 @@ def _check(job: ImportJob, sheet: Table) -> _Checked:
         nonlocal keep
         numbers = [result.data["factory_number"] for _n, _r, result in batch if result.data.get("factory_number")]
         existing: dict[str, tuple[str, int | None]] = {}
-        if numbers:
+        if whole is not None:
+            existing = whole
+        elif numbers:
             existing = {
                 number: (status, catalogue_id)
                 for number, status, catalogue_id in Instrument.objects.filter(
@@ -509,21 +529,31 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                 catalogue.lock({row[catalogue_at].pk for row in checked.rows if row[catalogue_at] is not None})
             mandatory = catalogue.mandatory
             refused: list[dict] = []
+            # Locked (PostgreSQL), so the status checked again below is the one overwritten:
+            # the whole ledger when it is no larger than the file, else a batch at a time.
+            columns = ("factory_number", "pk", "catalogue_item_id", "is_mandatory", *plain)
+            whole = _whole_ledger(
+                Instrument.objects.select_for_update().filter(organization=organization), len(checked.rows), columns
+            )
             for batch in _chunks(checked.rows, fetch_batch):
-                # Locked (PostgreSQL), so the status checked again below is the one overwritten.
-                existing = {
-                    found[1]: found
-                    for found in Instrument.objects.select_for_update()
-                    .filter(organization=organization, factory_number__in=[row[factory_at] for row in batch])
-                    .values_list("pk", "factory_number", "catalogue_item_id", "is_mandatory", *plain)
-                }
+                if whole is None:
+                    existing = {
+                        found[0]: found[1:]
+                        for found in Instrument.objects.select_for_update()
+                        .filter(organization=organization, factory_number__in=[row[factory_at] for row in batch])
+                        .values_list(*columns)
+                    }
+                elif whole:
+                    existing = {row[factory_at]: whole[row[factory_at]][1:] for row in batch if row[factory_at] in whole}
+                else:
+                    existing = {}
                 if not existing:
                     if not refused:
                         insert.execute(batch, mandatory)
                         created += len(batch)
                     continue
                 if not has_catalogue:  # the instruments keep their items: lock those
-                    catalogue.lock(found[2] for found in existing.values())
+                    catalogue.lock(found[1] for found in existing.values())
                 to_create = []
                 to_update = []
                 for row in batch:
@@ -532,7 +562,7 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                         to_create.append(row)
                         continue
                     updated += 1
-                    pk, _number, catalogue_id, was_mandatory, *old = found
+                    pk, catalogue_id, was_mandatory, *old = found
                     new = [row[at] for at in plain_at]
                     if status_in_plain is not None:
                         wanted = new[status_in_plain]
