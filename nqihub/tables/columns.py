@@ -127,9 +127,7 @@ def find_header(
             break
     if not candidates:
         raise TableFileError(_("The file is empty."), code="file_empty")
-    chosen = next(
-        (i for i, (_n, values) in enumerate(candidates) if any(normal_header(v) in known for v in values)), 0
-    )
+    chosen = next((i for i, (_n, values) in enumerate(candidates) if any(normal_header(v) in known for v in values)), 0)
     number, values = candidates[chosen]
     header = Header(row=number, positions=[], written={})
     first_index: dict[str, int] = {}

@@ -53,7 +53,5 @@ class Limits:
     @classmethod
     def from_settings(cls, **overrides) -> Limits:
         """The limits from ``settings.NQI_TABLE_<NAME>`` (upper case), then ``overrides``."""
-        values = {
-            f.name: int(getattr(settings, f"NQI_TABLE_{f.name.upper()}", DEFAULTS[f.name])) for f in fields(cls)
-        }
+        values = {f.name: int(getattr(settings, f"NQI_TABLE_{f.name.upper()}", DEFAULTS[f.name])) for f in fields(cls)}
         return replace(cls(**values), **overrides)

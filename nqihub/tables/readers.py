@@ -118,7 +118,9 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise TableFileError(
-        _("The CSV file is neither UTF-8, UTF-16 nor GB18030 (GBK) text. Save it again as “CSV UTF-8” or as an .xlsx workbook."),
+        _(
+            "The CSV file is neither UTF-8, UTF-16 nor GB18030 (GBK) text. Save it again as “CSV UTF-8” or as an .xlsx workbook."
+        ),
         code="encoding",
     )
 
@@ -170,7 +172,9 @@ def read_csv(data: bytes, *, limits: Limits | None = None) -> Table:
 
 def _too_many_rows(limits: Limits) -> TableFileError:
     return TableFileError(
-        _("The sheet has more than %(max)d rows (blank rows included): delete the empty rows at its end or split it into several files.")
+        _(
+            "The sheet has more than %(max)d rows (blank rows included): delete the empty rows at its end or split it into several files."
+        )
         % {"max": limits.max_rows},
         code="too_many_rows",
     )
@@ -196,7 +200,9 @@ def _cell_too_long(limits: Limits, *, row: int | None = None, column: str = "") 
 
 def _too_large() -> TableFileError:
     return TableFileError(
-        _("The workbook unpacks to more data than a table may hold (it may be damaged or made to exhaust the server); nothing was read."),
+        _(
+            "The workbook unpacks to more data than a table may hold (it may be damaged or made to exhaust the server); nothing was read."
+        ),
         code="unpacked_too_large",
     )
 

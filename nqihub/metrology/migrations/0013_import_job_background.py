@@ -12,36 +12,48 @@ def stop_retrying_old_running_jobs(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrology', '0012_policy_validity_convention'),
+        ("metrology", "0012_policy_validity_convention"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='attempts'),
+            model_name="importjob",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="attempts"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last sign of life'),
+            model_name="importjob",
+            name="heartbeat_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last sign of life"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='started_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='started'),
+            model_name="importjob",
+            name="started_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="started"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='task_context',
+            model_name="importjob",
+            name="task_context",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='importjob',
-            name='state',
-            field=django_fsm.FSMField(choices=[('queued', 'Queued'), ('validating', 'Checking'), ('failed', 'Rejected: errors found'), ('importing', 'Importing'), ('done', 'Imported'), ('error', 'Stopped by an internal error')], default='queued', max_length=16, protected=True, verbose_name='state'),
+            model_name="importjob",
+            name="state",
+            field=django_fsm.FSMField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("validating", "Checking"),
+                    ("failed", "Rejected: errors found"),
+                    ("importing", "Importing"),
+                    ("done", "Imported"),
+                    ("error", "Stopped by an internal error"),
+                ],
+                default="queued",
+                max_length=16,
+                protected=True,
+                verbose_name="state",
+            ),
         ),
         migrations.RunPython(stop_retrying_old_running_jobs, migrations.RunPython.noop),
     ]
