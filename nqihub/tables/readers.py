@@ -108,9 +108,11 @@ def decode_text(data: bytes) -> str:
         sample = data[:4096]
         zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
         encodings = ("utf-8", "gb18030")  # GB18030 covers GBK and GB2312
-        if zeros_odd > len(sample) // 4 and zeros_odd > zeros_even:
+        # Text in UTF-8 or GB18030 has no zero bytes; UTF-16 without a byte-order mark has
+        # one in every ASCII character (commas, digits, line ends): its side tells the order.
+        if zeros_odd > zeros_even:
             encodings = ("utf-16-le", *encodings)
-        elif zeros_even > len(sample) // 4:
+        elif zeros_even > zeros_odd:
             encodings = ("utf-16-be", *encodings)
     for encoding in encodings:
         try:
