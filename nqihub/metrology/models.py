@@ -129,6 +129,13 @@ def new_platform_code() -> str:
     return "JL" + "".join(secrets.choice(PLATFORM_CODE_ALPHABET) for _ in range(12))
 
 
+def is_mandatory(item: CatalogueItem | None, use_field: str) -> bool:
+    """Whether an instrument of catalogue ``item`` (or none) used in ``use_field`` is under
+    mandatory verification: the one definition the ledger form, the API, the import and the
+    catalogue's changes use."""
+    return item is not None and item.mandatory_for(use_field)
+
+
 class Instrument(models.Model):
     """A working measuring instrument in an enterprise's ledger (计量器具台账)."""
 
@@ -192,7 +199,7 @@ class Instrument(models.Model):
         return reverse("metrology:instrument_detail", args=[self.pk])
 
     def compute_mandatory(self) -> bool:
-        return bool(self.catalogue_item and self.catalogue_item.mandatory_for(self.use_field))
+        return is_mandatory(self.catalogue_item, self.use_field)
 
 
 class InstrumentFiling(models.Model):

@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -56,9 +57,9 @@ from nqihub.tables.readers import Table, TableFileError, is_blank, read_table
 from nqihub.tables.writers import error_workbook
 
 from .. import rules
-from ..models import PLATFORM_CODE_ALPHABET, CatalogueItem, ImportJob, Instrument, UseField
-from .instruments import STATUS_TRANSITIONS
+from ..models import PLATFORM_CODE_ALPHABET, CatalogueItem, ImportJob, Instrument, UseField, is_mandatory
 from .instruments import _catalogue as catalogue_in_force
+from .instruments import status_change_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ def _fetch_batch() -> int:
 def _transition_refused(current: str, wanted: str | None) -> str | None:
     """Why an instrument that is ``current`` may not become ``wanted`` (the ledger's
     STATUS_TRANSITIONS: scrapping is final), or None if it may (or keeps its status)."""
-    if wanted is None or wanted == current or wanted in STATUS_TRANSITIONS.get(current, ()):
+    if wanted is None or wanted == current or status_change_allowed(current, wanted):
         return None
     return _(
         "The instrument with this factory number is “%(current)s” in your ledger; its status cannot change to “%(wanted)s”."
@@ -295,6 +296,8 @@ def _check(job: ImportJob, sheet: Table) -> _Checked:
     def column(name: str) -> str:
         return written.get(name, rules.COLUMN_BY_FIELD[name].header_zh)
 
+    take = itemgetter(*_FIELDS)
+
     def finish_batch() -> None:
         nonlocal keep
         numbers = [result.data["factory_number"] for _n, _r, result in batch if result.data.get("factory_number")]
@@ -343,7 +346,7 @@ def _check(job: ImportJob, sheet: Table) -> _Checked:
                         )
                     )
             if keep:
-                checked.rows.append((*(data[name] for name in _FIELDS), number))
+                checked.rows.append((*take(data), number))
             elif checked.rows:
                 checked.rows = []  # nothing will be written: free the memory
         batch.clear()
@@ -491,7 +494,7 @@ class _LockedCatalogue:
             return
         for item in CatalogueItem.objects.select_for_update().filter(pk__in=wanted).order_by("pk"):
             for use in UseField.values:
-                self.mandatory[(item.pk, use)] = item.mandatory_for(use)
+                self.mandatory[(item.pk, use)] = is_mandatory(item, use)
         self.locked.update(wanted)
 
 
