@@ -15,6 +15,9 @@ DEFAULTS = {
     "max_rows": 200_010,
     # Columns of the sheet: a cell beyond this column is refused.
     "max_columns": 100,
+    # Cells of the sheet's grid, empty ones included (rows x columns from the first to the
+    # last used): calamine holds the whole grid in memory.
+    "max_cells": 4_000_000,
     # Characters of one cell (Excel's own limit is 32,767).
     "max_cell_chars": 32_767,
     # Uncompressed bytes of one part of an .xlsx/.ods zip (the sheet, the shared strings …),
@@ -41,6 +44,7 @@ class Limits:
     max_file_bytes: int
     max_rows: int
     max_columns: int
+    max_cells: int
     max_cell_chars: int
     max_part_bytes: int
     max_total_bytes: int

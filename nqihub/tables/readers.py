@@ -290,10 +290,20 @@ class _Scan:
     entries: int = 0
 
 
-def _scan_part(archive: zipfile.ZipFile, name: str, limits: Limits, *, count: bytes, cell_refs: bool) -> _Scan:
+_LAST_ROW = re.compile(rb'<row[^>]*?\sr="(\d+)"')
+_ODS_ROWS = re.compile(rb'number-rows-repeated="(\d+)"')
+_ODS_COLUMNS = re.compile(rb'number-columns-repeated="(\d+)"([^>]*)>')
+_ODS_VALUE = re.compile(rb"office:value|<text:p")
+_ODS_ROW_END = b"</table:table-row>"
+
+
+def _scan_part(
+    archive: zipfile.ZipFile, name: str, limits: Limits, *, count: bytes, cell_refs: bool = False, ods: bool = False
+) -> _Scan:
     """Stream one part through zlib without parsing it: its real inflated size and ratio,
     how many ``count`` tags it has (rows, shared strings), the longest text between two tags
-    and, with ``cell_refs``, the highest row number and column any reference names."""
+    and, with ``cell_refs``, the highest row number and column any reference names; with
+    ``ods``, the rows and columns that repeated cells with a value stand for."""
     info = archive.getinfo(name)
     scan = _Scan()
     size = 0
@@ -320,11 +330,31 @@ def _scan_part(archive: zipfile.ZipFile, name: str, limits: Limits, *, count: by
             if cell_refs:
                 for number in big_row.findall(joined):
                     scan.max_row = max(scan.max_row, int(number))
+                last = joined.rfind(b"<row")
+                found = _LAST_ROW.match(joined, last) if last >= 0 else None
+                if found:  # rows come in order: the last one names the highest so far
+                    scan.max_row = max(scan.max_row, int(found.group(1)))
                 for letters in wide_column.findall(joined):
                     if len(letters) > 4:  # beyond any spreadsheet: no need to count it exactly
                         scan.max_column = max(scan.max_column, 26**4)
                     else:
                         scan.max_column = max(scan.max_column, column_index(letters))
+                if scan.max_column < 25:
+                    for index in range(25, scan.max_column, -1):  # single letters: Z down to A
+                        if b'r="%c' % (65 + index) in joined:
+                            scan.max_column = index
+                            break
+            if ods:
+                # A repeated row or cell with a value is that many rows or cells for calamine;
+                # the empty ones LibreOffice adds at the end of every sheet are not.
+                for found in _ODS_ROWS.finditer(joined):
+                    end = joined.find(_ODS_ROW_END, found.end(), found.end() + 4096)
+                    body = joined[found.end() : end if end >= 0 else found.end() + 4096]
+                    if end < 0 or _ODS_VALUE.search(body):
+                        scan.entries += int(found.group(1)) - 1
+                for found in _ODS_COLUMNS.finditer(joined):
+                    if not found.group(2).endswith(b"/"):
+                        scan.max_column = max(scan.max_column, int(found.group(1)) - 1)
             tail = chunk[-64:]
             for start in range(0, len(chunk), _WINDOW):
                 window = chunk[start : start + _WINDOW]
@@ -362,7 +392,7 @@ def _guard_xlsx(archive: zipfile.ZipFile, limits: Limits, sheet_name: str) -> tu
     if shared and shared in archive.namelist():
         if archive.getinfo(shared).file_size > limits.max_shared_strings_bytes:
             raise _too_many_strings(limits)
-        scan = _scan_part(archive, shared, limits, count=b"<si", cell_refs=False)
+        scan = _scan_part(archive, shared, limits, count=b"<si")
         if scan.entries > limits.max_shared_strings:
             raise _too_many_strings(limits)
         may_be_long |= _check_text(scan, limits)
@@ -370,12 +400,27 @@ def _guard_xlsx(archive: zipfile.ZipFile, limits: Limits, sheet_name: str) -> tu
         scan = _scan_part(archive, part, limits, count=b"<row", cell_refs=True)
     except KeyError as exc:
         raise TableFileError(_UNREADABLE) from exc
-    if scan.rows > limits.max_rows or scan.max_row > limits.max_rows:
+    _check_extent(scan, limits)
+    may_be_long |= _check_text(scan, limits)
+    return name, may_be_long
+
+
+def _check_extent(scan: _Scan, limits: Limits) -> None:
+    """calamine makes a full grid from the first to the last row and column used: bound its
+    rows, its columns and its cells."""
+    height = max(scan.rows, scan.max_row)
+    if height > limits.max_rows:
         raise _too_many_rows(limits)
     if scan.max_column >= limits.max_columns:
         raise _too_many_columns(limits)
-    may_be_long |= _check_text(scan, limits)
-    return name, may_be_long
+    if height * (scan.max_column + 1) > limits.max_cells:
+        raise TableFileError(
+            _(
+                "The sheet spans more than %(max)d cells (rows × columns, empty ones included): delete the rows and columns that are not part of the table."
+            )
+            % {"max": limits.max_cells},
+            code="too_many_cells",
+        )
 
 
 def _too_many_strings(limits: Limits) -> TableFileError:
@@ -396,9 +441,12 @@ def _check_text(scan: _Scan, limits: Limits) -> bool:
 
 def _guard_ods(archive: zipfile.ZipFile, limits: Limits) -> bool:
     try:
-        scan = _scan_part(archive, "content.xml", limits, count=b"<table:table-row", cell_refs=False)
+        scan = _scan_part(archive, "content.xml", limits, count=b"<table:table-row", ods=True)
     except KeyError as exc:
         raise TableFileError(_UNREADABLE) from exc
+    scan.rows = scan.entries
+    scan.max_column = max(scan.max_column, 25)  # cells without repetition are not counted: assume Z
+    _check_extent(scan, limits)
     return _check_text(scan, limits)
 
 

@@ -116,3 +116,42 @@ def shared_strings(count: int) -> tuple[Iterable[bytes], Iterable[bytes]]:
             yield b"".join(b"<si><t>s%d</t></si>" % n for n in range(start, min(start + batch, count)))
 
     return sheet, table()
+
+
+ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
+def ods_with_repeats(*, rows: int, columns: int, empty: bool = False) -> bytes:
+    """An .ods with a header cell, then one row repeated ``rows`` times holding one cell
+    repeated ``columns`` times: with a value, or empty as LibreOffice ends every sheet."""
+    import io
+
+    if empty:
+        cell = f'<table:table-cell table:number-columns-repeated="{columns}"/>'
+    else:
+        cell = (
+            f'<table:table-cell table:number-columns-repeated="{columns}" office:value-type="string">'
+            "<text:p>x</text:p></table:table-cell>"
+        )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="S">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>h</text:p></table:table-cell></table:table-row>'
+        f'<table:table-row table:number-rows-repeated="{rows}">{cell}</table:table-row>'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", ODS_MANIFEST)
+    return buffer.getvalue()

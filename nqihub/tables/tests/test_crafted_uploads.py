@@ -125,3 +125,32 @@ def test_garbage_with_a_workbook_extension_is_unreadable(tmp_path, extension):
     path = tmp_path / f"junk{extension}"
     path.write_bytes(b"PK\x03\x04 this is not a workbook" * 10)
     assert _read_in_child(path)["code"] == "unreadable"
+
+
+def test_a_sparse_sheet_whose_grid_is_too_large_is_refused(tmp_path):
+    # Two cells within the row and column limits, but calamine would hold every cell between
+    # them: 40,001 rows x 100 columns.
+    chunks = [*crafted.header_and_one_row(), crafted.row(40_001, crafted.cell("CV40001", "x"))]
+    path = crafted.write_xlsx(tmp_path / "sparse.xlsx", chunks)
+    result = _read_in_child(path)
+    assert result["code"] == "too_many_cells", result
+    assert "单元格" in result["message"]
+
+
+def test_an_ods_with_a_million_repeated_rows_of_values_is_refused(tmp_path):
+    path = tmp_path / "rows.ods"
+    path.write_bytes(crafted.ods_with_repeats(rows=1_000_000, columns=1))
+    assert _read_in_child(path)["code"] == "too_many_rows"
+
+
+def test_an_ods_with_a_thousand_repeated_cells_of_values_is_refused(tmp_path):
+    path = tmp_path / "columns.ods"
+    path.write_bytes(crafted.ods_with_repeats(rows=10, columns=1_000))
+    assert _read_in_child(path)["code"] == "too_many_columns"
+
+
+def test_libreoffice_trailing_empty_rows_are_read(tmp_path):
+    path = tmp_path / "trailing.ods"
+    path.write_bytes(crafted.ods_with_repeats(rows=1_048_570, columns=1_024, empty=True))
+    result = _read_in_child(path)
+    assert (result["code"], result["cells"]) == ("", 1), result
