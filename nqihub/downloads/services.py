@@ -40,6 +40,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
@@ -248,6 +249,7 @@ def _run(job: ExportJob) -> None:
             title=job.title,
             headers=headers,
             rows=rows,
+            meta=search_lines(job),
             progress=progress,
             progress_every=PROGRESS_EVERY,
             rows_per_sheet=ROWS_PER_SHEET,
@@ -256,6 +258,18 @@ def _run(job: ExportJob) -> None:
         digest = _sha256(handle)
         handle.seek(0)
         _finish_done(job, entry, handle, written=written, digest=digest)
+
+
+def search_lines(job: ExportJob) -> list[tuple[str, str]]:
+    """The lines above the header saying what was exported: the list, its search (the period
+    and filters as given) and when the file was made."""
+    terms = sorted((key, value) for key, value in job.params.items() if value not in ("", None))
+    search = "; ".join(f"{key}: {value}" for key, value in terms) or _("none (everything)")
+    return [
+        (pgettext("export sheet", "List"), job.title),
+        (pgettext("export sheet", "Search"), search),
+        (pgettext("export sheet", "Made at"), f"{timezone.localtime():%Y-%m-%d %H:%M}"),
+    ]
 
 
 def _finish_done(job: ExportJob, entry: ExportKind, handle, *, written: int, digest: str) -> None:
