@@ -86,3 +86,14 @@ def test_the_state_is_protected(stalled):
     job = stalled()
     with pytest.raises(AttributeError):
         job.state = ImportJob.State.DONE
+
+
+def test_polling_a_stalled_job_over_the_api_recovers_it(stalled, api, world):
+    job = stalled(attempts=2)
+    detail = api(world.users["ent_manager"]).get(f"/api/v1/instrument-imports/{job.pk}/")
+    assert detail.status_code == 200 and detail.json()["state"] == ImportJob.State.ERROR
+    # Someone else's job is still not found, stalled or not.
+    other = stalled(attempts=2)
+    assert api(world.users["ent_other"]).get(f"/api/v1/instrument-imports/{other.pk}/").status_code == 404
+    other.refresh_from_db()
+    assert other.state == ImportJob.State.IMPORTING
