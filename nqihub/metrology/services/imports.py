@@ -1,25 +1,31 @@
-"""Ledger import: an enterprise loads its instruments from an Excel (.xlsx) or CSV file.
+"""Ledger import: an enterprise loads its instruments from a workbook (.xlsx, .xls, .ods) or
+a CSV file. This module is the ledger's own part; reading, header matching, error lists and
+the job's life belong to the tables kernel (``nqihub.tables``).
 
 ``import_start`` (pages and the API) checks who is asking and what was sent, stores the file
-as an ``ImportJob`` and queues ``tasks.run_import``, which calls ``import_run``:
+as an ``ImportJob`` and queues its task after the commit (``tables.jobs.enqueue``); the task
+calls ``import_run``:
 
-1. read the file (xlsx, or CSV in UTF-8 or GB18030 as Chinese Excel writes it), with Chinese
-   or English headers in any order;
+1. read the file with ``tables.readers.read_table`` (within the kernel's limits) and find the
+   header with ``tables.columns.find_header`` against the ledger's columns
+   (``rules.COLUMNS``: Chinese or English headers, in any order);
 2. clean every row with ``rules.clean_instrument_input`` — the same rules as the ledger form
    and the API: catalogue items in force (an instrument may keep its current item), and a
-   changed status must be an allowed transition (an empty status cell keeps the status of an
-   instrument already in the ledger) — collecting every error with the row and the header
-   the person sees; what the ledger holds is read once per batch of rows;
+   changed status must be an allowed transition (``status_change_allowed``; an empty status
+   cell keeps the status of an instrument already in the ledger) — collecting every error
+   with the row and the header the person sees; what the ledger holds is read in one query
+   when it is no larger than the file, else once per batch of rows;
 3. if there is any error, write nothing (the job is FAILED and lists the errors); otherwise,
    in one transaction, update the enterprise's instruments that have the same factory number
    and create the rest, in batches, with one audit record for the whole import. The catalogue
-   items used are locked and the mandatory flags taken from them; the instruments updated
-   are locked and their status checked again.
+   items used are locked and the mandatory flags taken from them (``models.is_mandatory``);
+   the instruments updated are locked and their status checked again.
 
-Progress: ``processed_rows`` counts the rows checked so far (a cheap UPDATE every
-``PROGRESS_EVERY`` rows, committed at once so the page can poll it). The write itself is one
-transaction, all-or-nothing, so no other connection can see its progress until it commits:
-the page shows "Importing" without a percentage for that (short) last step.
+Progress: ``processed_rows`` counts the rows checked so far (``tables.jobs.beat`` every
+``PROGRESS_EVERY`` rows, committed at once so the page can poll it, and the heartbeat that
+tells a live worker from a dead one). The write itself is one transaction, all-or-nothing,
+so no other connection can see its progress until it commits: the page shows "Importing"
+without a percentage for that (short) last step.
 """
 
 from __future__ import annotations
