@@ -155,3 +155,40 @@ def ods_with_repeats(*, rows: int, columns: int, empty: bool = False) -> bytes:
         archive.writestr("content.xml", content)
         archive.writestr("META-INF/manifest.xml", ODS_MANIFEST)
     return buffer.getvalue()
+
+
+def understate_size(path: Path, name: str, size: int) -> None:
+    """Rewrite the uncompressed size a zip declares for ``name`` (central directory and local
+    header, zip64 fields included) to ``size``, leaving the data as it is."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    encoded = name.encode()
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+    # Local header: size at offset 22 (4 bytes); zip64 extra holds 8-byte sizes.
+    local = info.header_offset
+    name_length, extra_length = struct.unpack_from("<HH", data, local + 26)
+    struct.pack_into("<I", data, local + 22, min(size, 0xFFFFFFFE))
+    _zip64_sizes(data, local + 30 + name_length, extra_length, size)
+    # Central directory entry.
+    central = data.rfind(b"PK\x01\x02", 0, len(data))
+    while central >= 0:
+        name_length, extra_length = struct.unpack_from("<HH", data, central + 28)
+        if bytes(data[central + 46 : central + 46 + name_length]) == encoded:
+            struct.pack_into("<I", data, central + 24, min(size, 0xFFFFFFFE))
+            _zip64_sizes(data, central + 46 + name_length, extra_length, size)
+            break
+        central = data.rfind(b"PK\x01\x02", 0, central)
+    path.write_bytes(bytes(data))
+
+
+def _zip64_sizes(data: bytearray, start: int, length: int, size: int) -> None:
+    import struct
+
+    at = start
+    while at < start + length:
+        tag, field_length = struct.unpack_from("<HH", data, at)
+        if tag == 0x0001 and field_length >= 8:
+            struct.pack_into("<Q", data, at + 4, size)  # the uncompressed size comes first
+        at += 4 + field_length

@@ -154,3 +154,12 @@ def test_libreoffice_trailing_empty_rows_are_read(tmp_path):
     path.write_bytes(crafted.ods_with_repeats(rows=1_048_570, columns=1_024, empty=True))
     result = _read_in_child(path)
     assert (result["code"], result["cells"]) == ("", 1), result
+
+
+def test_a_zip_that_understates_its_sizes_is_refused(tmp_path):
+    # The central directory claims the 300 MB sheet unpacks to 1,000 bytes: the reader never
+    # inflates more than a part declares, finds the checksum wrong and stops.
+    path = crafted.write_xlsx(tmp_path / "liar.xlsx", crafted.huge_cell(300))
+    crafted.understate_size(path, "xl/worksheets/sheet1.xml", 1_000)
+    result = _read_in_child(path)
+    assert result["code"] == "unreadable", result
