@@ -16,9 +16,16 @@ writes one .xlsx of ``--rows`` rows and times, each into an empty instrument tab
     the first ``--baseline-rows`` rows (default 10,000) only, and the output says so: rows
     per second are comparable.
 
-Prints rows/s for both, the ratio and whether the targets are met (>= 5,000 rows/s on SQLite,
->= 10x the baseline). Benchmarks are kept out of the test suite so timing never makes a test
-flaky. Not part of the application: nothing here is imported by it.
+(c) the same, tuned as well as django-import-export allows: ``use_bulk=True``,
+    ``skip_diff=True``, a foreign-key widget that looks catalogue codes up in a dict, and the
+    existing instruments fetched once into a dict instead of one query per row;
+(d) the physical limit of this machine, in the same run: the fastest reader available
+    (python-calamine) reading the workbook, plus one raw ``executemany`` of the same rows
+    into the instrument table, nothing else.
+
+Prints rows/s for each and whether the targets are met: >= 25,000 rows/s on SQLite and >= half
+the physical limit; >= 10x the tuned baseline. Benchmarks are kept out of the test suite so
+timing never makes a test flaky. Not part of the application: nothing here is imported by it.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from pathlib import Path
 
 import benchlib
 
-TARGET_ROWS_PER_SECOND = 5_000
+TARGET_ROWS_PER_SECOND = 25_000
 TARGET_RATIO = 10
 BASELINE_BUDGET_SECONDS = 300
 
@@ -210,7 +217,38 @@ def _baseline_resource(organization):
     return InstrumentResource()
 
 
-def _time_baseline(path: Path, organization, rows: int) -> float:
+def _tuned_resource(organization):
+    """The baseline with every option django-import-export offers for speed: bulk writes, no
+    diff, catalogue codes from a dict, existing instruments from one query."""
+    from import_export import widgets
+
+    from nqihub.metrology.models import CatalogueItem, Instrument
+
+    base = type(_baseline_resource(organization))
+    items = {item.code: item for item in CatalogueItem.objects.all()}
+
+    class CachedForeignKeyWidget(widgets.ForeignKeyWidget):
+        def clean(self, value, row=None, **kwargs):
+            return items.get(str(value)) if value else None
+
+    class TunedResource(base):
+        class Meta(base.Meta):
+            use_bulk = True
+            skip_diff = True
+            batch_size = 1_000
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.fields["catalogue_item"].widget = CachedForeignKeyWidget(CatalogueItem, field="code")
+            self._existing = {i.factory_number: i for i in Instrument.objects.filter(organization=organization)}
+
+        def get_instance(self, instance_loader, row):
+            return self._existing.get(str(row.get("factory_number") or ""))
+
+    return TunedResource()
+
+
+def _time_baseline(path: Path, organization, rows: int, *, tuned: bool = False) -> float:
     import tablib
 
     from nqihub.metrology import rules
@@ -221,13 +259,59 @@ def _time_baseline(path: Path, organization, rows: int) -> float:
         dataset = tablib.Dataset().load(handle.read(), format="xlsx")
     by_header = {c.header_zh: c.field for c in rules.COLUMNS}
     dataset.headers = [by_header.get(h, h) for h in dataset.headers]
-    result = _baseline_resource(organization).import_data(dataset, dry_run=False, use_transactions=True)
+    resource = _tuned_resource(organization) if tuned else _baseline_resource(organization)
+    result = resource.import_data(dataset, dry_run=False, use_transactions=True)
     elapsed = time.perf_counter() - started
     if result.has_errors() or result.has_validation_errors():
         first = result.row_errors()[:1] or result.invalid_rows[:1]
         raise SystemExit(f"baseline import failed: {first}")
     assert Instrument.objects.count() == rows, Instrument.objects.count()
     return elapsed
+
+
+def _time_physical_limit(path: Path, organization, rows: int) -> tuple[float, float]:
+    """(seconds to read, seconds to insert): the fastest reader available reading the file,
+    and one raw ``executemany`` of the same rows (every column of the table, one prepared
+    statement, one transaction): what no import of this file can beat on this machine."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from python_calamine import CalamineWorkbook
+
+    from nqihub.metrology.models import Instrument
+
+    started = time.perf_counter()
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    values = sheet.to_python()[1:]
+    read = time.perf_counter() - started
+    fields = [f for f in Instrument._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(Instrument._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    )
+    now = timezone.now()
+    template = []
+    for f in fields:
+        value = {
+            "organization": organization.pk,
+            "division": organization.division_id,
+            "created_at": now,
+            "updated_at": now,
+        }.get(f.name, f.get_default())
+        template.append(f.get_db_prep_save(value, connection) if value is not None else None)
+    at = {f.name: i for i, f in enumerate(fields)}
+    params = []
+    for number, row in enumerate(values):
+        line = template.copy()
+        line[at["name"]], line[at["factory_number"]] = row[1], row[5]
+        line[at["platform_code"]] = f"JLB{number:010d}"
+        line[at["use_field"]], line[at["status"]], line[at["is_mandatory"]] = "trade", "in_use", False
+        params.append(line)
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    insert = time.perf_counter() - started
+    assert Instrument.objects.count() == rows, Instrument.objects.count()
+    return read, insert
 
 
 def main() -> int:
@@ -261,6 +345,15 @@ def main() -> int:
             f"file:     {path.name}: {args.rows:,} rows x 10 columns, {size_mb:.1f} MB (written in {time.perf_counter() - started:.1f} s)"
         )
 
+        _clear_instruments()
+        read, insert = _time_physical_limit(path, organization, args.rows)
+        limit_rate = args.rows / (read + insert)
+        half = limit_rate / 2
+        print(
+            f"limit:    calamine read {read:.2f} s + one executemany {insert:.2f} s = {read + insert:.2f} s "
+            f"= {limit_rate:,.0f} rows/s (half: {half:,.0f} rows/s)"
+        )
+
         times = []
         for attempt in range(max(args.repeat, 1)):
             _clear_instruments()
@@ -270,7 +363,8 @@ def main() -> int:
         ours_rate = args.rows / ours
         runs = ", ".join(f"{t:.1f}" for t in times)
         print(
-            f"ours:     {args.rows:,} rows in {ours:.1f} s (median of {len(times)} runs: {runs} s) = {ours_rate:,.0f} rows/s (created {job.created_count:,})"
+            f"ours:     {args.rows:,} rows in {ours:.1f} s (median of {len(times)} runs: {runs} s) = {ours_rate:,.0f} rows/s "
+            f"(created {job.created_count:,}); {ours_rate / half:.2f}x half the limit"
         )
 
         # Re-importing the same file: every row matches an existing instrument, nothing changed.
@@ -279,16 +373,33 @@ def main() -> int:
             f"again:    same file re-imported (all {job.updated_count:,} rows found, unchanged) in {again:.1f} s = {args.rows / again:,.0f} rows/s"
         )
 
+        met_speed = ours_rate >= TARGET_ROWS_PER_SECOND
+        met_half = ours_rate >= half
         if args.skip_baseline:
             print(
-                f"target:   >= {TARGET_ROWS_PER_SECOND:,} rows/s on SQLite: {'MET' if ours_rate >= TARGET_ROWS_PER_SECOND else 'NOT MET'}"
+                f"target:   >= {TARGET_ROWS_PER_SECOND:,} rows/s on SQLite: {'MET' if met_speed else 'NOT MET'}; "
+                f">= half the limit: {'MET' if met_half else 'NOT MET'}"
             )
             return 0
 
+        # The tuned baseline first (its own estimate decides whether all rows are timed).
         sample = min(args.baseline_rows, args.rows)
-        _clear_instruments()
         sample_path = Path(var_dir) / f"ledger-{sample}.xlsx"
         _write_xlsx(sample_path, sample)  # the first `sample` rows of the same data
+        _clear_instruments()
+        tuned = _time_baseline(sample_path, organization, sample, tuned=True)
+        tuned_rows = sample
+        if sample < args.rows and (args.full_baseline or args.rows * tuned / sample <= BASELINE_BUDGET_SECONDS):
+            _clear_instruments()
+            tuned = _time_baseline(path, organization, args.rows, tuned=True)
+            tuned_rows = args.rows
+        tuned_rate = tuned_rows / tuned
+        print(
+            f"tuned:    django-import-export with use_bulk, skip_diff, cached foreign keys and instances, "
+            f"{tuned_rows:,} rows in {tuned:.1f} s = {tuned_rate:,.0f} rows/s; ours is {ours_rate / tuned_rate:.1f}x"
+        )
+
+        _clear_instruments()
         baseline = _time_baseline(sample_path, organization, sample)
         baseline_rows = sample
         estimate = args.rows / (sample / baseline)
@@ -308,14 +419,14 @@ def main() -> int:
             f"baseline: django-import-export ModelResource.import_data, {baseline_rows:,} rows in {baseline:.1f} s = {baseline_rate:,.0f} rows/s{note}"
         )
         ratio = ours_rate / baseline_rate
-        print(f"ratio:    {ratio:.1f}x")
-        met_speed = ours_rate >= TARGET_ROWS_PER_SECOND
-        met_ratio = ratio >= TARGET_RATIO
+        print(f"ratio:    {ratio:.1f}x the defaults, {ours_rate / tuned_rate:.1f}x the tuned baseline")
+        met_ratio = ours_rate / tuned_rate >= TARGET_RATIO
         print(
             f"target:   >= {TARGET_ROWS_PER_SECOND:,} rows/s on SQLite: {'MET' if met_speed else 'NOT MET'}; "
-            f">= {TARGET_RATIO}x the baseline: {'MET' if met_ratio else 'NOT MET'}"
+            f">= half the limit: {'MET' if met_half else 'NOT MET'}; "
+            f">= {TARGET_RATIO}x the tuned baseline: {'MET' if met_ratio else 'NOT MET'}"
         )
-        return 0 if met_speed and met_ratio else 1
+        return 0 if met_speed and met_half and met_ratio else 1
     finally:
         if args.keep:
             print(f"kept:     {var_dir}")

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "nqihub.notifications",
     "nqihub.workcalendar",
     "nqihub.downloads",
+    "nqihub.tables",
 ]
 
 MIDDLEWARE = [
@@ -317,6 +318,19 @@ NQI_DAILY_AT = os.environ.get("NQI_DAILY_AT", "06:15")
 NQI_IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("NQI_IMPORT_UPLOAD_RETENTION_DAYS", "7"))
 # Days the file of a background export is kept after it is made (the job row stays).
 NQI_EXPORT_RETENTION_DAYS = int(os.environ.get("NQI_EXPORT_RETENTION_DAYS", "7"))
+# A background job (import, export) whose worker has written no heartbeat for this many
+# seconds is retried once, then failed (``recover_jobs``, and whenever its page is polled).
+NQI_JOB_STALE_SECONDS = int(os.environ.get("NQI_JOB_STALE_SECONDS", "300"))
+# Bounds of every uploaded table (nqihub.tables.limits: NQI_TABLE_MAX_ROWS, _MAX_COLUMNS,
+# _MAX_CELL_CHARS, _MAX_PART_BYTES, _MAX_TOTAL_BYTES, _MAX_COMPRESSION_RATIO,
+# _MAX_SHARED_STRINGS, _MAX_SHARED_STRINGS_BYTES, _MAX_JOB_SECONDS, _MAX_STORED_ERRORS);
+# the defaults are in that module.
+for _name in (
+    "MAX_ROWS", "MAX_COLUMNS", "MAX_CELLS", "MAX_CELL_CHARS", "MAX_PART_BYTES", "MAX_TOTAL_BYTES", "MAX_COMPRESSION_RATIO",
+    "MAX_SHARED_STRINGS", "MAX_SHARED_STRINGS_BYTES", "MAX_JOB_SECONDS", "MAX_STORED_ERRORS",
+):
+    if os.environ.get(f"NQI_TABLE_{_name}"):
+        globals()[f"NQI_TABLE_{_name}"] = int(os.environ[f"NQI_TABLE_{_name}"])
 
 # The public address printed in QR codes on labels and certificates (/verify/<code>/), e.g.
 # https://nqi.example.gov.cn. Empty: relative links (fine for the embedded default).

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.exports import xlsx_response
+from nqihub.tables.writers import xlsx_response
 
 from .actions import label_for
 from .filters import AuditEventFilter

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from nqihub.tables.jobs import BackgroundJob
+
 
 class ExportJobQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view") -> ExportJobQuerySet:
@@ -29,7 +31,7 @@ class ExportJobQuerySet(models.QuerySet):
         return self.none()
 
 
-class ExportJob(FSMModelMixin, models.Model):
+class ExportJob(FSMModelMixin, BackgroundJob):
     """One export run in the background (``nqihub.downloads.services.export_start``): the
     search as given, re-applied in the task with the person's permissions at that time; the
     workbook goes to the default storage and is deleted after ``NQI_EXPORT_RETENTION_DAYS``
@@ -41,6 +43,8 @@ class ExportJob(FSMModelMixin, models.Model):
         DONE = "done", _("Ready")
         # Translators: an export that could not be made (失败, not 不合格)
         FAILED = "failed", pgettext_lazy("export state", "Failed")
+
+    RUNNING_STATES = (State.RUNNING,)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
@@ -64,7 +68,6 @@ class ExportJob(FSMModelMixin, models.Model):
     file = models.FileField(upload_to="downloads/%Y/%m/", blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
 
@@ -90,6 +93,10 @@ class ExportJob(FSMModelMixin, models.Model):
     @transition(field=state, source=[State.QUEUED, State.RUNNING], target=State.FAILED)
     def fail(self, *, at, message: str) -> None:
         self.finished_at, self.error = at, message
+
+    @transition(field=state, source=State.RUNNING, target=State.QUEUED)
+    def requeue(self) -> None:
+        """The worker died: make the file again."""
 
     @property
     def finished(self) -> bool:

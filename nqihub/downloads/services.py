@@ -40,7 +40,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django_tasks import task
+from django.utils.translation import pgettext
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
@@ -49,8 +49,9 @@ from nqihub.core import context
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
-from nqihub.core.exports import sheet_title, write_workbook  # noqa: F401 - sheet_title: part of this API
 from nqihub.core.files import release_files
+from nqihub.tables import jobs
+from nqihub.tables.writers import sheet_title, write_workbook  # noqa: F401 - sheet_title: part of this API
 
 from .models import ExportJob
 from .registry import ExportKind, get_export
@@ -128,8 +129,6 @@ def export_start(*, actor, kind: str, params) -> ExportJob:
         _refuse(exc, actor=actor, action=ACTION_REQUEST, details={"kind": str(kind)[:64]})
 
     organization = get_actor(actor).organization
-    ctx = context.current()
-    language = translation.get_language() or ""
     try:
         with transaction.atomic():
             # One request at a time per person, so two clicks cannot pass the limit together.
@@ -143,10 +142,15 @@ def export_start(*, actor, kind: str, params) -> ExportJob:
                     code="export_too_many",
                 )
             job = ExportJob.objects.create(
-                created_by=actor, organization=organization, kind=entry.kind, params=clean, title=str(entry.title)[:200]
+                created_by=actor,
+                organization=organization,
+                kind=entry.kind,
+                params=clean,
+                title=str(entry.title)[:200],
+                task_context=jobs.request_context(),
             )
-            # A worker must find the job: queue it only once it is committed.
-            transaction.on_commit(lambda: _enqueue(job.pk, language, ctx.request_id, ctx.source_address))
+            # A worker must find the job: it is queued once it is committed.
+            jobs.enqueue(job, on_failure=_not_queued)
             audit_record(
                 action=ACTION_REQUEST,
                 actor=actor,
@@ -159,19 +163,15 @@ def export_start(*, actor, kind: str, params) -> ExportJob:
     return job
 
 
-def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -> None:
-    try:
-        run_export.enqueue(job_id, language, request_id, source_address)
-    except Exception:
-        # Without this the job would wait for ever: say it stopped, and why, in the log.
-        logger.exception("Could not queue export job %s", job_id)
-        job = ExportJob.objects.select_related("created_by", "organization").filter(pk=job_id).first()
-        if job is not None:
-            _finish_failed(
-                job,
-                _("The export could not be queued; no file was made. Please try again later."),
-                code="export_not_queued",
-            )
+def _not_queued(job: ExportJob) -> None:
+    _finish_failed(
+        job, _("The export could not be queued; no file was made. Please try again later."), code="export_not_queued"
+    )
+
+
+def fail_stale(job: ExportJob, message: str) -> None:
+    """Fail an export whose worker died twice (the kernel's recovery)."""
+    _finish_failed(job, message, code="worker_lost")
 
 
 # --- Running it --------------------------------------------------------------------------------
@@ -180,13 +180,9 @@ def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -
 def export_run(*, job_id: int, language: str = "", request_id: str = "", source_address: str = "") -> ExportJob | None:
     """Carry out a queued export (called by the task). Returns the job, or None if it does not
     exist. A job that is no longer queued (already taken by another worker) is left alone."""
-    with transaction.atomic():
-        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state != ExportJob.State.QUEUED:
-            return job
-        job.start(at=timezone.now())
-        job.save(update_fields=["state", "started_at"])
-    job = ExportJob.objects.select_related("created_by", "organization").get(pk=job_id)
+    job = ExportJob.objects.select_related("created_by", "organization").filter(pk=job_id).first()
+    if job is None or not jobs.claim(job):
+        return job
     ctx = context.RequestContext(
         request_id=request_id or uuid.uuid4().hex, source_address=source_address, channel="task"
     )
@@ -196,6 +192,9 @@ def export_run(*, job_id: int, language: str = "", request_id: str = "", source_
         except ExportFailed as exc:
             logger.warning("Export job %s failed: %s", job.pk, exc.code)
             _finish_failed(job, str(exc.message), code=exc.code)
+        except jobs.JobTimeout:
+            logger.warning("Export job %s ran out of time", job.pk)
+            _finish_failed(job, jobs.timeout_message(), code="job_timeout")
         except Exception:
             logger.exception("Export job %s stopped by an internal error", job.pk)
             _finish_failed(
@@ -208,18 +207,6 @@ def export_run(*, job_id: int, language: str = "", request_id: str = "", source_
     # The state is protected (only transitions change it): read the outcome afresh.
     return ExportJob.objects.get(pk=job_id)
 
-
-@task()
-def run_export(job_id: int, language: str = "", request_id: str = "", source_address: str = "") -> dict:
-    """The background task: make the workbook of one export (``export_run``). ``language`` is
-    the requester's (headers, sheet names and messages are in it); ``request_id`` and
-    ``source_address`` tie the export's audit records to the request that asked for it.
-    Defined here, beside what it runs and what enqueues it, so the app has no import circle;
-    ``tasks.run_export`` is the same task."""
-    job = export_run(job_id=job_id, language=language, request_id=request_id, source_address=source_address)
-    if job is None:
-        return {"id": job_id, "state": "missing"}
-    return {"id": job.pk, "state": job.state, "rows": job.rows_written}
 
 
 def _act_for_the_job(job: ExportJob) -> None:
@@ -252,12 +239,11 @@ def _run(job: ExportJob) -> None:
             _("Your role no longer allows this export; nothing was exported."), code="export_not_allowed"
         )
     if entry.count is not None:
-        job.total_rows = entry.count(user, job.params)
-        ExportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows)
+        jobs.beat(job, total_rows=entry.count(user, job.params))
     headers, rows = entry.build(user, job.params)
 
     def progress(written: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(rows_written=written)
+        jobs.beat(job, rows_written=written)  # the heartbeat; stops a job past its time
 
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
         written = write_workbook(
@@ -265,6 +251,7 @@ def _run(job: ExportJob) -> None:
             title=job.title,
             headers=headers,
             rows=rows,
+            meta=search_lines(job),
             progress=progress,
             progress_every=PROGRESS_EVERY,
             rows_per_sheet=ROWS_PER_SHEET,
@@ -273,6 +260,18 @@ def _run(job: ExportJob) -> None:
         digest = _sha256(handle)
         handle.seek(0)
         _finish_done(job, entry, handle, written=written, digest=digest)
+
+
+def search_lines(job: ExportJob) -> list[tuple[str, str]]:
+    """The lines above the header saying what was exported: the list, its search (the period
+    and filters as given) and when the file was made."""
+    terms = sorted((key, value) for key, value in job.params.items() if value not in ("", None))
+    search = "; ".join(f"{key}: {value}" for key, value in terms) or _("none (everything)")
+    return [
+        (pgettext("export sheet", "List"), job.title),
+        (pgettext("export sheet", "Search"), search),
+        (pgettext("export sheet", "Made at"), f"{timezone.localtime():%Y-%m-%d %H:%M}"),
+    ]
 
 
 def _finish_done(job: ExportJob, entry: ExportKind, handle, *, written: int, digest: str) -> None:

@@ -18,7 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from nqihub.core.errors import ServiceError
-from nqihub.core.exports import XLSX_CONTENT_TYPE
+from nqihub.tables.jobs import recover_if_stale
+from nqihub.tables.writers import XLSX_CONTENT_TYPE
 
 from . import services
 from .models import ExportJob
@@ -33,6 +34,8 @@ REFRESH_SECONDS = 10
 def export_list(request: HttpRequest) -> HttpResponse:
     jobs = ExportJob.objects.for_user(request.user, "view").select_related("organization")
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for job in page.object_list:
+        recover_if_stale(job)  # an export whose worker died is made again or failed, never left running
     downloadable = set(
         ExportJob.objects.for_user(request.user, "download")
         .filter(pk__in=[job.pk for job in page.object_list])

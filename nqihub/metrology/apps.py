@@ -13,12 +13,13 @@ class MetrologyConfig(AppConfig):
         from nqihub.documents.registry import DocumentKind, register_document_kind
         from nqihub.downloads.registry import register_export
         from nqihub.organizations.signals import organization_moved
+        from nqihub.tables.jobs import register_job
 
         # The services register their audit action labels when loaded: load them all now, so
         # the audit pages show every label whatever else this process has imported.
         from . import demo  # noqa: F401
         from .home import home_summary
-        from .models import Instrument, IssuedDocument
+        from .models import ImportJob, Instrument, IssuedDocument
         from .selectors import FILED_EXPORT, LEDGER_EXPORT
         from .services import (  # noqa: F401
             applications,
@@ -32,10 +33,12 @@ class MetrologyConfig(AppConfig):
             reminders,
             results,
         )
+        from .tasks import run_import
         from .views import verify
 
         register_retention("import_uploads", imports.purge_finished_uploads)
         organization_moved.connect(instruments.follow_organization, dispatch_uid="metrology.follow_organization")
+        register_job(ImportJob, run_import, fail=imports.finish_error)
         # The lists' exports, also run in the background for a list of any size (nqihub.downloads).
         for export in (LEDGER_EXPORT, reminders.DUE_EXPORT, FILED_EXPORT):
             register_export(

@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from nqihub.documents.models import (  # noqa: F401  (new_public_code: named by migration 0004)
     DOCUMENT_STATUSES,
@@ -26,6 +26,7 @@ from nqihub.documents.models import (  # noqa: F401  (new_public_code: named by 
     status_of,
 )
 from nqihub.documents.registry import document_kind
+from nqihub.tables.jobs import BackgroundJob
 
 from .querysets import (
     ApplicationItemQuerySet,
@@ -135,6 +136,13 @@ def new_platform_code() -> str:
     return "JL" + "".join(secrets.choice(PLATFORM_CODE_ALPHABET) for _ in range(12))
 
 
+def is_mandatory(item: CatalogueItem | None, use_field: str) -> bool:
+    """Whether an instrument of catalogue ``item`` (or none) used in ``use_field`` is under
+    mandatory verification: the one definition the ledger form, the API, the import and the
+    catalogue's changes use."""
+    return item is not None and item.mandatory_for(use_field)
+
+
 class Instrument(models.Model):
     """A working measuring instrument in an enterprise's ledger (计量器具台账)."""
 
@@ -198,7 +206,7 @@ class Instrument(models.Model):
         return reverse("metrology:instrument_detail", args=[self.pk])
 
     def compute_mandatory(self) -> bool:
-        return bool(self.catalogue_item and self.catalogue_item.mandatory_for(self.use_field))
+        return is_mandatory(self.catalogue_item, self.use_field)
 
 
 class InstrumentFiling(models.Model):
@@ -251,9 +259,10 @@ class InstrumentFiling(models.Model):
         pass
 
 
-class ImportJob(models.Model):
+class ImportJob(FSMModelMixin, BackgroundJob):
     """One ledger import: validated as a whole, applied all-or-nothing, in the background for
-    large files; the page polls ``progress``."""
+    large files; the page polls ``progress``. A background job of the tables kernel: its worker
+    writes a heartbeat, and a job whose worker died is retried once, then failed."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -263,12 +272,14 @@ class ImportJob(models.Model):
         DONE = "done", _("Imported")
         ERROR = "error", _("Stopped by an internal error")
 
+    RUNNING_STATES = (State.VALIDATING, State.IMPORTING)
+
     organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="import_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     filename = models.CharField(_("file"), max_length=200)
     file = models.FileField(upload_to="imports/%Y/%m/")
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED, protected=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -290,6 +301,32 @@ class ImportJob(models.Model):
     def progress(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
 
+    # The state machine. The import service carries the transitions out with
+    # ``nqihub.tables.jobs.move`` (one conditional UPDATE each), so two workers never both
+    # run one job; the methods declare the sources and targets.
+    @transition(field=state, source=State.QUEUED, target=State.VALIDATING)
+    def start(self) -> None:
+        """A worker takes the job and checks the file."""
+
+    @transition(field=state, source=State.VALIDATING, target=State.IMPORTING)
+    def write(self) -> None:
+        """Every row passed: the writing transaction begins."""
+
+    @transition(field=state, source=State.IMPORTING, target=State.DONE)
+    def finish(self) -> None:
+        """The rows are written."""
+
+    @transition(field=state, source=[State.VALIDATING, State.IMPORTING], target=State.FAILED)
+    def reject(self) -> None:
+        """The file has errors: nothing was written."""
+
+    @transition(field=state, source=[State.QUEUED, State.VALIDATING, State.IMPORTING], target=State.ERROR)
+    def crash(self) -> None:
+        """An internal error, or a worker that died twice."""
+
+    @transition(field=state, source=[State.VALIDATING, State.IMPORTING], target=State.QUEUED)
+    def requeue(self) -> None:
+        """The worker died: run the job again (its write was rolled back)."""
 
 # --- Online verification: application, result, documents, fees -------------------------------
 

@@ -24,9 +24,9 @@ from django_filters import rest_framework as filters
 
 from nqihub.core.access import get_actor
 from nqihub.core.auditing import record_regulator_query
-from nqihub.core.exports import xlsx_response
 from nqihub.divisions.models import AdminDivision
 from nqihub.organizations.models import Organization
+from nqihub.tables.writers import xlsx_response
 
 from .models import CatalogueItem, Evidence, Instrument, InstrumentFiling, Supervision, UseField
 

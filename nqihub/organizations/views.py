@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from nqihub.core.access import get_actor
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
-from nqihub.core.exports import xlsx_response
 from nqihub.core.forms import apply_service_error
+from nqihub.tables.writers import xlsx_response
 
 from . import services
 from .forms import OrganizationFilterForm, OrganizationForm, RegistrationForm, ReturnForm

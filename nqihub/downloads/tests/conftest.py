@@ -37,9 +37,23 @@ def start(django_capture_on_commit_callbacks):
 
 
 def sheets(content: bytes) -> dict[str, list[tuple]]:
-    """Every sheet of a workbook: title -> rows (values)."""
+    """Every sheet of a workbook: title -> rows (values) from the header on (the lines above
+    it, which say what was exported, and the blank line after them are left out)."""
     workbook = load_workbook(BytesIO(content), read_only=True)
-    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+    found = {}
+    for sheet in workbook.worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        blank = next((i for i, row in enumerate(rows[:6]) if all(v is None for v in row)), None)
+        found[sheet.title] = rows[blank + 1 :] if blank is not None else rows
+    return found
+
+
+def search_lines(content: bytes) -> list[tuple]:
+    """The lines above the header of the first sheet."""
+    workbook = load_workbook(BytesIO(content), read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    blank = next(i for i, row in enumerate(rows) if all(v is None for v in row))
+    return [tuple(v for v in row if v is not None) for row in rows[:blank]]
 
 
 def stored(job: ExportJob) -> bytes:

@@ -60,6 +60,19 @@ def test_more_rows_than_a_sheet_holds_go_on_further_sheets_with_the_headers(worl
     assert AuditEvent.objects.filter(action="data.export", actor=owner).last().details["count"] == 12
 
 
+def test_the_file_says_what_was_exported_above_the_header(world, make, start):
+    from .conftest import search_lines
+
+    make(10)
+    with translation.override("zh-hans"):
+        job = start(world.users["ent_manager"], params={"status": "in_use", "q": ""})
+    lines = search_lines(stored(job))
+    assert lines[0] == ("清单", job.title)
+    assert lines[1] == ("查询条件", "status: in_use")
+    assert lines[2][0] == "生成时间"
+    assert len(sheets(stored(job))[job.title]) == 2  # the header and the one instrument
+
+
 def test_sheet_names_fit_excel():
     assert services.sheet_title("计量器具台账", 1) == "计量器具台账"
     long = "Instruments due for verification"  # 32 characters
@@ -195,12 +208,12 @@ def test_an_export_no_longer_offered_fails(world, start, broken_kind, django_cap
 def test_a_job_that_cannot_be_queued_is_marked_failed(world, monkeypatch, django_capture_on_commit_callbacks):
     from types import SimpleNamespace
 
-    from nqihub.downloads import services
+    from nqihub.tables import jobs
 
     def refuse(*args, **kwargs):
         raise ConnectionError("queue unavailable")
 
-    monkeypatch.setattr(services, "run_export", SimpleNamespace(enqueue=refuse))
+    monkeypatch.setitem(jobs._tasks, ExportJob, SimpleNamespace(enqueue=refuse))
     with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
         job = export_start(actor=world.users["ent_manager"], kind="metrology.instruments", params={})
     job.refresh_from_db()

@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.tables.jobs import recover_if_stale
 
 from ..models import ImportJob
 from ..services import imports as services
@@ -20,7 +21,7 @@ from ..services import imports as services
 
 class ImportStartSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="The ledger: an .xlsx workbook or a .csv file (UTF-8 or GB18030), at most 50 MB."
+        help_text="The ledger: an .xlsx, .xls or .ods workbook or a .csv file (UTF-8, UTF-16 or GB18030), at most 50 MB."
     )
 
 
@@ -91,6 +92,10 @@ class InstrumentImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     queryset = ImportJob.objects.order_by("-created_at", "-pk")
     serializer_class = ImportJobSerializer
     parser_classes = [MultiPartParser, FormParser]
+
+    def get_object(self):
+        # A job whose worker died is retried or failed when it is polled, never left running.
+        return recover_if_stale(super().get_object())
 
     @extend_schema(request={"multipart/form-data": ImportStartSerializer}, responses={202: ImportJobSerializer})
     def create(self, request, *args, **kwargs):

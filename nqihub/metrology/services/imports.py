@@ -1,25 +1,31 @@
-"""Ledger import: an enterprise loads its instruments from an Excel (.xlsx) or CSV file.
+"""Ledger import: an enterprise loads its instruments from a workbook (.xlsx, .xls, .ods) or
+a CSV file. This module is the ledger's own part; reading, header matching, error lists and
+the job's life belong to the tables kernel (``nqihub.tables``).
 
 ``import_start`` (pages and the API) checks who is asking and what was sent, stores the file
-as an ``ImportJob`` and queues ``tasks.run_import``, which calls ``import_run``:
+as an ``ImportJob`` and queues its task after the commit (``tables.jobs.enqueue``); the task
+calls ``import_run``:
 
-1. read the file (xlsx, or CSV in UTF-8 or GB18030 as Chinese Excel writes it), with Chinese
-   or English headers in any order;
+1. read the file with ``tables.readers.read_table`` (within the kernel's limits) and find the
+   header with ``tables.columns.find_header`` against the ledger's columns
+   (``rules.COLUMNS``: Chinese or English headers, in any order);
 2. clean every row with ``rules.clean_instrument_input`` — the same rules as the ledger form
    and the API: catalogue items in force (an instrument may keep its current item), and a
-   changed status must be an allowed transition (an empty status cell keeps the status of an
-   instrument already in the ledger) — collecting every error with the row and the header
-   the person sees; what the ledger holds is read once per batch of rows;
+   changed status must be an allowed transition (``status_change_allowed``; an empty status
+   cell keeps the status of an instrument already in the ledger) — collecting every error
+   with the row and the header the person sees; what the ledger holds is read in one query
+   when it is no larger than the file, else once per batch of rows;
 3. if there is any error, write nothing (the job is FAILED and lists the errors); otherwise,
    in one transaction, update the enterprise's instruments that have the same factory number
    and create the rest, in batches, with one audit record for the whole import. The catalogue
-   items used are locked and the mandatory flags taken from them; the instruments updated
-   are locked and their status checked again.
+   items used are locked and the mandatory flags taken from them (``models.is_mandatory``);
+   the instruments updated are locked and their status checked again.
 
-Progress: ``processed_rows`` counts the rows checked so far (a cheap UPDATE every
-``PROGRESS_EVERY`` rows, committed at once so the page can poll it). The write itself is one
-transaction, all-or-nothing, so no other connection can see its progress until it commits:
-the page shows "Importing" without a percentage for that (short) last step.
+Progress: ``processed_rows`` counts the rows checked so far (``tables.jobs.beat`` every
+``PROGRESS_EVERY`` rows, committed at once so the page can poll it, and the heartbeat that
+tells a live worker from a dead one). The write itself is one transaction, all-or-nothing,
+so no other connection can see its progress until it commits: the page shows "Importing"
+without a percentage for that (short) last step.
 """
 
 from __future__ import annotations
@@ -29,23 +35,19 @@ import csv
 import io
 import logging
 import os
-import posixpath
 import secrets
 import uuid
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from functools import partial
-from xml.etree import ElementTree
-from xml.parsers import expat
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
-from django_tasks import task
+from django.utils.translation import gettext_lazy
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
@@ -54,23 +56,26 @@ from nqihub.core import context
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
 from nqihub.core.errors import Forbidden, InvalidInput, ServiceError
 from nqihub.core.files import release_files
+from nqihub.tables import columns as tables_columns
+from nqihub.tables import jobs
+from nqihub.tables.limits import Limits
+from nqihub.tables.readers import Table, TableFileError, is_blank, read_table
+from nqihub.tables.writers import error_workbook
 
 from .. import rules
-from ..models import PLATFORM_CODE_ALPHABET, CatalogueItem, ImportJob, Instrument, UseField
-from .instruments import STATUS_TRANSITIONS
+from ..models import PLATFORM_CODE_ALPHABET, CatalogueItem, ImportJob, Instrument, UseField, is_mandatory
 from .instruments import _catalogue as catalogue_in_force
+from .instruments import status_change_allowed
 
 logger = logging.getLogger(__name__)
 
 ACTION = "instrument.import"
 MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_ROWS = 200_000
-EXTENSIONS = (".xlsx", ".csv")
+MAX_ROWS = 200_000  # data rows; the sheet itself is bounded by the tables kernel's limits
+EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
 UPDATE_BATCH = 500  # bulk_update writes one CASE per field: smaller batches keep the SQL short
 FETCH_BATCH = 2_000  # factory numbers per query when looking for existing instruments
 PROGRESS_EVERY = 2_000
-MAX_STORED_ERRORS = 1_000
-HEADER_SEARCH_ROWS = 10  # a title line or two above the header is tolerated
 # Columns many ledgers have that carry nothing to import: ignored rather than reported.
 IGNORED_HEADERS = frozenset({"序号", "no.", "#"})
 DATA_SHEET_TITLE = "计量器具台账"
@@ -88,14 +93,12 @@ else:
     _register_audit_action(ACTION, gettext_lazy("Instrument ledger imported"))
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (not the errors of single rows)."""
+# The file as a whole cannot be read, or the job cannot go on (not the errors of single rows).
+ImportFileError = TableFileError
 
-    def __init__(self, message, *, row: int | None = None, column: str = ""):
-        self.message = message
-        self.row = row
-        self.column = column
-        super().__init__(str(message))
+
+def _limits() -> Limits:
+    return Limits.from_settings(max_file_bytes=MAX_FILE_BYTES)
 
 
 # --- Starting an import ---------------------------------------------------------------------
@@ -129,10 +132,9 @@ def import_start(*, actor, uploaded_file) -> ImportJob:
             )
         extension = os.path.splitext(filename)[1].lower()
         if extension not in EXTENSIONS:
-            message = _("Only .xlsx workbooks and .csv files can be imported.")
-            if extension == ".xls":
-                message = _("Old .xls workbooks cannot be read: open the file in Excel or WPS and save it as .xlsx.")
-            raise InvalidInput(message, code="file_type", field="file")
+            raise InvalidInput(
+                _("Only .xlsx, .xls and .ods workbooks and .csv files can be imported."), code="file_type", field="file"
+            )
         size = uploaded_file.size or 0
         if size == 0:
             raise InvalidInput(_("The file is empty."), code="file_empty", field="file")
@@ -148,26 +150,15 @@ def import_start(*, actor, uploaded_file) -> ImportJob:
 
     organization = get_actor(actor).organization
     with transaction.atomic():
-        job = ImportJob(organization=organization, created_by=actor, filename=filename)
+        job = ImportJob(
+            organization=organization, created_by=actor, filename=filename, task_context=jobs.request_context()
+        )
         uploaded_file.seek(0)
         job.file.save(f"{uuid.uuid4().hex}{extension}", uploaded_file, save=False)
         job.save()
-        ctx = context.current()
-        language = translation.get_language() or ""
-        # A worker must find the job: queue it only once it is committed.
-        transaction.on_commit(lambda: _enqueue(job.pk, language, ctx.request_id, ctx.source_address))
+        # A worker must find the job: it is queued once it is committed.
+        jobs.enqueue(job, on_failure=finish_error)
     return job
-
-
-def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -> None:
-    try:
-        run_import.enqueue(job_id, language, request_id, source_address)
-    except Exception:
-        # Without this the job would wait for ever: say it stopped, and why, in the log.
-        logger.exception("Could not queue import job %s", job_id)
-        job = ImportJob.objects.select_related("organization", "created_by").filter(pk=job_id).first()
-        if job is not None:
-            _finish_error(job)
 
 
 # --- Running it -----------------------------------------------------------------------------
@@ -176,11 +167,8 @@ def _enqueue(job_id: int, language: str, request_id: str, source_address: str) -
 def import_run(*, job_id: int, language: str = "", request_id: str = "", source_address: str = "") -> ImportJob | None:
     """Carry out a queued import (called by the task). Returns the job, or None if it does
     not exist. A job that is no longer queued (already run by another worker) is left alone."""
-    claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
-        state=ImportJob.State.VALIDATING, processed_rows=0
-    )
     job = ImportJob.objects.select_related("organization", "created_by").filter(pk=job_id).first()
-    if job is None or not claimed:
+    if job is None or not jobs.claim(job, processed_rows=0):
         return job
     ctx = context.RequestContext(
         request_id=request_id or uuid.uuid4().hex, source_address=source_address, channel="task"
@@ -199,479 +187,60 @@ def _run(job: ImportJob) -> None:
         if not _can_import(actor) or get_actor(actor).organization.pk != job.organization_id:
             raise ImportFileError(_("Your role no longer allows importing into this ledger; nothing was imported."))
         with job.file.open("rb") as handle:
-            sheet = _open(handle, job.filename)
-            outcome = _check(job, sheet)
+            data = handle.read(MAX_FILE_BYTES + 1)
+        sheet = read_table(data, job.filename, limits=_limits(), sheet_name=DATA_SHEET_TITLE)
+        del data
+        outcome = _check(job, sheet)
         if outcome.errors:
             _finish_failed(job, outcome.errors, total_rows=outcome.data_rows, error_count=outcome.error_count)
             return
         _write(job, outcome)
     except ImportFileError as exc:
         _finish_failed(job, [_error(exc.row, exc.column, exc.message)], total_rows=job.total_rows)
+    except jobs.JobTimeout:
+        logger.warning("Import job %s ran out of time", job.pk)
+        finish_error(job, jobs.timeout_message())
     except Exception:
         logger.exception("Import job %s stopped by an internal error", job.pk)
-        _finish_error(job)
-
-
-# --- Reading files --------------------------------------------------------------------------
-
-
-@dataclass
-class _Sheet:
-    rows: Iterator[tuple[int, Sequence]]  # (row number as the person sees it, cell values)
-    estimated_rows: int = 0  # rows the file declares (for the progress bar), 0 if unknown
-
-
-def _open(handle, filename: str) -> _Sheet:
-    if filename.lower().endswith(".csv"):
-        return _read_csv(handle.read())
-    return _read_xlsx(handle)
-
-
-def _decode_csv(data: bytes) -> str:
-    if not data.strip():
-        raise ImportFileError(_("The file is empty."))
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    else:
-        for encoding in ("utf-8", "gb18030"):  # GB18030 covers GBK and GB2312
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise ImportFileError(
-        _("The CSV file is neither UTF-8 nor GB18030 (GBK) text. Save it again as “CSV UTF-8” or as an .xlsx workbook.")
-    )
-
-
-def _read_csv(data: bytes) -> _Sheet:
-    text = _decode_csv(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise ImportFileError(_("The CSV file cannot be read: %(reason)s") % {"reason": str(exc)}) from exc
-    return _Sheet(rows=iter(list(enumerate(records, start=1))), estimated_rows=len(records))
-
-
-_UNREADABLE_XLSX = gettext_lazy(
-    "This is not a readable .xlsx workbook. If it is an old .xls file, open it in Excel or WPS and save it as .xlsx."
-)
-_DAMAGED_XLSX = gettext_lazy("The workbook is damaged and cannot be read to the end.")
-MAX_SHARED_STRINGS_BYTES = 256 * 1024 * 1024
-_CHUNK = 1024 * 1024
-
-
-def _local(name: str) -> str:
-    return name.rpartition(":")[2].rpartition("}")[2]
-
-
-def _part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element | None:
-    try:
-        return ElementTree.fromstring(archive.read(name))
-    except KeyError:
-        return None
-
-
-def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """Id -> (type, part path) of a part's relationships."""
-    folder, _sep, base = part.rpartition("/")
-    tree = _part(archive, f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels")
-    found = {}
-    for rel in tree if tree is not None else []:
-        target = rel.get("Target", "")
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        found[rel.get("Id", "")] = (rel.get("Type", ""), path)
-    return found
-
-
-class _SharedStrings:
-    """xl/sharedStrings.xml: the text of each <si>, without phonetic runs (<rPh>)."""
-
-    def __init__(self):
-        self.strings: list[str] = []
-        self.parts: list[str] = []
-        self.text: list[str] | None = None
-        self.phonetic = False
-
-    def start(self, name, attrs):
-        local = _local(name)
-        if local == "t" and not self.phonetic:
-            self.text = []
-        elif local == "rPh":
-            self.phonetic = True
-        elif local == "si":
-            self.parts = []
-
-    def end(self, name):
-        local = _local(name)
-        if local == "t" and self.text is not None:
-            self.parts.append("".join(self.text))
-            self.text = None
-        elif local == "rPh":
-            self.phonetic = False
-        elif local == "si":
-            self.strings.append("".join(self.parts))
-
-    def data(self, text):
-        if self.text is not None:
-            self.text.append(text)
-
-
-class _SheetRows:
-    """Streams a worksheet's rows as (row number, [values]) with expat.
-
-    openpyxl's read-only reader builds objects for every cell and, when the file does not
-    declare its size, reads the whole sheet twice; this reads each cell once and keeps only
-    values: text, int or float (whole numbers as int), dates for date-formatted numbers.
-    """
-
-    def __init__(self, shared: list[str], date_styles: set[int], epoch):
-        self.shared = shared
-        self.date_styles = date_styles
-        self.epoch = epoch
-        self.done: list[tuple[int, list]] = []
-        self.values: list = []
-        self.row = 0
-        self.column = -1
-        self.kind = "n"
-        self.style = 0
-        self.text: list[str] | None = None
-        self.raw: str | None = None
-        self.inline: list[str] | None = None
-        self.phonetic = False
-        self.declared_rows = 0
-        self.columns: dict[str, int] = {}
-        self.names: dict[str, str] = {}
-
-    def _column(self, ref: str) -> int:
-        letters = ref.rstrip("0123456789")
-        index = self.columns.get(letters)
-        if index is None:
-            index = 0
-            for char in letters.upper():
-                index = index * 26 + ord(char) - 64
-            index -= 1
-            self.columns[letters] = index
-        return index
-
-    def start(self, name, attrs):
-        local = self.names.get(name)
-        if local is None:
-            local = self.names[name] = _local(name)
-        if local == "c":
-            ref = attrs.get("r")
-            self.column = self._column(ref) if ref else self.column + 1
-            self.kind = attrs.get("t", "n")
-            style = attrs.get("s")
-            self.style = int(style) if style else 0
-            self.raw = None
-            self.inline = None
-        elif local == "v":
-            self.text = []
-        elif local == "t":
-            if self.inline is not None and not self.phonetic:
-                self.text = []
-        elif local == "is":
-            self.inline = []
-        elif local == "rPh":
-            self.phonetic = True
-        elif local == "row":
-            number = attrs.get("r")
-            self.row = int(number) if number else self.row + 1
-            self.values = []
-            self.column = -1
-        elif local == "dimension":
-            last = attrs.get("ref", "").rpartition(":")[2].lstrip("$ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            self.declared_rows = int(last) if last.isdigit() else 0
-
-    def end(self, name):
-        local = self.names.get(name) or _local(name)
-        if local == "c":
-            value = self._value()
-            if value is not None:
-                values = self.values
-                if self.column >= len(values):
-                    values.extend([None] * (self.column - len(values) + 1))
-                values[self.column] = value
-        elif local == "v":
-            self.raw = "".join(self.text or ())
-            self.text = None
-        elif local == "t":
-            if self.text is not None and self.inline is not None:
-                self.inline.append("".join(self.text))
-            self.text = None
-        elif local == "rPh":
-            self.phonetic = False
-        elif local == "row":
-            self.done.append((self.row, self.values))
-
-    def data(self, text):
-        if self.text is not None:
-            self.text.append(text)
-
-    def _value(self):
-        kind, raw = self.kind, self.raw
-        if kind == "s":
-            return self.shared[int(raw)] if raw else None
-        if kind == "inlineStr":
-            return "".join(self.inline) if self.inline is not None else raw
-        if raw is None or raw == "":
-            return None
-        if kind in ("n", ""):
-            if self.style in self.date_styles:
-                from openpyxl.utils.datetime import from_excel
-
-                moment = from_excel(float(raw), self.epoch)
-                return moment.date() if isinstance(moment, datetime) and moment.time() == time(0) else moment
-            try:
-                return int(raw)
-            except ValueError:
-                number = float(raw)
-                return int(number) if number.is_integer() else number
-        if kind == "b":
-            return raw == "1"
-        return raw  # str (a formula's text), e (an error such as #N/A), d (ISO date)
-
-
-def _workbook_parts(archive: zipfile.ZipFile):
-    """(sheet part, shared strings part, styles part, 1904 epoch?) of the ledger sheet."""
-    root_rels = _relationships(archive, "")
-    workbook_part = next(
-        (path for kind, path in root_rels.values() if kind.endswith("/officeDocument")), "xl/workbook.xml"
-    )
-    workbook = _part(archive, workbook_part)
-    if workbook is None:
-        raise ImportFileError(_UNREADABLE_XLSX)
-    rels = _relationships(archive, workbook_part)
-    sheets, date1904 = [], False
-    for element in workbook.iter():
-        local = _local(element.tag)
-        if local == "sheet":
-            rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
-            if rel_id in rels:
-                sheets.append((element.get("name", ""), rels[rel_id][1]))
-        elif local == "workbookPr":
-            date1904 = element.get("date1904", "").lower() in ("1", "true")
-    if not sheets:
-        raise ImportFileError(_UNREADABLE_XLSX)
-    sheet = next((path for title, path in sheets if title == DATA_SHEET_TITLE), sheets[0][1])
-    shared = next((path for kind, path in rels.values() if kind.endswith("/sharedStrings")), None)
-    styles = next((path for kind, path in rels.values() if kind.endswith("/styles")), None)
-    return sheet, shared, styles, date1904
-
-
-def _date_styles(archive: zipfile.ZipFile, part: str | None) -> set[int]:
-    if not part:
-        return set()
-    try:
-        from openpyxl.styles.stylesheet import Stylesheet
-
-        tree = _part(archive, part)
-        return set(Stylesheet.from_tree(tree).date_formats) if tree is not None else set()
-    except Exception:  # styles only tell dates from numbers: without them, numbers stay numbers
-        logger.info("Could not read the styles of an imported workbook", exc_info=True)
-        return set()
-
-
-def _read_xlsx(handle) -> _Sheet:
-    try:
-        archive = zipfile.ZipFile(handle)
-        sheet_part, shared_part, styles_part, date1904 = _workbook_parts(archive)
-        sheet_info = archive.getinfo(sheet_part)
-        shared = _SharedStrings()
-        if shared_part and shared_part in archive.namelist():
-            if archive.getinfo(shared_part).file_size > MAX_SHARED_STRINGS_BYTES:
-                raise ImportFileError(_UNREADABLE_XLSX)
-            parser = expat.ParserCreate()
-            parser.buffer_text = True
-            parser.StartElementHandler, parser.EndElementHandler = shared.start, shared.end
-            parser.CharacterDataHandler = shared.data
-            with archive.open(shared_part) as source:
-                parser.ParseFile(source)
-        date_styles = _date_styles(archive, styles_part)
-    except ImportFileError:
-        raise
-    except (
-        zipfile.BadZipFile,
-        KeyError,
-        ValueError,
-        expat.ExpatError,
-        ElementTree.ParseError,
-        OSError,
-        EOFError,
-    ) as exc:
-        raise ImportFileError(_UNREADABLE_XLSX) from exc
-
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-
-    reader = _SheetRows(shared.strings, date_styles, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
-    sheet = _Sheet(rows=iter(()))
-
-    def rows():
-        parser = expat.ParserCreate()
-        parser.buffer_text = True
-        parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
-        parser.CharacterDataHandler = reader.data
-        consumed = 0
-        try:
-            with archive.open(sheet_part) as source:
-                while True:
-                    chunk = source.read(_CHUNK)
-                    parser.Parse(chunk, not chunk)
-                    consumed += len(chunk)
-                    if not sheet.estimated_rows and reader.done:
-                        # The declared size, or an estimate from the bytes per row so far.
-                        sheet.estimated_rows = (
-                            reader.declared_rows
-                            if reader.declared_rows > 1
-                            else (sheet_info.file_size * reader.done[-1][0] // max(consumed, 1))
-                        )
-                    if reader.done:
-                        yield from reader.done
-                        reader.done = []
-                    if not chunk:
-                        break
-        except (expat.ExpatError, zipfile.BadZipFile, ValueError, IndexError, OSError, EOFError) as exc:
-            raise ImportFileError(_DAMAGED_XLSX) from exc
-        finally:
-            archive.close()
-
-    sheet.rows = rows()
-    return sheet
+        finish_error(job)
 
 
 # --- Checking -------------------------------------------------------------------------------
 
 
-def _error(row: int | None, column: str, message) -> dict:
-    return {"row": row, "column": str(column), "message": str(message)}
-
-
-def _normal_header(value) -> str:
-    text = "" if value is None else str(value)
-    return " ".join(text.replace("*", " ").split()).casefold()
-
-
-_HEADER_FIELDS: dict[str, str] = {}
-
-
-def _header_fields() -> dict[str, str]:
-    if not _HEADER_FIELDS:
-        for column in rules.COLUMNS:
-            for name in (column.header_zh, column.header_en, column.field):
-                _HEADER_FIELDS[_normal_header(name)] = column.field
-    return _HEADER_FIELDS
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
-
-def _is_blank(values: Sequence) -> bool:
-    for value in values:
-        if value is not None and (not isinstance(value, str) or value.strip()):
-            return False
-    return True
-
-
-@dataclass
-class _Header:
-    row: int
-    positions: list[tuple[int, str]]  # (column index, field)
-    written: dict[str, str]  # field -> the header as written in the file
-    errors: list[dict] = field(default_factory=list)
-    fatal: bool = False
-
-
-def _find_header(rows: Iterator[tuple[int, Sequence]]) -> tuple[_Header, list[tuple[int, Sequence]]]:
-    """The header is the first of the first non-blank rows that names a known column.
-    Returns it and the rows read past it that turned out to be data."""
-    known = _header_fields()
-    candidates: list[tuple[int, Sequence]] = []
-    for number, values in rows:
-        if _is_blank(values):
-            continue
-        candidates.append((number, values))
-        if any(_normal_header(v) in known for v in values) or len(candidates) >= HEADER_SEARCH_ROWS:
-            break
-    if not candidates:
-        raise ImportFileError(_("The file is empty."))
-    chosen = next(
-        (i for i, (_n, values) in enumerate(candidates) if any(_normal_header(v) in known for v in values)), 0
-    )
-    number, values = candidates[chosen]
-    header = _Header(row=number, positions=[], written={})
-    first_index: dict[str, int] = {}
-    for index, value in enumerate(values):
-        name = _normal_header(value)
-        if not name or name in IGNORED_HEADERS:
-            continue  # an unnamed column (often just formatting) or a row count is ignored
-        written = str(value).strip()
-        column_field = known.get(name)
-        if column_field is None:
-            header.errors.append(
-                _error(
-                    number,
-                    written,
-                    _("Unknown column: use the headers of the template (Chinese or English), or delete the column."),
-                )
-            )
-        elif column_field in first_index:
-            header.errors.append(
-                _error(
-                    number,
-                    written,
-                    _("This column appears twice (columns %(first)s and %(second)s).")
-                    % {"first": _column_letter(first_index[column_field]), "second": _column_letter(index)},
-                )
-            )
-        else:
-            first_index[column_field] = index
-            header.positions.append((index, column_field))
-            header.written[column_field] = written
-    for column in rules.COLUMNS:
-        if column.required and column.field not in header.written:
-            header.fatal = True
-            header.errors.append(
-                _error(
-                    number,
-                    column.header_zh,
-                    _("The required column is missing (its English header is “%(english)s”).")
-                    % {"english": column.header_en},
-                )
-            )
-    return header, candidates[chosen + 1 :]
+_error = tables_columns.error
 
 
 @dataclass
 class _Checked:
-    header: _Header
+    header: tables_columns.Header
     rows: list[tuple] = field(default_factory=list)  # cleaned values in _FIELDS order + row number
-    errors: list[dict] = field(default_factory=list)
-    error_count: int = 0
+    found: tables_columns.ErrorList = field(default_factory=lambda: tables_columns.ErrorList(_limits().max_stored_errors))
     data_rows: int = 0
 
     def add(self, error: dict) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_STORED_ERRORS:
-            self.errors.append(error)
+        self.found.add(error)
+
+    @property
+    def errors(self) -> list[dict]:
+        return self.found.items
+
+    @property
+    def error_count(self) -> int:
+        return self.found.count
 
 
 def _set_progress(job: ImportJob, **values) -> None:
-    for key, value in values.items():
-        setattr(job, key, value)
-    ImportJob.objects.filter(pk=job.pk).update(**values)
+    jobs.beat(job, **values)  # the heartbeat, committed at once; stops a job past its time
+
+
+def _whole_ledger(instruments, limit: int, columns: tuple[str, ...]) -> dict[str, tuple] | None:
+    """``{factory number: values of columns}`` of every instrument in ``instruments`` (the
+    first column is the factory number), if there are at most ``limit`` of them; else None
+    (the caller reads them a batch at a time)."""
+    if instruments.count() > limit:
+        return None
+    return {found[0]: found for found in instruments.values_list(*columns)}
 
 
 def _fetch_batch() -> int:
@@ -682,14 +251,14 @@ def _fetch_batch() -> int:
 def _transition_refused(current: str, wanted: str | None) -> str | None:
     """Why an instrument that is ``current`` may not become ``wanted`` (the ledger's
     STATUS_TRANSITIONS: scrapping is final), or None if it may (or keeps its status)."""
-    if wanted is None or wanted == current or wanted in STATUS_TRANSITIONS.get(current, ()):
+    if wanted is None or wanted == current or status_change_allowed(current, wanted):
         return None
     return _(
         "The instrument with this factory number is “%(current)s” in your ledger; its status cannot change to “%(wanted)s”."
     ) % {"current": Instrument.Status(current).label, "wanted": Instrument.Status(wanted).label}
 
 
-def _check(job: ImportJob, sheet: _Sheet) -> _Checked:
+def _check(job: ImportJob, sheet: Table) -> _Checked:
     """Clean every row; keep the cleaned rows only while no error has been found.
 
     A row is cleaned as the ledger form cleans a record: against the catalogue items in force
@@ -697,7 +266,7 @@ def _check(job: ImportJob, sheet: _Sheet) -> _Checked:
     changed status must be an allowed transition. What the ledger holds is read once per
     batch of rows, never per row.
     """
-    header, pending = _find_header(sheet.rows)
+    header, pending = tables_columns.find_header(sheet.rows, rules.COLUMNS, ignored=IGNORED_HEADERS)
     if sheet.estimated_rows:
         _set_progress(job, total_rows=max(sheet.estimated_rows - header.row, 0))
     checked = _Checked(header=header)
@@ -720,15 +289,28 @@ def _check(job: ImportJob, sheet: _Sheet) -> _Checked:
     batch_size = _fetch_batch()
     batch: list[tuple[int, dict, rules.CleanResult]] = []
     keep = not checked.errors  # whether the cleaned rows are kept for writing
+    # A ledger no larger than the file is read in one query (none at all when it is empty,
+    # as on a first import); a larger one a batch of factory numbers at a time.
+    whole = _whole_ledger(
+        Instrument.objects.filter(organization_id=organization_id),
+        max(sheet.estimated_rows, batch_size),
+        ("factory_number", "status", "catalogue_item_id"),
+    )
+    if whole is not None:
+        whole = {number: found[1:] for number, found in whole.items()}
 
     def column(name: str) -> str:
         return written.get(name, rules.COLUMN_BY_FIELD[name].header_zh)
+
+    take = itemgetter(*_FIELDS)
 
     def finish_batch() -> None:
         nonlocal keep
         numbers = [result.data["factory_number"] for _n, _r, result in batch if result.data.get("factory_number")]
         existing: dict[str, tuple[str, int | None]] = {}
-        if numbers:
+        if whole is not None:
+            existing = whole
+        elif numbers:
             existing = {
                 number: (status, catalogue_id)
                 for number, status, catalogue_id in Instrument.objects.filter(
@@ -770,7 +352,7 @@ def _check(job: ImportJob, sheet: _Sheet) -> _Checked:
                         )
                     )
             if keep:
-                checked.rows.append((*(data[name] for name in _FIELDS), number))
+                checked.rows.append((*take(data), number))
             elif checked.rows:
                 checked.rows = []  # nothing will be written: free the memory
         batch.clear()
@@ -781,7 +363,7 @@ def _check(job: ImportJob, sheet: _Sheet) -> _Checked:
 
     count = 0
     for number, values in all_rows():
-        if _is_blank(values):
+        if is_blank(values):
             continue
         count += 1
         if count > MAX_ROWS:
@@ -918,7 +500,7 @@ class _LockedCatalogue:
             return
         for item in CatalogueItem.objects.select_for_update().filter(pk__in=wanted).order_by("pk"):
             for use in UseField.values:
-                self.mandatory[(item.pk, use)] = item.mandatory_for(use)
+                self.mandatory[(item.pk, use)] = is_mandatory(item, use)
         self.locked.update(wanted)
 
 
@@ -941,7 +523,9 @@ def _write(job: ImportJob, checked: _Checked) -> None:
     number_at = len(_FIELDS)
     status_header = checked.header.written.get("status", "")
     fetch_batch = _fetch_batch()
-    _set_progress(job, state=ImportJob.State.IMPORTING)
+    jobs.beat(job)
+    if not jobs.move(job, "write"):
+        return  # no longer this worker's job (recovered after a stall)
     created = updated = 0
     try:
         with transaction.atomic():
@@ -954,21 +538,31 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                 catalogue.lock({row[catalogue_at].pk for row in checked.rows if row[catalogue_at] is not None})
             mandatory = catalogue.mandatory
             refused: list[dict] = []
+            # Locked (PostgreSQL), so the status checked again below is the one overwritten:
+            # the whole ledger when it is no larger than the file, else a batch at a time.
+            columns = ("factory_number", "pk", "catalogue_item_id", "is_mandatory", *plain)
+            whole = _whole_ledger(
+                Instrument.objects.select_for_update().filter(organization=organization), len(checked.rows), columns
+            )
             for batch in _chunks(checked.rows, fetch_batch):
-                # Locked (PostgreSQL), so the status checked again below is the one overwritten.
-                existing = {
-                    found[1]: found
-                    for found in Instrument.objects.select_for_update()
-                    .filter(organization=organization, factory_number__in=[row[factory_at] for row in batch])
-                    .values_list("pk", "factory_number", "catalogue_item_id", "is_mandatory", *plain)
-                }
+                if whole is None:
+                    existing = {
+                        found[0]: found[1:]
+                        for found in Instrument.objects.select_for_update()
+                        .filter(organization=organization, factory_number__in=[row[factory_at] for row in batch])
+                        .values_list(*columns)
+                    }
+                elif whole:
+                    existing = {row[factory_at]: whole[row[factory_at]][1:] for row in batch if row[factory_at] in whole}
+                else:
+                    existing = {}
                 if not existing:
                     if not refused:
                         insert.execute(batch, mandatory)
                         created += len(batch)
                     continue
                 if not has_catalogue:  # the instruments keep their items: lock those
-                    catalogue.lock(found[2] for found in existing.values())
+                    catalogue.lock(found[1] for found in existing.values())
                 to_create = []
                 to_update = []
                 for row in batch:
@@ -977,7 +571,7 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                         to_create.append(row)
                         continue
                     updated += 1
-                    pk, _number, catalogue_id, was_mandatory, *old = found
+                    pk, catalogue_id, was_mandatory, *old = found
                     new = [row[at] for at in plain_at]
                     if status_in_plain is not None:
                         wanted = new[status_in_plain]
@@ -1012,8 +606,8 @@ def _write(job: ImportJob, checked: _Checked) -> None:
             if refused:
                 raise _Refused(refused)
             finished = timezone.now()
-            ImportJob.objects.filter(pk=job.pk).update(
-                state=ImportJob.State.DONE,
+            ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.IMPORTING).update(
+                state=jobs.transition_states(ImportJob, "finish")[1],
                 created_count=created,
                 updated_count=updated,
                 processed_rows=checked.data_rows,
@@ -1047,30 +641,15 @@ def _write(job: ImportJob, checked: _Checked) -> None:
             total_rows=checked.data_rows,
         )
         return
-    job.state, job.created_count, job.updated_count, job.finished_at = ImportJob.State.DONE, created, updated, finished
+    job.refresh_from_db()
 
 
 def _finish_failed(job: ImportJob, errors: list[dict], *, total_rows: int, error_count: int | None = None) -> None:
-    stored = list(errors[:MAX_STORED_ERRORS])
     count = error_count if error_count is not None else len(errors)
-    omitted = count - len(stored)
-    if omitted > 0:
-        stored.append(
-            {
-                "row": None,
-                "column": "",
-                "message": ngettext(
-                    "%(count)d more error is not listed.", "%(count)d more errors are not listed.", omitted
-                )
-                % {"count": omitted},
-                "omitted": omitted,
-            }
-        )
+    stored = tables_columns.capped(errors, count, _limits().max_stored_errors)
     finished = timezone.now()
     with transaction.atomic():
-        ImportJob.objects.filter(pk=job.pk).update(
-            state=ImportJob.State.FAILED, errors=stored, total_rows=total_rows, finished_at=finished
-        )
+        jobs.move(job, "reject", errors=stored, total_rows=total_rows, finished_at=finished)
         audit_record(
             action=ACTION,
             actor=job.created_by,
@@ -1079,18 +658,18 @@ def _finish_failed(job: ImportJob, errors: list[dict], *, total_rows: int, error
             outcome=Outcome.FAILURE,
             details={"job_id": job.pk, "errors": count, "filename": job.filename},
         )
-    job.state, job.errors, job.total_rows, job.finished_at = ImportJob.State.FAILED, stored, total_rows, finished
 
 
-def _finish_error(job: ImportJob) -> None:
-    message = _(
+def finish_error(job: ImportJob, message: str = "") -> None:
+    """Stop ``job`` for good with ``message`` (an internal error by default): the kernel's
+    recovery calls it for a job whose worker died twice, and the queue when queuing fails."""
+    message = message or _(
         "An internal error stopped the import; nothing was imported. Please try again later or tell the platform administrator."
     )
     try:
         with transaction.atomic():
-            ImportJob.objects.filter(pk=job.pk).update(
-                state=ImportJob.State.ERROR, errors=[_error(None, "", message)], finished_at=timezone.now()
-            )
+            if not jobs.move(job, "crash", errors=[_error(None, "", message)], finished_at=timezone.now()):
+                return
             audit_record(
                 action=ACTION,
                 actor=job.created_by,
@@ -1119,23 +698,15 @@ def purge_finished_uploads(now) -> int:
 
 
 def import_error_count(job: ImportJob) -> int:
-    return sum(int(e.get("omitted", 1)) for e in job.errors or [])
+    return tables_columns.error_count(job.errors)
 
 
-def import_error_text(error: dict) -> str:
-    """One error as a sentence: “第 17 行，列“出厂编号”：此项为必填项。”."""
-    row, column, message = error.get("row"), error.get("column") or "", error.get("message", "")
-    if error.get("omitted"):
-        return message
-    if row and column:
-        return _("Row %(row)d, column “%(column)s”: %(message)s") % {"row": row, "column": column, "message": message}
-    if row:
-        return _("Row %(row)d: %(message)s") % {"row": row, "message": message}
-    return message
+import_error_text = tables_columns.error_text
 
 
 def import_status(job: ImportJob) -> dict:
     """What the progress bar polls (and the API returns beside the job's other fields)."""
+    jobs.recover_if_stale(job)  # a job whose worker died is retried or failed, never left running
     return {
         "id": job.pk,
         "state": job.state,
@@ -1151,10 +722,7 @@ def import_status(job: ImportJob) -> dict:
 
 
 def import_errors_xlsx(*, job: ImportJob) -> bytes:
-    from nqihub.core.exports import build_xlsx
-
-    rows = ((e.get("row") or "", e.get("column") or "", e.get("message", "")) for e in job.errors or [])
-    return build_xlsx(title=_("Import errors"), headers=[_("Row"), _("Column"), _("Problem")], rows=rows)
+    return error_workbook(job.errors, title=_("Import errors"), headers=[_("Row"), _("Column"), _("Problem")])
 
 
 def _choice_words(table: dict[str, str], choices) -> list[str]:
@@ -1297,13 +865,3 @@ def import_template_csv() -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow([c.header_zh for c in rules.COLUMNS])
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
-
-
-@task()
-def run_import(job_id: int, language: str = "", request_id: str = "", source_address: str = "") -> dict:
-    """The background task: check and apply one ledger import (``import_run``). ``language`` is
-    the uploader's, so the errors they read are in it; ``request_id`` and ``source_address``
-    tie the import's audit record to the upload. Defined here, beside what it runs and what
-    enqueues it, so the app has no import circle; ``metrology.tasks.run_import`` is the same task."""
-    job = import_run(job_id=job_id, language=language, request_id=request_id, source_address=source_address)
-    return import_status(job) if job is not None else {"id": job_id, "state": "missing"}

@@ -28,7 +28,7 @@ from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.errors import Forbidden, NotFound, ServiceError
 
 from .. import errors, rules
-from ..models import CatalogueItem, Instrument
+from ..models import CatalogueItem, Instrument, is_mandatory
 from .catalogue import invalid_input
 
 INSTRUMENT_FIELDS = tuple(column.field for column in rules.COLUMNS)
@@ -39,6 +39,14 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     Instrument.Status.STOPPED: frozenset({Instrument.Status.IN_USE, Instrument.Status.SCRAPPED}),
     Instrument.Status.SCRAPPED: frozenset(),
 }
+
+
+
+def status_change_allowed(current: str, wanted: str) -> bool:
+    """Whether an instrument that is ``current`` may become ``wanted`` (the ledger form, the
+    API and the import ask this one question)."""
+    return wanted in STATUS_TRANSITIONS.get(current, ())
+
 
 for _code, _label in {
     "instrument.create": gettext_lazy("Instrument added to the ledger"),
@@ -122,7 +130,7 @@ def _lock_item(cleaned: dict[str, Any]) -> dict[str, Any]:
     item = cleaned.get("catalogue_item")
     if item is not None:
         locked = CatalogueItem.objects.select_for_update().get(pk=item.pk)
-        cleaned = {**cleaned, "catalogue_item": locked, "is_mandatory": locked.mandatory_for(cleaned["use_field"])}
+        cleaned = {**cleaned, "catalogue_item": locked, "is_mandatory": is_mandatory(locked, cleaned["use_field"])}
     return cleaned
 
 
@@ -141,7 +149,7 @@ def _ensure_factory_number_free(organization_id: int, factory_number: str, *, ex
 def _check_transition(current: str, wanted: str) -> None:
     if wanted == current:
         raise errors.STATUS_UNCHANGED(field="status", status=Instrument.Status(current).label)
-    if wanted not in STATUS_TRANSITIONS[current]:
+    if not status_change_allowed(current, wanted):
         raise errors.INVALID_STATE(
             _("The instrument is “%(status)s”; its status can no longer change.")
             % {"status": Instrument.Status(current).label},

@@ -210,8 +210,8 @@ def test_checking_the_ledger_costs_one_query_per_batch(world, catalogue, run, dj
 # --- Error counts -------------------------------------------------------------------------------
 
 
-def test_the_count_of_unlisted_errors_uses_plural_forms(world, catalogue, run, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(services, "MAX_STORED_ERRORS", 2)
+def test_the_count_of_unlisted_errors_uses_plural_forms(world, catalogue, run, settings):  # noqa: F811
+    settings.NQI_TABLE_MAX_STORED_ERRORS = 2
     with translation.override("en"):
         job = run(world.users["ent_manager"], "e.csv", _csv([_row(factory_number=f"N{i}", name="") for i in range(3)]))
         assert job.errors[-1]["message"] == "1 more error is not listed."

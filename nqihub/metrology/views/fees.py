@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from nqihub.core.access import Capability, get_actor, has_capability
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
-from nqihub.core.exports import xlsx_response
 from nqihub.core.forms import apply_service_error
+from nqihub.tables.writers import xlsx_response
 
 from ..charts import bar_chart
 from ..models import IssuedDocument, Tariff, WaiverPolicy

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
-from nqihub.core.exports import XLSX_CONTENT_TYPE
 from nqihub.core.forms import apply_service_error
+from nqihub.tables.writers import XLSX_CONTENT_TYPE
 
 from ..models import ImportJob
 from ..services import imports as services
@@ -28,8 +28,8 @@ RECENT_JOBS = 20
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("Ledger file (.xlsx or .csv)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        label=gettext_lazy("Ledger file (.xlsx, .xls, .ods or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.ods,.csv"}),
         help_text=gettext_lazy("At most 50 MB. CSV files may be UTF-8 or GB18030 (GBK), as Chinese Excel saves them."),
     )
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from nqihub.core.access import get_actor
 from nqihub.core.auditing import record_regulator_query
-from nqihub.core.exports import xlsx_response
+from nqihub.tables.writers import xlsx_response
 
 from ..charts import bar_chart
 from ..models import Instrument
