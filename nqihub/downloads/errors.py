@@ -25,3 +25,5 @@ ACCOUNT_INACTIVE = errors.add("account_inactive", None, _("Your account is no lo
 MEMBERSHIP_ENDED = errors.add(
     "membership_ended", None, _("You no longer act for %(organization)s; nothing was exported.")
 )
+WORKER_LOST = errors.add("worker_lost", None)  # the message is the job kernel's (tables.jobs)
+JOB_TIMEOUT = errors.add("job_timeout", None)
