@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "nqihub.metrology",
     "nqihub.notifications",
     "nqihub.workcalendar",
+    "nqihub.cases",
     "nqihub.downloads",
 ]
 
