@@ -161,11 +161,12 @@ def _step(case: Case, method: str) -> Case:
 
 def _finish(locked: Case, case: Case, fields: list[str], *, subject) -> Case:
     locked.save(update_fields=["state", *fields])
-    # Keep the caller's object current (it may be ``subject.case``).
-    for name in ("state", *fields):
-        setattr(case, name, getattr(locked, name))
+    if subject is not None:
+        # The subject's case is the current one from now on (the caller's ``case`` object may be
+        # stale: use the returned one).
+        subject.case = locked
     _mirror(locked, subject)
-    return case
+    return locked
 
 
 def _submit(case: Case, *, actor, at: datetime) -> None:
@@ -259,9 +260,23 @@ def case_close(case: Case, *, actor, step: str = "closed", note: str = "", at: d
             raise _refuse_state(locked)
         locked.closed_at = now
         locked.save(update_fields=["closed_at"])
-        case.closed_at = now
         case_log(locked, step=step, actor=actor, note=note, at=now)
-        return case
+        return locked
+
+
+def case_set_parties(case: Case, *, applicant_organization=None, handling_organization=None) -> Case:
+    """Name the applicant or handling organisation once it is known (a registration's enterprise
+    exists only once approved; an institution may be chosen after opening)."""
+    fields = []
+    if applicant_organization is not None:
+        case.applicant_organization = applicant_organization
+        fields.append("applicant_organization")
+    if handling_organization is not None:
+        case.handling_organization = handling_organization
+        fields.append("handling_organization")
+    if fields:
+        Case.objects.filter(pk=case.pk).update(**{name: getattr(case, name) for name in fields})
+    return case
 
 
 # --- Rating (好差评) and attachments -----------------------------------------------------------
@@ -291,8 +306,7 @@ def case_rate(case: Case, *, actor, score, comment: str = "", at: datetime | Non
         locked.rating_score, locked.rating_comment, locked.rated_by, locked.rated_at = value, comment, actor, now
         locked.save(update_fields=["rating_score", "rating_comment", "rated_by", "rated_at"])
         case_log(locked, step="rated", actor=actor, note=f"{value}/5", at=now)
-        case.rating_score, case.rating_comment, case.rated_by, case.rated_at = value, comment, actor, now
-        return case
+        return locked
 
 
 def case_attach(case: Case, *, actor, upload, at: datetime | None = None) -> CaseAttachment:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from nqihub.cases.serializers import CaseTimelineField
 from nqihub.core.access import MembershipRole, OrganizationKind
 
 from ..models import Discipline, EnterpriseRegistration, Membership, Organization
@@ -83,6 +84,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
     division = DivisionRefSerializer(read_only=True)
     applicant = serializers.CharField(source="applicant.username", read_only=True)
     organization = serializers.PrimaryKeyRelatedField(read_only=True)
+    events = CaseTimelineField()
 
     class Meta:
         model = EnterpriseRegistration
@@ -104,6 +106,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "reviewed_at",
             "return_reason",
             "organization",
+            "events",
         ]
 
 
