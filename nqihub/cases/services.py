@@ -63,8 +63,16 @@ def next_number(kind_code: str, *, on_date=None) -> str:
     """The next case number of ``kind_code`` for the year of ``on_date`` (today by default):
     ``<prefix><year><seq>``, from a counter read and advanced under a row lock, never derived
     from a primary key."""
+    return next_numbers(kind_code, year=(on_date or timezone.localdate()).year, count=1)[0]
+
+
+def next_numbers(kind_code: str, *, year: int, count: int) -> list[str]:
+    """``count`` consecutive case numbers of ``kind_code`` for ``year`` under one counter lock
+    (for bulk writers such as the demo generator: one query for the whole block). Numbers of the
+    same form already issued outside the counter are skipped."""
     kind = case_kinds.get(kind_code)
-    year = (on_date or timezone.localdate()).year
+    if count <= 0:
+        return []
     with transaction.atomic():
         counter = CaseNumberCounter.objects.select_for_update().filter(kind=kind.code, year=year).first()
         if counter is None:
@@ -72,17 +80,18 @@ def next_number(kind_code: str, *, on_date=None) -> str:
                 with transaction.atomic():
                     CaseNumberCounter.objects.create(kind=kind.code, year=year, last=_issued_past(kind, year))
             except IntegrityError:
-                pass  # created meanwhile by another transaction: take its row below
+                pass
             counter = CaseNumberCounter.objects.select_for_update().get(kind=kind.code, year=year)
-        seq = counter.last + 1
-        number = kind.format_number(year, seq)
-        # A number of the same form written outside the counter (a hand-made row) is skipped.
-        while Case.objects.filter(number=number).exists():
-            seq += 1
-            number = kind.format_number(year, seq)
+        numbers: list[str] = []
+        seq = counter.last
+        while len(numbers) < count:
+            block = [kind.format_number(year, seq + i + 1) for i in range(count - len(numbers))]
+            seq += len(block)
+            taken = set(Case.objects.filter(number__in=block).values_list("number", flat=True))
+            numbers.extend(n for n in block if n not in taken)
         counter.last = seq
         counter.save(update_fields=["last"])
-        return number
+        return numbers
 
 
 # --- Timeline --------------------------------------------------------------------------------

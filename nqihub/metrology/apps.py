@@ -11,11 +11,13 @@ class MetrologyConfig(AppConfig):
         from nqihub.downloads.registry import register_export
         from nqihub.organizations.signals import organization_moved
 
+        from .casekinds import register as register_case_kinds
         from .models import Instrument
         from .selectors import LIST_EXPORTS
         from .services.imports import purge_finished_uploads
         from .services.instruments import follow_organization
 
+        register_case_kinds()
         register_retention("import_uploads", purge_finished_uploads)
         organization_moved.connect(follow_organization, dispatch_uid="metrology.follow_organization")
         # The lists' exports, also run in the background for a list of any size (nqihub.downloads).

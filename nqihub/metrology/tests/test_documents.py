@@ -16,6 +16,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from nqihub.cases.services import case_open
 from nqihub.audit.models import AuditEvent
 from nqihub.core.access import MembershipRole, OrganizationKind
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -125,6 +126,7 @@ def make_result(world, signers, periodic_item):
             )
         now = timezone.now()
         application = VerificationApplication.objects.create(
+            case=case_open(kind="verification_application", actor=world.users["ent_manager"]),
             number=f"SQ-TEST-{n:04d}",
             organization=world.ent_kundulun,
             institution=institution,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from nqihub.cases.services import case_open
 from nqihub.audit.models import AuditEvent
+from nqihub.cases.services import case_open
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.organizations import services
 from nqihub.organizations.models import EnterpriseRegistration, Membership, Organization
@@ -136,7 +136,7 @@ def test_open_application_uniqueness_is_enforced_by_the_database(world):
     services.registration_submit(actor=world.users["applicant"], data=_data())
     first = EnterpriseRegistration.objects.get()
     case = case_open(kind="enterprise_registration", actor=world.users["ent_other"])
-    with pytest.raises(IntegrityError, match="(?i)unique"), transaction.atomic():
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
         EnterpriseRegistration.objects.create(
             case=case,
             number=case.number,
