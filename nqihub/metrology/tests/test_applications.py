@@ -8,15 +8,14 @@ The fixtures here (``metrology_institution``, ``signers``, ``submitted``…) are
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from nqihub.cases.models import Case, CaseEvent
 from nqihub.audit.models import AuditEvent
+from nqihub.cases.models import Case, CaseEvent
 from nqihub.core.access import MembershipRole, OrganizationKind
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.metrology.models import (

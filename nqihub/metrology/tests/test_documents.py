@@ -16,8 +16,8 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from nqihub.cases.services import case_open
 from nqihub.audit.models import AuditEvent
+from nqihub.cases.services import case_open
 from nqihub.core.access import MembershipRole, OrganizationKind
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.metrology.models import (

@@ -4,7 +4,6 @@ the API; regulators' reads in the audit trail; the filed-instrument list per jur
 
 from __future__ import annotations
 
-import re
 from io import BytesIO
 
 import pytest

@@ -31,8 +31,8 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from nqihub.cases.services import case_open
 from nqihub.audit.models import AuditEvent
+from nqihub.cases.services import case_open
 from nqihub.metrology import selectors_stats
 from nqihub.metrology.charts import bar_chart
 from nqihub.metrology.models import (
