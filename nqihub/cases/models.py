@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from . import kinds as case_kinds
 
@@ -23,7 +23,7 @@ def _withdrawable(case: Case) -> bool:
     return case.state in case.kind_spec.withdraw_from
 
 
-class Case(models.Model):
+class Case(FSMModelMixin, models.Model):
     """A case: who applied, who handles it, where, its number, its review state, its promised
     deadline (counted in working days when it was submitted; it does not move when the calendar
     is edited later), who decided it and when, and its rating (好差评) where the kind is rated.
