@@ -95,7 +95,7 @@ def test_interleaved_openings_never_share_a_number(clerk):
 
 @pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_connections_take_numbers_at_the_same_time():
     """Two threads with their own connections take numbers at once: the row lock serialises
     them, so all numbers differ."""
