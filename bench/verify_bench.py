@@ -164,6 +164,7 @@ def build(documents: int, instruments: int) -> float:
     from django.db import connection
 
     from nqihub.accounts.models import User
+    from nqihub.cases.models import Case
     from nqihub.core.access import OrganizationKind
     from nqihub.divisions.models import AdminDivision
     from nqihub.metrology.models import (
@@ -231,6 +232,23 @@ def build(documents: int, instruments: int) -> float:
 
     applications = -(-documents // ITEMS_PER_APPLICATION)
     submitted = datetime.combine(today - timedelta(days=400), datetime.min.time()).isoformat(sep=" ")
+    # Each application is a case (nqihub.cases); the bench's own numbers, outside the kernel's form.
+    t = _Table(
+        Case,
+        kind="verification_application",
+        state="accepted",
+        applicant_organization_id=enterprise.pk,
+        handling_organization_id=institution.pk,
+        division_id=division.pk,
+        opened_at=submitted,
+        submitted_by_id=verifier,
+        submitted_at=submitted,
+        deadline=submitted,
+        decided_by_id=approver,
+        decided_at=submitted,
+        closed_at=submitted,
+    )
+    _write(t, (t.row(id=a + 1, number=f"BENCH{a:08d}") for a in range(applications)), f"{applications:,} cases")
     t = _Table(
         VerificationApplication,
         organization_id=enterprise.pk,
@@ -248,7 +266,7 @@ def build(documents: int, instruments: int) -> float:
     )
     _write(
         t,
-        (t.row(id=a + 1, number=f"BENCH{a:08d}") for a in range(applications)),
+        (t.row(id=a + 1, number=f"BENCH{a:08d}", case_id=a + 1) for a in range(applications)),
         f"{applications:,} applications",
     )
 

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "nqihub.metrology",
     "nqihub.notifications",
     "nqihub.workcalendar",
+    "nqihub.cases",
     "nqihub.downloads",
     "nqihub.tables",
 ]

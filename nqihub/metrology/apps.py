@@ -18,6 +18,7 @@ class MetrologyConfig(AppConfig):
         # The services register their audit action labels when loaded: load them all now, so
         # the audit pages show every label whatever else this process has imported.
         from . import demo  # noqa: F401
+        from .casekinds import register as register_case_kinds
         from .home import home_summary
         from .models import ImportJob, Instrument, IssuedDocument
         from .selectors import FILED_EXPORT, LEDGER_EXPORT
@@ -36,6 +37,7 @@ class MetrologyConfig(AppConfig):
         from .tasks import run_import
         from .views import verify
 
+        register_case_kinds()
         register_retention("import_uploads", imports.purge_finished_uploads)
         organization_moved.connect(instruments.follow_organization, dispatch_uid="metrology.follow_organization")
         register_job(ImportJob, run_import, fail=imports.finish_error)

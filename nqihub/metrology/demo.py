@@ -45,6 +45,8 @@ from django.utils.translation import gettext_lazy
 from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.models import AuditEvent, Outcome
 from nqihub.audit.services import audit_record
+from nqihub.cases.models import Case, CaseEvent
+from nqihub.cases.services import next_numbers
 from nqihub.core.access import MembershipRole, OrganizationKind
 from nqihub.documents.services import fill_missing_content_hashes
 from nqihub.organizations.demo import (
@@ -61,6 +63,7 @@ from nqihub.organizations.demo import (
 )
 from nqihub.organizations.models import AuthorisationScope, Discipline, Membership, Organization, OrganizationContact
 
+from .casekinds import APPLICATION, FILING
 from .models import (
     PLATFORM_CODE_ALPHABET,
     ApplicationItem,
@@ -823,6 +826,14 @@ def _aware(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, dtime(hour, minute)))
 
 
+CASE_FIELDS = (
+    "id", "kind", "number", "state", "applicant_organization", "handling_organization", "division", "opened_at",
+    "submitted_by", "submitted_at", "deadline", "decided_by", "decided_at", "closed_at", "rating_score",
+    "rating_comment", "rated_by", "rated_at",
+)  # fmt: skip
+EVENT_FIELDS = ("id", "case", "at", "actor", "kind", "note")
+
+
 def _insert(model, fields: Sequence[str], rows: list[tuple]) -> None:
     """INSERT the rows (values already in database form) with ``executemany``.
 
@@ -897,7 +908,7 @@ class _Writer:
         self.today = today
         self.ids = _Ids(
             [Instrument, InstrumentFiling, InstrumentFiling.instruments.through, VerificationApplication,
-             ApplicationItem, VerificationResult, IssuedDocument]
+             ApplicationItem, VerificationResult, IssuedDocument, Case, CaseEvent]
         )  # fmt: skip
         self.document_seq: Counter = Counter()
         self.pending: list[tuple[int, list[InstrumentPlan]]] = []
@@ -906,6 +917,14 @@ class _Writer:
         self.date = ops.adapt_datefield_value
         self.datetime = ops.adapt_datetimefield_value
         self.now = self.datetime(timezone.now())
+
+    @staticmethod
+    def case_numbers(kind: str, days: list[date]) -> list[str]:
+        """Case numbers from the case kernel's counters for cases submitted on ``days``, in that
+        order (one block per year)."""
+        per_year = Counter(day.year for day in days)
+        blocks = {year: iter(next_numbers(kind, year=year, count=n)) for year, n in sorted(per_year.items())}
+        return [next(blocks[day.year]) for day in days]
 
     def aware(self, day: date, hour: int, minute: int = 0):
         return self.datetime(_aware(day, hour, minute))
@@ -945,9 +964,10 @@ class _Writer:
             instrument_rows,
         )  # fmt: skip
 
-        # 强检备案: a few approved filings per enterprise.
+        # 强检备案: a few approved filings per enterprise, each a case numbered by the case kernel
+        # (numbers taken per year in writing order, so the same on every run).
         Through = InstrumentFiling.instruments.through
-        filing_rows, member_rows = [], []
+        planned_filings, member_rows = [], []
         for ent, pairs in by_plan:
             filed = [pk for p, pk in pairs if p.filed]
             if not filed:
@@ -957,24 +977,43 @@ class _Writer:
                 submitted = date(2024, 3, 1) + timedelta(days=rng.randint(0, 640))
                 reviewed = submitted + timedelta(days=rng.randint(1, 5))
                 filing_pk = ids.take(InstrumentFiling)
-                filing_rows.append(
-                    (filing_pk, f"BA{submitted:%Y%m%d}{filing_pk:06d}", ent.pk, ent.division,
-                     InstrumentFiling.State.APPROVED.value, self.submitters.get(ent.pk, self.history_id),
-                     self.aware(submitted, rng.randint(8, 17), rng.randint(0, 59)),
+                planned_filings.append(
+                    (filing_pk, ent, submitted, self.submitters.get(ent.pk, self.history_id),
+                     _aware(submitted, rng.randint(8, 17), rng.randint(0, 59)),
                      self.reviewers.get(ent.division, self.history_id),
-                     self.aware(reviewed, rng.randint(8, 17), rng.randint(0, 59)), "")
+                     _aware(reviewed, rng.randint(8, 17), rng.randint(0, 59)))
                 )  # fmt: skip
                 member_rows.extend((ids.take(Through), filing_pk, pk) for pk in filed[part::parts])
+        numbers = self.case_numbers(FILING.code, [submitted for _f, _e, submitted, *_r in planned_filings])
+        filing_rows, case_rows, event_rows = [], [], []
+        approved = InstrumentFiling.State.APPROVED.value
+        for (filing_pk, ent, _day, submitter, submitted_at, reviewer, reviewed_at), number in zip(
+            planned_filings, numbers, strict=True
+        ):
+            case_pk = ids.take(Case)
+            dt = self.datetime
+            case_rows.append(
+                (case_pk, FILING.code, number, approved, ent.pk, None, ent.division, dt(submitted_at), submitter,
+                 dt(submitted_at), None, reviewer, dt(reviewed_at), dt(reviewed_at), None, "", None, None)
+            )  # fmt: skip
+            event_rows.append((ids.take(CaseEvent), case_pk, dt(submitted_at), submitter, "submitted", ""))
+            event_rows.append((ids.take(CaseEvent), case_pk, dt(reviewed_at), reviewer, "approved", ""))
+            filing_rows.append(
+                (filing_pk, number, ent.pk, ent.division, approved, submitter, dt(submitted_at), reviewer,
+                 dt(reviewed_at), "", case_pk)
+            )  # fmt: skip
+        _insert(Case, CASE_FIELDS, case_rows)
+        _insert(CaseEvent, EVENT_FIELDS, event_rows)
         _insert(
             InstrumentFiling,
             ("id", "number", "organization", "division", "state", "submitted_by", "submitted_at", "reviewed_by",
-             "reviewed_at", "return_reason"),
+             "reviewed_at", "return_reason", "case"),
             filing_rows,
         )  # fmt: skip
         _insert(Through, ("id", "instrumentfiling", "instrument"), member_rows)
 
         # Verification history: one application per enterprise, institution and month.
-        application_rows, item_rows, result_rows, document_rows = [], [], [], []
+        planned_applications, item_rows, result_rows, document_rows = [], [], [], []
         for ent, pairs in by_plan:
             groups: dict[tuple, list] = defaultdict(list)
             for p, pk in pairs:
@@ -1026,20 +1065,44 @@ class _Writer:
                          json.dumps(facts, ensure_ascii=False), d(v.verified_on))
                     )  # fmt: skip
                 name, phone = self.contacts.get(ent.pk, ("", ""))
-                application_rows.append(
-                    (application_pk, f"BJ{submitted:%Y%m%d}{application_pk % 1_000_000:06d}", ent.pk, institution_id,
-                     ent.division, "on_site" if on_site else "drop_off", ent.address if on_site else "",
-                     name or "—", phone or "—", "", VerificationApplication.State.COMPLETED.value,
-                     self.submitters.get(ent.pk, self.history_id), self.datetime(submitted),
-                     self.datetime(submitted + timedelta(days=2)),
-                     self.datetime(submitted + timedelta(hours=rng.randint(2, 40))), self.staff[area][1].pk, "",
-                     d(first), fee_total, waived_total)
+                last = max(v.verified_on for _i, _p, v in members)
+                planned_applications.append(
+                    (application_pk, ent, institution_id, on_site, name, phone, submitted,
+                     submitted + timedelta(hours=rng.randint(2, 40)), self.staff[area][1].pk, first,
+                     _aware(last, 17, 30), fee_total, waived_total)
                 )  # fmt: skip
+        numbers = self.case_numbers(
+            APPLICATION.code, [timezone.localdate(submitted) for _a, _e, _i, _o, _n, _p, submitted, *_r in planned_applications]
+        )
+        application_rows, case_rows, event_rows = [], [], []
+        dt = self.datetime
+        for planned, number in zip(planned_applications, numbers, strict=True):
+            (application_pk, ent, institution_id, on_site, name, phone, submitted, decided, decider, first, done,
+             fee_total, waived_total) = planned  # fmt: skip
+            submitter = self.submitters.get(ent.pk, self.history_id)
+            accept_by = submitted + timedelta(days=2)
+            case_pk = ids.take(Case)
+            case_rows.append(
+                (case_pk, APPLICATION.code, number, "accepted", ent.pk, institution_id, ent.division, dt(submitted),
+                 submitter, dt(submitted), dt(accept_by), decider, dt(decided), dt(done), None, "", None, None)
+            )  # fmt: skip
+            event_rows.append((ids.take(CaseEvent), case_pk, dt(submitted), submitter, "submitted", ""))
+            event_rows.append((ids.take(CaseEvent), case_pk, dt(decided), decider, "accepted", ""))
+            event_rows.append((ids.take(CaseEvent), case_pk, dt(done), decider, "completed", ""))
+            application_rows.append(
+                (application_pk, number, ent.pk, institution_id,
+                 ent.division, "on_site" if on_site else "drop_off", ent.address if on_site else "",
+                 name or "—", phone or "—", "", VerificationApplication.State.COMPLETED.value,
+                 submitter, dt(submitted), dt(accept_by), dt(decided), decider, "",
+                 d(first), fee_total, waived_total, case_pk)
+            )  # fmt: skip
+        _insert(Case, CASE_FIELDS, case_rows)
+        _insert(CaseEvent, EVENT_FIELDS, event_rows)
         _insert(
             VerificationApplication,
             ("id", "number", "organization", "institution", "division", "mode", "site_address", "contact_name",
              "contact_phone", "note", "state", "submitted_by", "submitted_at", "accept_by", "decided_at",
-             "decided_by", "reject_reason", "scheduled_on", "fee_total", "waived_total"),
+             "decided_by", "reject_reason", "scheduled_on", "fee_total", "waived_total", "case"),
             application_rows,
         )  # fmt: skip
         _insert(

@@ -41,7 +41,9 @@ INVALID_STATUS = errors.add("invalid_status", InvalidInput, _("Status must be on
 IMPORT_NOT_ALLOWED = errors.add(
     "import_not_allowed", Forbidden, _("Only the manager or a clerk of an enterprise can import into its instrument ledger.")
 )
-FILE_TYPE = errors.add("file_type", InvalidInput, _("Only .xlsx workbooks and .csv files can be imported."))
+FILE_TYPE = errors.add(
+    "file_type", InvalidInput, _("Only .xlsx, .xls and .ods workbooks and .csv files can be imported.")
+)
 FILE_EMPTY = errors.add("file_empty", InvalidInput, _("The file is empty."))
 FILE_TOO_LARGE = errors.add("file_too_large", InvalidInput, _("The file is larger than %(max)d MB: split it into several files."))
 

@@ -211,7 +211,9 @@ class Instrument(models.Model):
 
 class InstrumentFiling(models.Model):
     """强检备案: an enterprise files its mandatory-verification instruments with the county
-    regulator, who approves or returns the filing with a reason."""
+    regulator, who approves or returns the filing with a reason. Its number, review state machine
+    and timeline are its case's (``nqihub.cases``, kind ``instrument_filing``); ``number`` and
+    ``state`` are copies the kernel writes, kept here for the searches and the open-filing rule."""
 
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Awaiting review")
@@ -226,12 +228,14 @@ class InstrumentFiling(models.Model):
         "divisions.AdminDivision", verbose_name=_("division"), on_delete=models.PROTECT, related_name="+", editable=False
     )
     instruments = models.ManyToManyField(Instrument, verbose_name=_("instruments"), related_name="filings")
-    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED, protected=True)
+    # Written only by nqihub.cases.services (a copy of the case's state).
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED, editable=False)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted"))
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="instrument_filing", editable=False)
 
     objects = InstrumentFilingQuerySet.as_manager()
 
@@ -245,18 +249,6 @@ class InstrumentFiling(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("metrology:filing_detail", args=[self.pk])
-
-    @transition(field=state, source=State.SUBMITTED, target=State.APPROVED)
-    def approve(self) -> None:
-        pass
-
-    @transition(field=state, source=State.SUBMITTED, target=State.RETURNED)
-    def return_for_correction(self) -> None:
-        pass
-
-    @transition(field=state, source=State.RETURNED, target=State.SUBMITTED)
-    def resubmit(self) -> None:
-        pass
 
 
 class ImportJob(FSMModelMixin, BackgroundJob):
@@ -362,9 +354,12 @@ class MetrologyPolicy(models.Model):
 
 
 class VerificationApplication(models.Model):
-    """An enterprise's online application for verification (送检 or 上门), with a case number
-    and a timeline. Offered only to institutions whose authorisation scope covers every
-    catalogue item in it and whose designated area covers the enterprise."""
+    """An enterprise's online application for verification (送检 or 上门). Offered only to
+    institutions whose authorisation scope covers every catalogue item in it and whose
+    designated area covers the enterprise. Its number, acceptance (受理) and timeline are its
+    case's (``nqihub.cases``, kind ``verification_application``): the kernel writes ``number``,
+    ``accept_by`` (the case's deadline) and ``state`` up to acceptance; after it the application
+    keeps its own finer working states (scheduled, completed)."""
 
     class Mode(models.TextChoices):
         DROP_OFF = "drop_off", _("Drop-off at the institution")
@@ -389,7 +384,9 @@ class VerificationApplication(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100)
     contact_phone = models.CharField(_("contact telephone"), max_length=40)
     note = models.TextField(_("note"), blank=True)
-    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED, protected=True)
+    # Up to acceptance a copy of the case's state written by nqihub.cases.services; after it,
+    # changed by the transitions below.
+    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted"))
     accept_by = models.DateTimeField(_("to be accepted by"))
@@ -399,6 +396,9 @@ class VerificationApplication(models.Model):
     scheduled_on = models.DateField(_("scheduled for"), null=True, blank=True)
     fee_total = models.DecimalField(_("fee"), max_digits=12, decimal_places=2, default=0)
     waived_total = models.DecimalField(_("waived"), max_digits=12, decimal_places=2, default=0)
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="verification_application", editable=False
+    )
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -414,14 +414,6 @@ class VerificationApplication(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @transition(field=state, source=State.SUBMITTED, target=State.ACCEPTED)
-    def accept(self) -> None:
-        pass
-
-    @transition(field=state, source=State.SUBMITTED, target=State.REJECTED)
-    def reject(self) -> None:
-        pass
-
     @transition(field=state, source=[State.ACCEPTED, State.SCHEDULED], target=State.SCHEDULED)
     def schedule(self) -> None:
         pass
@@ -429,28 +421,6 @@ class VerificationApplication(models.Model):
     @transition(field=state, source=[State.ACCEPTED, State.SCHEDULED], target=State.COMPLETED)
     def complete(self) -> None:
         pass
-
-    @transition(field=state, source=State.SUBMITTED, target=State.WITHDRAWN)
-    def withdraw(self) -> None:
-        pass
-
-
-class ApplicationEvent(models.Model):
-    """One step of an application's visible timeline (the audit trail holds the full record)."""
-
-    application = models.ForeignKey(VerificationApplication, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(_("step"), max_length=32)
-    note = models.CharField(_("note"), max_length=500, blank=True)
-
-    class Meta:
-        verbose_name = _("timeline step")
-        verbose_name_plural = _("timeline steps")
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.application_id} {self.kind}"
 
 
 class ApplicationItem(models.Model):

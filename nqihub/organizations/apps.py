@@ -12,7 +12,9 @@ class OrganizationsConfig(AppConfig):
         from nqihub.core.registries import register_home_panel
 
         from . import access, selectors
+        from .casekinds import register as register_case_kinds
 
+        register_case_kinds()
         register_actor_provider(access)  # the module is the provider (core.access.ActorProvider)
         for code, label in {
             "membership.grant": _("Role granted"),

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
 
 from nqihub.core.access import MembershipRole, OrganizationKind
 
@@ -177,7 +176,10 @@ class EnterpriseRegistration(models.Model):
 
     The county-level regulator of the enterprise's division approves it (which creates the
     organisation and makes the applicant its manager) or returns it with a reason, after
-    which the applicant may correct and resubmit it. Only services call the transitions.
+    which the applicant may correct and resubmit it. Its number, review state machine and
+    timeline are its case's (``nqihub.cases``, kind ``enterprise_registration``); ``number`` and
+    ``state`` are copies the kernel writes, kept here for the one-open-application constraint,
+    the indexes and the searches.
     """
 
     class State(models.TextChoices):
@@ -203,7 +205,8 @@ class EnterpriseRegistration(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100)
     contact_phone = models.CharField(_("contact telephone"), max_length=40)
     contact_email = models.EmailField(_("contact email"), blank=True)
-    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED, protected=True)
+    # Written only by nqihub.cases.services (a copy of the case's state).
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED, editable=False)
     submitted_at = models.DateTimeField(_("submitted"))
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
@@ -213,6 +216,7 @@ class EnterpriseRegistration(models.Model):
     organization = models.OneToOneField(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="registration"
     )
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="registration", editable=False)
 
     objects = EnterpriseRegistrationQuerySet.as_manager()
 
@@ -235,19 +239,3 @@ class EnterpriseRegistration(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("organizations:registration_detail", args=[self.pk])
-
-    @transition(field=state, source=State.SUBMITTED, target=State.APPROVED)
-    def approve(self) -> None:
-        pass
-
-    @transition(field=state, source=State.SUBMITTED, target=State.RETURNED)
-    def return_for_correction(self) -> None:
-        pass
-
-    @transition(field=state, source=State.RETURNED, target=State.SUBMITTED)
-    def resubmit(self) -> None:
-        pass
-
-    @transition(field=state, source=[State.SUBMITTED, State.RETURNED], target=State.WITHDRAWN)
-    def withdraw(self) -> None:
-        pass

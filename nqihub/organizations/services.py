@@ -8,7 +8,6 @@ one audit record with it. A refusal changes nothing and is itself recorded.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -18,11 +17,13 @@ from django.utils.translation import gettext as _
 
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.cases import services as cases
 from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
 from nqihub.core.errors import INVALID, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from nqihub.divisions.models import AdminDivision
 
 from . import errors
+from .casekinds import REGISTRATION
 from .credit_code import CreditCodeError, validate_credit_code
 from .models import (
     Discipline,
@@ -120,11 +121,13 @@ def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistratio
         _refuse(exc, actor=actor, action=action, details={"credit_code": str(data.get("credit_code", ""))[:40]})
     try:
         with transaction.atomic():
-            registration = EnterpriseRegistration.objects.create(
-                number=uuid.uuid4().hex[:20], applicant=actor, submitted_at=timezone.now(), **cleaned
+            now = timezone.now()
+            case = cases.case_open(
+                kind=REGISTRATION.code, actor=actor, division=cleaned["division"], at=now
             )
-            registration.number = f"QY{timezone.localdate():%Y%m%d}{registration.pk:06d}"
-            registration.save(update_fields=["number"])
+            registration = EnterpriseRegistration.objects.create(
+                case=case, number=case.number, state=case.state, applicant=actor, submitted_at=now, **cleaned
+            )
             audit_record(action=action, actor=actor, target=registration, details={"credit_code": registration.credit_code})
     except IntegrityError:
         # Another application for the same code was committed a moment ago.
@@ -172,9 +175,10 @@ def registration_resubmit(*, actor, registration: EnterpriseRegistration, data: 
             organization_check_code_free(cleaned["credit_code"], exclude_registration=locked.pk)
             for key, value in cleaned.items():
                 setattr(locked, key, value)
-            locked.resubmit()
-            locked.submitted_at = timezone.now()
+            now = timezone.now()
+            locked.submitted_at = now
             locked.save()
+            cases.case_resubmit(locked.case, actor=actor, subject=locked, at=now)
             audit_record(action=action, actor=actor, target=locked)
             return locked
     except ServiceError as exc:
@@ -189,8 +193,7 @@ def registration_withdraw(*, actor, registration: EnterpriseRegistration) -> Ent
         with transaction.atomic():
             locked = _registration_for(actor, registration.pk, "withdraw")
             _check_state(locked, *EnterpriseRegistration.OPEN_STATES)
-            locked.withdraw()
-            locked.save()
+            cases.case_withdraw(locked.case, actor=actor, subject=locked)
             audit_record(action=action, actor=actor, target=locked)
             return locked
     except ServiceError as exc:
@@ -233,11 +236,13 @@ def registration_approve(*, actor, registration: EnterpriseRegistration) -> Ente
                 role=MembershipRole.MANAGER,
                 is_default=not has_default,
             )
-            locked.approve()
+            now = timezone.now()
             locked.organization = organization
-            locked.reviewed_at = timezone.now()
+            locked.reviewed_at = now
             locked.reviewed_by = actor
             locked.save()
+            cases.case_approve(locked.case, actor=actor, subject=locked, at=now)
+            cases.case_set_parties(locked.case, applicant_organization=organization)
             audit_record(
                 action=action,
                 actor=actor,
@@ -264,11 +269,12 @@ def registration_return(*, actor, registration: EnterpriseRegistration, reason: 
         with transaction.atomic():
             locked = _registration_for(actor, registration.pk, "review")
             _check_state(locked, EnterpriseRegistration.State.SUBMITTED)
-            locked.return_for_correction()
+            now = timezone.now()
             locked.return_reason = reason[:2000]
-            locked.reviewed_at = timezone.now()
+            locked.reviewed_at = now
             locked.reviewed_by = actor
             locked.save()
+            cases.case_return(locked.case, actor=actor, reason=locked.return_reason, subject=locked, at=now)
             audit_record(action=action, actor=actor, target=locked, details={"reason": locked.return_reason})
             return locked
     except ServiceError as exc:

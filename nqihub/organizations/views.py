@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from nqihub.cases.selectors import timeline as case_timeline
 from nqihub.core.access import get_actor
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
@@ -144,7 +145,7 @@ def registration_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     registration = get_object_or_404(
-        EnterpriseRegistration.objects.for_user(request.user, "view").select_related("division__parent", "reviewed_by", "applicant"),
+        EnterpriseRegistration.objects.for_user(request.user, "view").select_related("division__parent", "reviewed_by", "applicant", "case"),
         pk=pk,
     )
     user = request.user
@@ -163,6 +164,7 @@ def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "organizations/registration_detail.html",
         {
             "registration": registration,
+            "events": case_timeline(registration.case),
             "can_review": can_review,
             "is_applicant": is_applicant,
             "return_form": ReturnForm() if can_review else None,

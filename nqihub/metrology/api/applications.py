@@ -23,10 +23,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from nqihub.accounts.api.authentication import ApiTokenAuthentication
+from nqihub.cases.serializers import CaseTimelineField, timeline_queryset
 from nqihub.core.access import get_actor
 from nqihub.core.api.views import ScopedGenericViewSet
 
-from ..models import ApplicationEvent, ApplicationItem, IssuedDocument, VerificationApplication, VerificationResult
+from ..models import ApplicationItem, IssuedDocument, VerificationApplication, VerificationResult
 from ..querysets import ApplicationQuerySet
 from ..rules import MAX_ID
 from ..services import applications as services
@@ -108,13 +109,6 @@ class ItemSerializer(serializers.ModelSerializer):
             return None
 
 
-class EventSerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    kind = serializers.CharField()
-    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
-    note = serializers.CharField()
-
-
 class ApplicationListSerializer(serializers.ModelSerializer):
     organization = ApplicationPartySerializer(read_only=True)
     institution = ApplicationPartySerializer(read_only=True)
@@ -148,7 +142,7 @@ class ApplicationListSerializer(serializers.ModelSerializer):
 
 class ApplicationSerializer(ApplicationListSerializer):
     items = ItemSerializer(many=True, read_only=True)
-    events = EventSerializer(many=True, read_only=True)
+    events = CaseTimelineField()
 
     class Meta(ApplicationListSerializer.Meta):
         fields = [
@@ -233,7 +227,7 @@ def _detail_prefetch(qs):
             .prefetch_related("result__documents")
             .order_by("pk"),
         ),
-        Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor").order_by("at", "pk")),
+        Prefetch("case__events", queryset=timeline_queryset()),
     )
 
 

@@ -15,6 +15,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from nqihub.cases.serializers import CaseTimelineField, timeline_queryset
 from nqihub.core.api.views import ScopedGenericViewSet, body_value
 from nqihub.organizations.api.serializers import DivisionRefSerializer
 
@@ -83,9 +84,10 @@ class InstrumentFilingSerializer(InstrumentFilingListSerializer):
     it stays after a resubmission, as the filing's history."""
 
     instruments = FiledInstrumentRefSerializer(many=True, read_only=True)
+    events = CaseTimelineField()
 
     class Meta(InstrumentFilingListSerializer.Meta):
-        fields = [*InstrumentFilingListSerializer.Meta.fields, "instruments"]
+        fields = [*InstrumentFilingListSerializer.Meta.fields, "instruments", "events"]
         read_only_fields = fields
 
 
@@ -145,7 +147,10 @@ class InstrumentFilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def get_queryset(self):
         qs = super().get_queryset()
         if self.action != "list":
-            qs = qs.prefetch_related(Prefetch("instruments", queryset=Instrument.objects.order_by("pk")))
+            qs = qs.select_related("case").prefetch_related(
+                Prefetch("instruments", queryset=Instrument.objects.order_by("pk")),
+                Prefetch("case__events", queryset=timeline_queryset()),
+            )
         return qs
 
     def _detail(self, pk) -> Response:

@@ -18,7 +18,6 @@ visible timeline and writes one audit record; a refusal changes nothing and is r
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,15 +31,15 @@ from django.utils.translation import gettext_lazy
 from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.cases import services as cases
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from nqihub.organizations.models import AuthorisationScope, Discipline, Organization
-from nqihub.workcalendar import services as workcalendar
 
 from .. import rules
-from ..models import ApplicationEvent, ApplicationItem, Instrument, VerificationApplication
+from ..casekinds import APPLICATION
+from ..models import ApplicationItem, Instrument, VerificationApplication
 from ..querysets import OPEN_STATES
-from .policy import current_policy
 
 MAX_INSTRUMENTS_PER_APPLICATION = 200
 
@@ -56,20 +55,6 @@ for _code, _label in {
     "verification_application.complete": gettext_lazy("Verification application completed"),
 }.items():
     register_audit_action(_code, _label)
-
-# Timeline steps (ApplicationEvent.kind) and how they read.
-EVENT_LABELS = {
-    "submitted": gettext_lazy("Submitted"),
-    "withdrawn": gettext_lazy("Withdrawn by the enterprise"),
-    "accepted": gettext_lazy("Accepted by the institution"),
-    "rejected": gettext_lazy("Rejected by the institution"),
-    "scheduled": gettext_lazy("Scheduled"),
-    "result": gettext_lazy("Result recorded"),
-    "result_pass": gettext_lazy("Result recorded: pass"),
-    "result_fail": gettext_lazy("Result recorded: fail"),
-    "completed": gettext_lazy("Completed: every instrument has its result"),
-}
-
 
 # --- Reads shared with the pages -------------------------------------------------------------
 
@@ -122,21 +107,9 @@ def institutions_offering(*, organization: Organization, catalogue_items: Iterab
     ).order_by("name", "pk")
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
-    """``start`` plus ``days`` working days, same time of day, by the working-day calendar
-    (``nqihub.workcalendar``): weekends and public holidays skipped, make-up working days
-    counted. One query."""
-    return workcalendar.add_working_days(start, days)
-
-
 def is_overdue(application: VerificationApplication, now: datetime | None = None) -> bool:
     """Still awaiting acceptance after the promised time limit (shown red in lists)."""
     return application.state == State.SUBMITTED and application.accept_by < (now or timezone.now())
-
-
-def event_label(kind: str) -> str:
-    label = EVENT_LABELS.get(kind)
-    return str(label) if label is not None else kind
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -263,12 +236,6 @@ def check_state(application: VerificationApplication, *states: str) -> None:
         )
 
 
-def add_event(application: VerificationApplication, *, kind: str, actor, note: str = "", at=None) -> ApplicationEvent:
-    return ApplicationEvent.objects.create(
-        application=application, at=at or timezone.now(), actor=actor, kind=kind, note=(note or "")[:500]
-    )
-
-
 def _text(value, limit: int) -> str:
     return str(value or "").strip()[:limit]
 
@@ -333,8 +300,18 @@ def application_submit(
                     field="institution",
                 )
             now = timezone.now()
+            case = cases.case_open(
+                kind=APPLICATION.code,
+                actor=actor,
+                applicant_organization=organization,
+                handling_organization=institution,
+                division=organization.division,
+                at=now,
+            )
             application = VerificationApplication.objects.create(
-                number=uuid.uuid4().hex[:20],
+                case=case,
+                number=case.number,
+                state=case.state,
                 organization=organization,
                 institution=institution,
                 division_id=organization.division_id,
@@ -347,15 +324,13 @@ def application_submit(
                 note=note,
                 submitted_by=actor,
                 submitted_at=now,
-                accept_by=add_working_days(now, current_policy().acceptance_working_days),
+                # The promised time limit, counted in working days by the case kernel.
+                accept_by=case.deadline,
             )
-            application.number = f"BJ{timezone.localdate():%Y%m%d}{application.pk % 1_000_000:06d}"
-            application.save(update_fields=["number"])
             ApplicationItem.objects.bulk_create(
                 ApplicationItem(application=application, instrument=i, catalogue_item_id=i.catalogue_item_id)
                 for i in instruments
             )
-            add_event(application, kind="submitted", actor=actor, at=now)
             audit_record(
                 action=action,
                 actor=actor,
@@ -374,9 +349,7 @@ def application_withdraw(*, actor, application: VerificationApplication | int) -
         with transaction.atomic():
             locked = locked_application(actor, _application_id(application), "withdraw")
             check_state(locked, State.SUBMITTED)
-            locked.withdraw()
-            locked.save(update_fields=["state"])
-            add_event(locked, kind="withdrawn", actor=actor)
+            cases.case_withdraw(locked.case, actor=actor, subject=locked)
             audit_record(action=action, actor=actor, target=locked)
             return locked
     except ServiceError as exc:
@@ -414,11 +387,10 @@ def application_accept(*, actor, application: VerificationApplication | int) -> 
                 fee_total += fee
                 waived_total += waived
             ApplicationItem.objects.bulk_update(items, ["fee", "waived", "waiver_policy"])
-            locked.accept()
             locked.decided_at, locked.decided_by = now, actor
             locked.fee_total, locked.waived_total = fee_total, waived_total
-            locked.save(update_fields=["state", "decided_at", "decided_by", "fee_total", "waived_total"])
-            add_event(locked, kind="accepted", actor=actor, at=now)
+            locked.save(update_fields=["decided_at", "decided_by", "fee_total", "waived_total"])
+            cases.case_accept(locked.case, actor=actor, subject=locked, at=now)
             audit_record(
                 action=action,
                 actor=actor,
@@ -446,10 +418,9 @@ def application_reject(*, actor, application: VerificationApplication | int, rea
                 )
             check_state(locked, State.SUBMITTED)
             now = timezone.now()
-            locked.reject()
             locked.decided_at, locked.decided_by, locked.reject_reason = now, actor, reason
-            locked.save(update_fields=["state", "decided_at", "decided_by", "reject_reason"])
-            add_event(locked, kind="rejected", actor=actor, note=reason, at=now)
+            locked.save(update_fields=["decided_at", "decided_by", "reject_reason"])
+            cases.case_reject(locked.case, actor=actor, reason=reason, subject=locked, at=now)
             audit_record(action=action, actor=actor, target=locked, details={"reason": reason})
             return locked
     except ServiceError as exc:
@@ -475,7 +446,7 @@ def application_schedule(
             locked.scheduled_on = on_date
             locked.save(update_fields=["state", "scheduled_on"])
             text = on_date.isoformat() + (" — " + note if note else "")
-            add_event(locked, kind="scheduled", actor=actor, note=text)
+            cases.case_log(locked.case, step="scheduled", actor=actor, note=text)
             audit_record(
                 action=action,
                 actor=actor,

@@ -25,7 +25,6 @@ hand over an id from a URL unresolved and the refusal is still recorded here.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -37,10 +36,12 @@ from django.utils.translation import gettext_lazy
 from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.cases import services as cases
 from nqihub.core.access import get_actor
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
 from .. import rules
+from ..casekinds import FILING
 from ..models import Instrument, InstrumentFiling
 
 # A filing is "open" while it waits for the regulator or for the enterprise's correction; an
@@ -221,15 +222,19 @@ def filing_submit(*, actor, instrument_ids: Iterable[int | str]) -> InstrumentFi
         with transaction.atomic():
             instruments = _checked_instruments(actor, ids)
             organization = get_actor(actor).organization
+            now = timezone.now()
+            case = cases.case_open(
+                kind=FILING.code, actor=actor, applicant_organization=organization, division=organization.division, at=now
+            )
             filing = InstrumentFiling.objects.create(
-                number=uuid.uuid4().hex[:20],
+                case=case,
+                number=case.number,
+                state=case.state,
                 organization=organization,
                 division_id=organization.division_id,
                 submitted_by=actor,
-                submitted_at=timezone.now(),
+                submitted_at=now,
             )
-            filing.number = f"BA{timezone.localdate():%Y%m%d}{filing.pk:06d}"
-            filing.save(update_fields=["number"])
             filing.instruments.add(*instruments)
             audit_record(action=action, actor=actor, target=filing, details={"instrument_ids": ids, "count": len(ids)})
             return filing
@@ -252,10 +257,11 @@ def filing_resubmit(*, actor, filing: InstrumentFiling | int, instrument_ids: It
             instruments = _checked_instruments(actor, ids, filing_id=locked.pk)
             before = sorted(locked.instruments.values_list("pk", flat=True))
             locked.instruments.set(instruments)
-            locked.resubmit()
+            now = timezone.now()
             locked.submitted_by = actor
-            locked.submitted_at = timezone.now()
-            locked.save(update_fields=["state", "submitted_by", "submitted_at"])
+            locked.submitted_at = now
+            locked.save(update_fields=["submitted_by", "submitted_at"])
+            cases.case_resubmit(locked.case, actor=actor, subject=locked, at=now)
             audit_record(
                 action=action,
                 actor=actor,
@@ -296,10 +302,10 @@ def filing_approve(*, actor, filing: InstrumentFiling | int) -> InstrumentFiling
                     code="instruments_changed",
                 )
             now = timezone.now()
-            locked.approve()
             locked.reviewed_by = actor
             locked.reviewed_at = now
-            locked.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+            locked.save(update_fields=["reviewed_by", "reviewed_at"])
+            cases.case_approve(locked.case, actor=actor, subject=locked, at=now)
             count = members.update(filed=True, updated_at=now)
             audit_record(action=action, actor=actor, target=locked, details={"count": count})
             return locked
@@ -321,11 +327,12 @@ def filing_return(*, actor, filing: InstrumentFiling | int, reason: str) -> Inst
                     code="reason_required",
                     field="reason",
                 )
-            locked.return_for_correction()
+            now = timezone.now()
             locked.return_reason = reason[:2000]
             locked.reviewed_by = actor
-            locked.reviewed_at = timezone.now()
-            locked.save(update_fields=["state", "return_reason", "reviewed_by", "reviewed_at"])
+            locked.reviewed_at = now
+            locked.save(update_fields=["return_reason", "reviewed_by", "reviewed_at"])
+            cases.case_return(locked.case, actor=actor, reason=locked.return_reason, subject=locked, at=now)
             audit_record(action=action, actor=actor, target=locked, details={"reason": locked.return_reason})
             return locked
     except ServiceError as exc:

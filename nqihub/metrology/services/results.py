@@ -25,13 +25,14 @@ from django.utils.translation import gettext_lazy
 from nqihub.audit.actions import register as register_audit_action
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.cases import services as cases
 from nqihub.core.access import get_actor
 from nqihub.core.errors import Forbidden, NotFound, ServiceError
 from nqihub.organizations.models import Membership
 
 from .. import errors
 from ..models import ApplicationItem, VerificationApplication, VerificationResult
-from .applications import add_event, check_state
+from .applications import check_state
 
 Outcome = VerificationResult.Outcome
 State = VerificationApplication.State
@@ -237,11 +238,11 @@ def result_record(
             from .documents import document_issue  # written alongside; imported when needed
 
             document = document_issue(actor=actor, result=result)
-            add_event(
-                application,
-                # The outcome in the step's kind, read in the reader's language; the note holds
+            cases.case_log(
+                application.case,
+                # The outcome in the step's code, read in the reader's language; the note holds
                 # only what needs no translation.
-                kind=f"result_{outcome}",
+                step=f"result_{outcome}",
                 actor=actor,
                 note=f"{locked_item.instrument} · {document.number}",
                 at=now,
@@ -262,7 +263,7 @@ def result_record(
             if not ApplicationItem.objects.filter(application=application, result__isnull=True).exists():
                 application.complete()
                 application.save(update_fields=["state"])
-                add_event(application, kind="completed", actor=actor, at=now)
+                cases.case_close(application.case, actor=actor, step="completed", at=now)
                 audit_record(action="verification_application.complete", actor=actor, target=application)
             return result, True
     except ServiceError as exc:

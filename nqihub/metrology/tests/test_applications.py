@@ -8,7 +8,6 @@ The fixtures here (``metrology_institution``, ``signers``, ``submitted``…) are
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,10 +15,10 @@ import pytest
 from django.utils import timezone
 
 from nqihub.audit.models import AuditEvent
+from nqihub.cases.models import Case, CaseEvent
 from nqihub.core.access import MembershipRole, OrganizationKind
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.metrology.models import (
-    ApplicationEvent,
     ApplicationItem,
     Instrument,
     MetrologyPolicy,
@@ -107,7 +106,8 @@ def snapshot():
             )
         ),
         sorted(ApplicationItem.objects.values_list("pk", "instrument_id", "fee", "waived")),
-        ApplicationEvent.objects.count(),
+        CaseEvent.objects.count(),
+        list(Case.objects.order_by("pk").values_list("pk", "state", "decided_at", "closed_at")),
     )
 
 
@@ -185,7 +185,8 @@ def test_submit_accept_schedule(world, instruments, signers, scale):
         wished_until=start + timedelta(days=5),
         note="请上午来",
     )
-    assert re.fullmatch(r"BJ\d{8}\d{6}", application.number)  # 报检, unlike certificates (JD-…)
+    # 报检, unlike certificates (JD-…): prefix, year, sequence from the case counter.
+    assert application.number == f"BJ{timezone.localdate().year}000001"
     assert application.state == "submitted" and application.institution == world.institution
     assert application.division_id == "150203" and application.mode == "on_site"
     # 3 working days: weekends and the calendar's days off skipped, make-up days counted.
@@ -209,7 +210,7 @@ def test_submit_accept_schedule(world, instruments, signers, scale):
     services.application_schedule(actor=world.users["inst"], application=application, on_date=on, note="上午")
     application = reread(application)
     assert application.state == "scheduled" and application.scheduled_on == on
-    assert list(application.events.values_list("kind", flat=True)) == ["submitted", "accepted", "scheduled"]
+    assert list(application.case.events.values_list("kind", flat=True)) == ["submitted", "accepted", "scheduled"]
     trail = list(
         AuditEvent.objects.filter(target_type=APPLICATION_TYPE, target_id=str(application.pk))
         .order_by("seq")
@@ -228,12 +229,12 @@ def test_reject_with_reason_and_withdraw(world, instruments, signers):
     services.application_reject(actor=world.users["inst"], application=first, reason="  暂无该量程标准器  ")
     first = reread(first)
     assert first.state == "rejected" and first.reject_reason == "暂无该量程标准器"
-    assert first.events.last().note == "暂无该量程标准器"
+    assert first.case.events.last().note == "暂无该量程标准器"
     # A rejected application no longer holds the instrument: it may be applied for again.
     second = submit(world, instruments, user="ent_clerk")
     services.application_withdraw(actor=world.users["ent_manager"], application=second.pk)
     assert reread(second).state == "withdrawn"
-    assert list(reread(second).events.values_list("kind", flat=True)) == ["submitted", "withdrawn"]
+    assert list(reread(second).case.events.values_list("kind", flat=True)) == ["submitted", "withdrawn"]
 
 
 @pytest.mark.django_db

@@ -18,6 +18,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from nqihub.audit.models import AuditEvent
+from nqihub.cases.services import case_open
 from nqihub.core.access import MembershipRole, OrganizationKind
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.metrology.models import (
@@ -126,6 +127,7 @@ def make_result(world, signers, periodic_item):
             )
         now = timezone.now()
         application = VerificationApplication.objects.create(
+            case=case_open(kind="verification_application", actor=world.users["ent_manager"]),
             number=f"SQ-TEST-{n:04d}",
             organization=world.ent_kundulun,
             institution=institution,

@@ -70,10 +70,10 @@ def test_pass_issues_a_certificate_and_completes_the_application(world, accepted
     assert scale.period_months and document.valid_until == certificate_valid_until(result)
     application = VerificationApplication.objects.get(pk=accepted.pk)
     assert application.state == "completed"
-    kinds = list(application.events.values_list("kind", flat=True))
+    kinds = list(application.case.events.values_list("kind", flat=True))
     assert kinds == ["submitted", "accepted", "result_pass", "completed"]
     # The timeline reads in each reader's language: the outcome is in the step, not the note.
-    note = application.events.get(kind="result_pass").note
+    note = application.case.events.get(kind="result_pass").note
     assert document.number in note and "合格" not in note and "pass" not in note
     instrument = Instrument.objects.get(pk=instruments["kundulun"].pk)
     assert instrument.last_verified_on == timezone.localdate()

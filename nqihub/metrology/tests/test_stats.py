@@ -32,6 +32,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from nqihub.audit.models import AuditEvent
+from nqihub.cases.services import case_open
 from nqihub.metrology import selectors_stats
 from nqihub.metrology.charts import bar_chart
 from nqihub.metrology.models import (
@@ -106,6 +107,7 @@ def make_documents(world, scale, instruments, specs):
             continue
         n = VerificationApplication.objects.count() + 1
         app = VerificationApplication.objects.create(
+            case=case_open(kind="verification_application", actor=signers[0]),
             number=f"SQ-TEST-{n}", organization=instruments[key].organization, institution=world.institution,
             division_id=instruments[key].division_id, mode="drop_off", contact_name="张三",
             contact_phone="0472-0000000", submitted_by=signers[0], submitted_at=at(2024, 12, 1),

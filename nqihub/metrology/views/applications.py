@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from nqihub.cases.selectors import timeline as case_timeline
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
@@ -222,7 +223,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     application = get_object_or_404(
         VerificationApplication.objects.for_user(user, "view").select_related(
-            "organization", "institution", "division__parent", "submitted_by", "decided_by"
+            "organization", "institution", "division__parent", "submitted_by", "decided_by", "case"
         ),
         pk=pk,
     )
@@ -239,9 +240,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             item.recorded = item.result
         except VerificationResult.DoesNotExist:
             item.recorded = None
-    events = list(application.events.select_related("actor"))
-    for event in events:
-        event.label = services.event_label(event.kind)
+    events = case_timeline(application.case)
     State = VerificationApplication.State
     may_decide = VerificationApplication.objects.for_user(user, "decide").filter(pk=pk).exists()
     can_record = may_decide and application.state in (State.ACCEPTED, State.SCHEDULED)

@@ -8,9 +8,6 @@ writes go through ``nqihub.metrology.services.filings``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -21,6 +18,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from nqihub.cases.selectors import timeline as case_timeline
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
@@ -122,45 +120,11 @@ def filing_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    label: str
-    who: object = None
-    note: str = ""
-
-
-def _timeline(filing: InstrumentFiling) -> list[TimelineEntry]:
-    """What the filing's own fields tell of its history. A resubmitted filing keeps the time,
-    reviewer and reason of its last return until it is decided again."""
-    entries: list[TimelineEntry] = []
-    was_returned = bool(filing.return_reason)
-    State = InstrumentFiling.State
-    if filing.state == State.SUBMITTED and was_returned and filing.reviewed_at:
-        entries.append(
-            TimelineEntry(filing.reviewed_at, _("Returned for correction"), filing.reviewed_by, filing.return_reason)
-        )
-        entries.append(TimelineEntry(filing.submitted_at, _("Corrected and resubmitted"), filing.submitted_by))
-        return entries
-    if was_returned and filing.state == State.APPROVED:
-        note = _("after a return for: %(reason)s") % {"reason": filing.return_reason}
-        entries.append(TimelineEntry(filing.submitted_at, _("Corrected and resubmitted"), filing.submitted_by, note))
-    else:
-        entries.append(TimelineEntry(filing.submitted_at, _("Submitted"), filing.submitted_by))
-    if filing.reviewed_at and filing.state == State.RETURNED:
-        entries.append(
-            TimelineEntry(filing.reviewed_at, _("Returned for correction"), filing.reviewed_by, filing.return_reason)
-        )
-    elif filing.reviewed_at and filing.state == State.APPROVED:
-        entries.append(TimelineEntry(filing.reviewed_at, _("Approved: the instruments are filed"), filing.reviewed_by))
-    return entries
-
-
 @login_required
 def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     filing = get_object_or_404(
         InstrumentFiling.objects.for_user(request.user, "view")
-        .select_related("organization", "division__parent", "submitted_by", "reviewed_by")
+        .select_related("organization", "division__parent", "submitted_by", "reviewed_by", "case")
         .prefetch_related(
             Prefetch("instruments", queryset=Instrument.objects.select_related("catalogue_item").order_by("name", "pk"))
         ),
@@ -194,7 +158,7 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "filing": filing,
             "instruments": instruments,
-            "timeline": _timeline(filing),
+            "events": case_timeline(filing.case),
             "can_review": can_review,
             "can_resubmit": can_resubmit,
             "resubmit_choices": resubmit_choices,

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from nqihub.cases.serializers import CaseTimelineField
 from nqihub.core.access import MembershipRole, OrganizationKind
 
 from ..models import Discipline, EnterpriseRegistration, Membership, Organization
@@ -87,6 +88,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
     organization: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True  # until approved
     )
+    events = CaseTimelineField()
 
     class Meta:
         model = EnterpriseRegistration
@@ -108,6 +110,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "reviewed_at",
             "return_reason",
             "organization",
+            "events",
         ]
 
 

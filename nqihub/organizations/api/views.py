@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -8,6 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from nqihub.cases.serializers import timeline_queryset
 from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 from nqihub.divisions.models import AdminDivision
 
@@ -120,7 +121,11 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """Enterprise applications to join the platform, and their review."""
 
-    queryset = EnterpriseRegistration.objects.select_related("division", "applicant").order_by("-submitted_at", "-pk")
+    queryset = (
+        EnterpriseRegistration.objects.select_related("division", "applicant", "case")
+        .prefetch_related(Prefetch("case__events", queryset=timeline_queryset()))
+        .order_by("-submitted_at", "-pk")
+    )
     serializer_class = RegistrationSerializer
     filterset_fields = ["state", "credit_code"]
 

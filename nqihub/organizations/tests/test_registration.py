@@ -6,6 +6,7 @@ import pytest
 from django.utils import translation
 
 from nqihub.audit.models import AuditEvent
+from nqihub.cases.services import case_open
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.organizations import services
 from nqihub.organizations.models import EnterpriseRegistration, Membership, Organization
@@ -134,9 +135,11 @@ def test_open_application_uniqueness_is_enforced_by_the_database(world):
 
     services.registration_submit(actor=world.users["applicant"], data=_data())
     first = EnterpriseRegistration.objects.get()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    case = case_open(kind="enterprise_registration", actor=world.users["ent_other"])
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
         EnterpriseRegistration.objects.create(
-            number="X1",
+            case=case,
+            number=case.number,
             applicant=world.users["ent_other"],
             credit_code=first.credit_code,
             name="并发",

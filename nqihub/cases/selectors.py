@@ -1,0 +1,62 @@
+"""Reads of casework shared by pages, the API and daily jobs: a case's timeline, overdue and
+due-soon cases, and the cases to remind about."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Case, CaseEvent
+
+
+def timeline(case: Case | None) -> list[CaseEvent]:
+    """The case's steps in order, each with its ``label`` in the active language. One query."""
+    if case is None:
+        return []
+    events = list(case.events.select_related("actor").order_by("at", "pk"))
+    return label_events(events, case.kind)
+
+
+def label_events(events, kind_code: str) -> list[CaseEvent]:
+    for event in events:
+        event.label = event.label_for(kind_code)
+    return events
+
+
+def awaiting_decision(queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    qs = Case.objects.all() if queryset is None else queryset
+    return qs.filter(state__in=Case.AWAITING_DECISION, deadline__isnull=False)
+
+
+def overdue(queryset: QuerySet[Case] | None = None, *, now: datetime | None = None) -> QuerySet[Case]:
+    """Cases still awaiting a decision past their promised time limit."""
+    return awaiting_decision(queryset).filter(deadline__lt=now or timezone.now())
+
+
+def due_soon(
+    queryset: QuerySet[Case] | None = None, *, within: timedelta = timedelta(days=1), now: datetime | None = None
+) -> QuerySet[Case]:
+    """Cases awaiting a decision whose time limit ends within ``within`` from now."""
+    now = now or timezone.now()
+    return awaiting_decision(queryset).filter(deadline__gte=now, deadline__lt=now + within)
+
+
+def for_organization(organization_id: int, queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    """The cases an organisation applied for or handles."""
+    qs = Case.objects.all() if queryset is None else queryset
+    return qs.filter(Q(applicant_organization_id=organization_id) | Q(handling_organization_id=organization_id))
+
+
+def in_divisions(division_codes, queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    """The cases in the given divisions (a regulator's ``jurisdiction_codes()`` subquery)."""
+    qs = Case.objects.all() if queryset is None else queryset
+    return qs.filter(division_id__in=division_codes)
+
+
+def to_remind(kind: str, *, within: timedelta, now: datetime | None = None) -> QuerySet[Case]:
+    """The reminder hook: cases of ``kind`` overdue or due within ``within``, by deadline, for a
+    daily job that notifies their handlers (the notifying is the domain's)."""
+    now = now or timezone.now()
+    return awaiting_decision(Case.objects.filter(kind=kind)).filter(deadline__lt=now + within).order_by("deadline", "pk")

@@ -1,0 +1,368 @@
+"""The kernel's casework services: numbering, the review state machine, the promised time limit,
+the timeline, attachments and the rating hook.
+
+Domain services call these inside their own transaction, after their own permission checks and
+before their own audit record; these functions never check who may act (the domain knows) and
+write no audit record of their own (the domain's one record covers the whole change). Every
+function takes the case (or its domain row's case) and changes it under a row lock.
+
+A domain row may keep a copy of the case state in its own ``state`` column, for its own
+constraints and indexes (one open registration per credit code, an institution's inbox); pass
+it as ``subject`` and the kernel writes that copy too, so the state has one writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from nqihub.core.errors import Conflict, InvalidInput
+from nqihub.workcalendar.services import add_working_days
+
+from . import kinds as case_kinds
+from .models import Case, CaseAttachment, CaseEvent, CaseNumberCounter
+
+NOTE_LIMIT = 500
+# Attachments: at most this many bytes each, of these types (by extension and declared type).
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_ATTACHMENTS_PER_CASE = 50
+ATTACHMENT_TYPES = {
+    "pdf": "application/pdf",
+    "ofd": "application/ofd",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+# --- Numbers ---------------------------------------------------------------------------------
+
+
+def _issued_past(kind: case_kinds.CaseKind, year: int) -> int:
+    """The highest sequence already issued in ``kind``'s number form for ``year`` (0 if none), so
+    a counter created now starts past every number of its form, whoever wrote it."""
+    stem = kind.number_stem(year)
+    highest = (
+        Case.objects.annotate(_length=Length("number"))
+        .filter(number__startswith=stem, _length=kind.number_length)
+        .aggregate(m=models.Max("number"))["m"]
+    )
+    tail = (highest or "")[len(stem) :]
+    return int(tail) if tail.isdigit() else 0
+
+
+def next_number(kind_code: str, *, on_date=None) -> str:
+    """The next case number of ``kind_code`` for the year of ``on_date`` (today by default):
+    ``<prefix><year><seq>``, from a counter read and advanced under a row lock, never derived
+    from a primary key."""
+    return next_numbers(kind_code, year=(on_date or timezone.localdate()).year, count=1)[0]
+
+
+def next_numbers(kind_code: str, *, year: int, count: int) -> list[str]:
+    """``count`` consecutive case numbers of ``kind_code`` for ``year`` under one counter lock
+    (for bulk writers such as the demo generator: one query for the whole block). Numbers of the
+    same form already issued outside the counter are skipped."""
+    kind = case_kinds.get(kind_code)
+    if count <= 0:
+        return []
+    with transaction.atomic():
+        counter = CaseNumberCounter.objects.select_for_update().filter(kind=kind.code, year=year).first()
+        if counter is None:
+            try:
+                with transaction.atomic():
+                    CaseNumberCounter.objects.create(kind=kind.code, year=year, last=_issued_past(kind, year))
+            except IntegrityError:
+                pass
+            counter = CaseNumberCounter.objects.select_for_update().get(kind=kind.code, year=year)
+        numbers: list[str] = []
+        seq = counter.last
+        while len(numbers) < count:
+            block = [kind.format_number(year, seq + i + 1) for i in range(count - len(numbers))]
+            seq += len(block)
+            taken = set(Case.objects.filter(number__in=block).values_list("number", flat=True))
+            numbers.extend(n for n in block if n not in taken)
+        counter.last = seq
+        counter.save(update_fields=["last"])
+        return numbers
+
+
+# --- Timeline --------------------------------------------------------------------------------
+
+
+def case_log(case: Case, *, step: str, actor=None, note: str = "", at: datetime | None = None) -> CaseEvent:
+    """Add a step to the case's timeline without changing its state (a domain step such as
+    "scheduled" or "result recorded")."""
+    return CaseEvent.objects.create(
+        case=case, at=at or timezone.now(), actor=actor, kind=step[:32], note=str(note or "")[:NOTE_LIMIT]
+    )
+
+
+# --- Opening and the state machine -------------------------------------------------------------
+
+
+def _deadline(kind: case_kinds.CaseKind, start: datetime) -> datetime | None:
+    days = kind.time_limit() if kind.time_limit is not None else None
+    return add_working_days(start, days) if days is not None else None
+
+
+def case_open(
+    *,
+    kind: str,
+    actor,
+    applicant_organization=None,
+    handling_organization=None,
+    division=None,
+    submit: bool = True,
+    at: datetime | None = None,
+) -> Case:
+    """Open a case of ``kind`` with its number; submitted at once unless ``submit`` is false (a
+    draft). Run it inside the domain's transaction."""
+    spec = case_kinds.get(kind)
+    now = at or timezone.now()
+    with transaction.atomic():
+        case = Case.objects.create(
+            kind=spec.code,
+            number=next_number(spec.code, on_date=timezone.localdate(now)),
+            applicant_organization=applicant_organization,
+            handling_organization=handling_organization,
+            division=division,
+            opened_at=now,
+        )
+        if submit:
+            _submit(case, actor=actor, at=now)
+        return case
+
+
+def _locked(case: Case) -> Case:
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    return locked
+
+
+def _refuse_state(case: Case) -> Conflict:
+    return Conflict(
+        _("This case is %(state)s and can no longer be changed this way.") % {"state": case.get_state_display()},
+        code="invalid_state",
+    )
+
+
+def _mirror(case: Case, subject) -> None:
+    if subject is not None:
+        subject.state = case.state
+        type(subject)._default_manager.filter(pk=subject.pk).update(state=case.state)
+
+
+def _step(case: Case, method: str) -> Case:
+    locked = _locked(case)
+    transition = getattr(locked, method)
+    if not can_proceed(transition):
+        raise _refuse_state(locked)
+    transition()
+    return locked
+
+
+def _finish(locked: Case, case: Case, fields: list[str], *, subject) -> Case:
+    locked.save(update_fields=["state", *fields])
+    if subject is not None:
+        # The subject's case is the current one from now on (the caller's ``case`` object may be
+        # stale: use the returned one).
+        subject.case = locked
+    _mirror(locked, subject)
+    return locked
+
+
+def _submit(case: Case, *, actor, at: datetime) -> None:
+    case.submit()
+    case.submitted_by, case.submitted_at = actor, at
+    case.deadline = _deadline(case.kind_spec, at)
+    case.save(update_fields=["state", "submitted_by", "submitted_at", "deadline"])
+    case_log(case, step="submitted", actor=actor, at=at)
+
+
+def case_submit(case: Case, *, actor, subject=None, at: datetime | None = None) -> Case:
+    """A draft is submitted: the time limit starts."""
+    with transaction.atomic():
+        locked = _locked(case)
+        if not can_proceed(locked.submit):
+            raise _refuse_state(locked)
+        _submit(locked, actor=actor, at=at or timezone.now())
+        return _finish(locked, case, ["submitted_by", "submitted_at", "deadline"], subject=subject)
+
+
+def case_return(case: Case, *, actor, reason: str, subject=None, at: datetime | None = None) -> Case:
+    """The reviewer sends the case back for correction, saying why."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        locked = _step(case, "return_for_correction")
+        locked.decided_by, locked.decided_at = actor, now
+        case_log(locked, step="returned", actor=actor, note=reason, at=now)
+        return _finish(locked, case, ["decided_by", "decided_at"], subject=subject)
+
+
+def case_resubmit(case: Case, *, actor, subject=None, at: datetime | None = None) -> Case:
+    """The applicant corrects and resubmits a returned case, under the same number; the time
+    limit counts again from now. Its state is ``submitted`` or ``resubmitted`` as the kind says."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        method = "resubmit_as_resubmitted" if case.kind_spec.resubmit_to == Case.State.RESUBMITTED else "resubmit_as_submitted"
+        locked = _step(case, method)
+        locked.submitted_by, locked.submitted_at = actor, now
+        locked.deadline = _deadline(locked.kind_spec, now)
+        locked.decided_by, locked.decided_at = None, None
+        case_log(locked, step="resubmitted", actor=actor, at=now)
+        return _finish(
+            locked, case, ["submitted_by", "submitted_at", "deadline", "decided_by", "decided_at"], subject=subject
+        )
+
+
+def _decide(case: Case, method: str, step: str, *, actor, note: str, subject, at, close: bool) -> Case:
+    now = at or timezone.now()
+    with transaction.atomic():
+        locked = _step(case, method)
+        locked.decided_by, locked.decided_at = actor, now
+        fields = ["decided_by", "decided_at"]
+        if close:
+            locked.closed_at = now
+            fields.append("closed_at")
+        case_log(locked, step=step, actor=actor, note=note, at=now)
+        return _finish(locked, case, fields, subject=subject)
+
+
+def case_accept(case: Case, *, actor, note: str = "", subject=None, at: datetime | None = None) -> Case:
+    """The handler accepts the case (受理); the work goes on until ``case_close``."""
+    return _decide(case, "accept", "accepted", actor=actor, note=note, subject=subject, at=at, close=False)
+
+
+def case_approve(case: Case, *, actor, note: str = "", subject=None, at: datetime | None = None) -> Case:
+    """The reviewer approves the case, which closes it."""
+    return _decide(case, "approve", "approved", actor=actor, note=note, subject=subject, at=at, close=True)
+
+
+def case_reject(case: Case, *, actor, reason: str = "", subject=None, at: datetime | None = None) -> Case:
+    """The handler declines the case, saying why, which closes it."""
+    return _decide(case, "reject", "rejected", actor=actor, note=reason, subject=subject, at=at, close=True)
+
+
+def case_withdraw(case: Case, *, actor, note: str = "", subject=None, at: datetime | None = None) -> Case:
+    """The applicant takes the case back, from the states its kind allows."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        locked = _step(case, "withdraw")
+        locked.closed_at = now
+        case_log(locked, step="withdrawn", actor=actor, note=note, at=now)
+        return _finish(locked, case, ["closed_at"], subject=subject)
+
+
+def case_close(case: Case, *, actor, step: str = "closed", note: str = "", at: datetime | None = None) -> Case:
+    """The work on an accepted case is done (办结): its closing time is recorded, with a step."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(case)
+        if locked.closed_at is not None or locked.state != Case.State.ACCEPTED:
+            raise _refuse_state(locked)
+        locked.closed_at = now
+        locked.save(update_fields=["closed_at"])
+        case_log(locked, step=step, actor=actor, note=note, at=now)
+        return locked
+
+
+def case_set_parties(case: Case, *, applicant_organization=None, handling_organization=None) -> Case:
+    """Name the applicant or handling organisation once it is known (a registration's enterprise
+    exists only once approved; an institution may be chosen after opening)."""
+    fields = []
+    if applicant_organization is not None:
+        case.applicant_organization = applicant_organization
+        fields.append("applicant_organization")
+    if handling_organization is not None:
+        case.handling_organization = handling_organization
+        fields.append("handling_organization")
+    if fields:
+        Case.objects.filter(pk=case.pk).update(**{name: getattr(case, name) for name in fields})
+    return case
+
+
+# --- Rating (好差评) and attachments -----------------------------------------------------------
+
+
+def case_rate(case: Case, *, actor, score, comment: str = "", at: datetime | None = None) -> Case:
+    """The applicant rates a decided case once, 1 (very poor) to 5 (very good), for the kinds
+    that are rated. The domain service decides who the applicant is."""
+    if not case.kind_spec.rated:
+        raise Conflict(_("Cases of this kind are not rated."), code="not_rated")
+    try:
+        value = int(score)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(score, bool) or not 1 <= value <= 5:
+        raise InvalidInput(_("Give a rating from 1 to 5."), code="rating_range", field="score")
+    comment = str(comment or "").strip()
+    if len(comment) > 500:
+        raise InvalidInput(_("The comment is at most 500 characters."), code="rating_comment_length", field="comment")
+    now = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(case)
+        if locked.decided_at is None and locked.closed_at is None:
+            raise Conflict(_("A case is rated once it has been decided."), code="not_decided")
+        if locked.rating_score is not None:
+            raise Conflict(_("This case has already been rated."), code="already_rated")
+        locked.rating_score, locked.rating_comment, locked.rated_by, locked.rated_at = value, comment, actor, now
+        locked.save(update_fields=["rating_score", "rating_comment", "rated_by", "rated_at"])
+        case_log(locked, step="rated", actor=actor, note=f"{value}/5", at=now)
+        return locked
+
+
+def case_attach(case: Case, *, actor, upload, at: datetime | None = None) -> CaseAttachment:
+    """Attach an uploaded file (a Django ``UploadedFile``) to the case, within the size and type
+    limits. The domain service decides who may attach."""
+    name = str(getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ATTACHMENT_TYPES:
+        raise InvalidInput(
+            _("Attach a PDF, OFD, JPEG, PNG, Excel (.xlsx) or Word (.docx) file."), code="attachment_type", field="file"
+        )
+    size = int(getattr(upload, "size", 0) or 0)
+    if size <= 0:
+        raise InvalidInput(_("The file is empty."), code="attachment_empty", field="file")
+    if size > MAX_ATTACHMENT_BYTES:
+        raise InvalidInput(
+            _("A file is at most %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+            code="attachment_size",
+            field="file",
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    now = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(case)
+        if locked.attachments.count() >= MAX_ATTACHMENTS_PER_CASE:
+            raise Conflict(
+                _("A case holds at most %(count)d files.") % {"count": MAX_ATTACHMENTS_PER_CASE},
+                code="attachment_count",
+            )
+        attachment = CaseAttachment(
+            case=locked,
+            name=name,
+            content_type=ATTACHMENT_TYPES[extension],
+            size=size,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
+            uploaded_at=now,
+        )
+        attachment.file.save(f"{attachment.sha256[:32]}.{extension}", upload, save=False)
+        try:
+            attachment.save()
+        except Exception:
+            attachment.file.storage.delete(str(attachment.file.name))
+            raise
+        case_log(locked, step="attached", actor=actor, note=name, at=now)
+        return attachment
+
