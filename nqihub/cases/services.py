@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from nqihub.core.errors import Conflict, InvalidInput
+from nqihub.core.errors import Conflict
 from nqihub.workcalendar.services import add_working_days
 
+from . import errors
 from . import kinds as case_kinds
 from .models import Case, CaseAttachment, CaseEvent, CaseNumberCounter
 
@@ -295,23 +296,23 @@ def case_rate(case: Case, *, actor, score, comment: str = "", at: datetime | Non
     """The applicant rates a decided case once, 1 (very poor) to 5 (very good), for the kinds
     that are rated. The domain service decides who the applicant is."""
     if not case.kind_spec.rated:
-        raise Conflict(_("Cases of this kind are not rated."), code="not_rated")
+        raise errors.NOT_RATED()
     try:
         value = int(score)
     except (TypeError, ValueError):
         value = 0
     if isinstance(score, bool) or not 1 <= value <= 5:
-        raise InvalidInput(_("Give a rating from 1 to 5."), code="rating_range", field="score")
+        raise errors.RATING_RANGE(field="score")
     comment = str(comment or "").strip()
     if len(comment) > 500:
-        raise InvalidInput(_("The comment is at most 500 characters."), code="rating_comment_length", field="comment")
+        raise errors.RATING_COMMENT_LENGTH(field="comment")
     now = at or timezone.now()
     with transaction.atomic():
         locked = _locked(case)
         if locked.decided_at is None and locked.closed_at is None:
-            raise Conflict(_("A case is rated once it has been decided."), code="not_decided")
+            raise errors.NOT_DECIDED()
         if locked.rating_score is not None:
-            raise Conflict(_("This case has already been rated."), code="already_rated")
+            raise errors.ALREADY_RATED()
         locked.rating_score, locked.rating_comment, locked.rated_by, locked.rated_at = value, comment, actor, now
         locked.save(update_fields=["rating_score", "rating_comment", "rated_by", "rated_at"])
         case_log(locked, step="rated", actor=actor, note=f"{value}/5", at=now)
@@ -324,18 +325,12 @@ def case_attach(case: Case, *, actor, upload, at: datetime | None = None) -> Cas
     name = str(getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ATTACHMENT_TYPES:
-        raise InvalidInput(
-            _("Attach a PDF, OFD, JPEG, PNG, Excel (.xlsx) or Word (.docx) file."), code="attachment_type", field="file"
-        )
+        raise errors.ATTACHMENT_TYPE(field="file")
     size = int(getattr(upload, "size", 0) or 0)
     if size <= 0:
-        raise InvalidInput(_("The file is empty."), code="attachment_empty", field="file")
+        raise errors.ATTACHMENT_EMPTY(field="file")
     if size > MAX_ATTACHMENT_BYTES:
-        raise InvalidInput(
-            _("A file is at most %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
-            code="attachment_size",
-            field="file",
-        )
+        raise errors.ATTACHMENT_SIZE(field="file", mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -344,10 +339,7 @@ def case_attach(case: Case, *, actor, upload, at: datetime | None = None) -> Cas
     with transaction.atomic():
         locked = _locked(case)
         if locked.attachments.count() >= MAX_ATTACHMENTS_PER_CASE:
-            raise Conflict(
-                _("A case holds at most %(count)d files.") % {"count": MAX_ATTACHMENTS_PER_CASE},
-                code="attachment_count",
-            )
+            raise errors.ATTACHMENT_COUNT(count=MAX_ATTACHMENTS_PER_CASE)
         attachment = CaseAttachment(
             case=locked,
             name=name,
