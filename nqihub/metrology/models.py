@@ -124,12 +124,17 @@ class CatalogueItem(models.Model):
         the instrument is used in one of the item's mandatory fields (both conditions)."""
         if self.supervision == Supervision.TYPE_APPROVAL or not self.is_active:
             return False
-        return {
-            UseField.TRADE: self.use_trade,
-            UseField.SAFETY: self.use_safety,
-            UseField.MEDICAL: self.use_medical,
-            UseField.ENVIRONMENT: self.use_environment,
-        }.get(use_field, False)
+        flag = _USE_FLAGS.get(use_field)
+        return flag is not None and getattr(self, flag)
+
+
+# The catalogue item's flag for each mandatory use field (计量法第九条); "other" has none.
+_USE_FLAGS = {
+    UseField.TRADE.value: "use_trade",
+    UseField.SAFETY.value: "use_safety",
+    UseField.MEDICAL.value: "use_medical",
+    UseField.ENVIRONMENT.value: "use_environment",
+}
 
 
 def new_platform_code() -> str:

@@ -340,10 +340,10 @@ def _scan_part(
                     else:
                         scan.max_column = max(scan.max_column, column_index(letters))
                 if scan.max_column < 25:
-                    for index in range(25, scan.max_column, -1):  # single letters: Z down to A
-                        if b'r="%c' % (65 + index) in joined:
-                            scan.max_column = index
-                            break
+                    # Single letters above the widest column seen so far: one pass over the chunk.
+                    above = re.compile(rb'r="([%c-Z])\d' % (66 + scan.max_column))
+                    if above.search(joined):
+                        scan.max_column = max(column_index(letter) for letter in set(above.findall(joined)))
             if ods:
                 # A repeated row or cell with a value is that many rows or cells for calamine;
                 # the empty ones LibreOffice adds at the end of every sheet are not.
