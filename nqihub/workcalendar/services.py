@@ -31,10 +31,11 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from nqihub.audit.service import locked_for
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Forbidden, InvalidInput, NotFound, ServiceError, invalid_fields
+from nqihub.core.errors import Forbidden, InvalidInput, ServiceError, invalid_fields
 from nqihub.core.inputs import clean_date
 
 from . import errors
@@ -268,12 +269,9 @@ def _require_editor(actor) -> None:
 def _locked_entry(actor, entry, action: str) -> CalendarEntry:
     """The entry, locked: NotFound when the actor may not see it (or it is gone), Forbidden
     when they may see it but not change it."""
-    pk = _entry_id(entry)
-    if not CalendarEntry.objects.for_user(actor, "view").filter(pk=pk).exists():
-        raise NotFound()
-    if not CalendarEntry.objects.for_user(actor, action).filter(pk=pk).exists():
-        raise Forbidden()
-    return CalendarEntry.objects.select_for_update().get(pk=pk)
+    return locked_for(
+        CalendarEntry.objects.for_user(actor, "view"), CalendarEntry.objects.for_user(actor, action), _entry_id(entry)
+    )
 
 
 def calendar_entry_create(*, actor, data: Mapping[str, Any]) -> list[CalendarEntry]:
