@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from nqihub.audit.service import locked_for
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.cases import services as cases
@@ -113,8 +114,7 @@ def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistratio
     """An enterprise applies to join the platform with its credit code."""
     action = "registration.submit"
     try:
-        if not actor.is_authenticated or actor.staff_role:
-            raise Forbidden(_("Platform staff accounts cannot apply for enterprises."), code="staff_cannot_apply")
+        _require_applicant(actor)
         cleaned = _clean_registration(data)
         organization_check_code_free(cleaned["credit_code"])
     except ServiceError as exc:
@@ -122,13 +122,13 @@ def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistratio
     try:
         with transaction.atomic():
             now = timezone.now()
-            case = cases.case_open(
-                kind=REGISTRATION.code, actor=actor, division=cleaned["division"], at=now
-            )
+            case = cases.case_open(kind=REGISTRATION.code, actor=actor, division=cleaned["division"], at=now)
             registration = EnterpriseRegistration.objects.create(
                 case=case, number=case.number, state=case.state, applicant=actor, submitted_at=now, **cleaned
             )
-            audit_record(action=action, actor=actor, target=registration, details={"credit_code": registration.credit_code})
+            audit_record(
+                action=action, actor=actor, target=registration, details={"credit_code": registration.credit_code}
+            )
     except IntegrityError:
         # Another application for the same code was committed a moment ago.
         _refuse(
@@ -157,15 +157,40 @@ def _check_state(registration: EnterpriseRegistration, *states: str) -> None:
 
 
 def _registration_for(actor, registration_id: int, action: str) -> EnterpriseRegistration:
-    visible = EnterpriseRegistration.objects.for_user(actor, "view")
-    if not visible.filter(pk=registration_id).exists():
-        raise NotFound()
-    if not EnterpriseRegistration.objects.for_user(actor, action).filter(pk=registration_id).exists():
-        raise Forbidden()
-    return _locked_registration(registration_id)
+    return locked_for(
+        EnterpriseRegistration.objects.for_user(actor, "view"),
+        EnterpriseRegistration.objects.for_user(actor, action),
+        registration_id,
+    )
 
 
-def registration_resubmit(*, actor, registration: EnterpriseRegistration, data: dict[str, Any]) -> EnterpriseRegistration:
+def _require_applicant(actor) -> None:
+    if not actor.is_authenticated or actor.staff_role:
+        raise Forbidden(_("Platform staff accounts cannot apply for enterprises."), code="staff_cannot_apply")
+
+
+def registration_check_permission(
+    *, actor, action: str, registration: EnterpriseRegistration | None = None, step: str = "view"
+) -> None:
+    """Refuse, recorded as denied under ``action``, an actor who may not apply (``registration``
+    None) or take ``step`` ("change", "review") on this application: the check the services
+    make first. The API asks it before it answers about a body."""
+    try:
+        if registration is None:
+            _require_applicant(actor)
+        else:
+            visible = EnterpriseRegistration.objects.for_user(actor, "view")
+            if not visible.filter(pk=registration.pk).exists():
+                raise NotFound()
+            if not EnterpriseRegistration.objects.for_user(actor, step).filter(pk=registration.pk).exists():
+                raise Forbidden()
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=registration)
+
+
+def registration_resubmit(
+    *, actor, registration: EnterpriseRegistration, data: dict[str, Any]
+) -> EnterpriseRegistration:
     action = "registration.resubmit"
     try:
         with transaction.atomic():
@@ -259,15 +284,15 @@ def registration_approve(*, actor, registration: EnterpriseRegistration) -> Ente
 def registration_return(*, actor, registration: EnterpriseRegistration, reason: str) -> EnterpriseRegistration:
     action = "registration.return"
     try:
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidInput(
-                _("Give the reason for returning the application, so the applicant can correct it."),
-                code="reason_required",
-                field="reason",
-            )
         with transaction.atomic():
-            locked = _registration_for(actor, registration.pk, "review")
+            locked = _registration_for(actor, registration.pk, "review")  # who, before what
+            reason = (reason or "").strip()
+            if not reason:
+                raise InvalidInput(
+                    _("Give the reason for returning the application, so the applicant can correct it."),
+                    code="reason_required",
+                    field="reason",
+                )
             _check_state(locked, EnterpriseRegistration.State.SUBMITTED)
             now = timezone.now()
             locked.return_reason = reason[:2000]
@@ -420,7 +445,9 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
                     old_division_id=old_division_id,
                     new_division_id=locked.division_id,
                 )
-                details["moved"] = {name: count for _receiver, result in moved for name, count in cast(dict, result or {}).items()}
+                details["moved"] = {
+                    name: count for _receiver, result in moved for name, count in cast(dict, result or {}).items()
+                }
             audit_record(action=action, actor=actor, target=locked, details=details)
             return locked
     except ValidationError as exc:

@@ -31,10 +31,11 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from nqihub.audit.service import audited_service, locked_for
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Forbidden, InvalidInput, NotFound, ServiceError, invalid_fields
+from nqihub.core.errors import Forbidden, InvalidInput, ServiceError, invalid_fields
 from nqihub.core.inputs import clean_date
 
 from . import errors
@@ -268,12 +269,9 @@ def _require_editor(actor) -> None:
 def _locked_entry(actor, entry, action: str) -> CalendarEntry:
     """The entry, locked: NotFound when the actor may not see it (or it is gone), Forbidden
     when they may see it but not change it."""
-    pk = _entry_id(entry)
-    if not CalendarEntry.objects.for_user(actor, "view").filter(pk=pk).exists():
-        raise NotFound()
-    if not CalendarEntry.objects.for_user(actor, action).filter(pk=pk).exists():
-        raise Forbidden()
-    return CalendarEntry.objects.select_for_update().get(pk=pk)
+    return locked_for(
+        CalendarEntry.objects.for_user(actor, "view"), CalendarEntry.objects.for_user(actor, action), _entry_id(entry)
+    )
 
 
 def calendar_entry_create(*, actor, data: Mapping[str, Any]) -> list[CalendarEntry]:
@@ -346,15 +344,11 @@ def calendar_entry_update(*, actor, entry: CalendarEntry | int, data: Mapping[st
         _refuse(_date_taken_race(), actor=actor, action=action, target=_target(entry))
 
 
+@audited_service("calendar_entry.delete", target=lambda actor, **kw: _target(kw["entry"]))
 def calendar_entry_delete(*, actor, entry: CalendarEntry | int) -> None:
     """The system administrator deletes an entry: the date follows the week's rule again."""
-    action = "calendar_entry.delete"
-    try:
-        with transaction.atomic():
-            locked = _locked_entry(actor, entry, "delete")
-            target = (locked._meta.label_lower, str(locked.pk), str(locked)[:200])
-            details = _describe(locked)
-            locked.delete()
-            audit_record(action=action, actor=actor, target=target, details=details)
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(entry))
+    locked = _locked_entry(actor, entry, "delete")
+    target = (locked._meta.label_lower, str(locked.pk), str(locked)[:200])
+    details = _describe(locked)
+    locked.delete()
+    audit_record(action="calendar_entry.delete", actor=actor, target=target, details=details)

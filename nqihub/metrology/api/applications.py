@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from nqihub.accounts.api.authentication import ApiTokenAuthentication
 from nqihub.cases.serializers import CaseTimelineField, timeline_queryset
 from nqihub.core.access import get_actor
-from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 
 from ..models import ApplicationItem, IssuedDocument, VerificationApplication, VerificationResult
 from ..querysets import ApplicationQuerySet
@@ -260,9 +260,15 @@ class VerificationApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModel
 
     @extend_schema(request=ApplicationInputSerializer, responses={201: ApplicationSerializer})
     def create(self, request, *args, **kwargs):
-        data = ApplicationInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = dict(
+            body_after_permission(
+                request,
+                ApplicationInputSerializer,
+                may=lambda: services.application_check_permission(
+                    actor=request.user, action="verification_application.submit"
+                ),
+            )
+        )
         values["institution_id"] = values.pop("institution")
         application = services.application_submit(actor=request.user, **values)
         return self._detail(application.pk, status.HTTP_201_CREATED)
@@ -275,19 +281,27 @@ class VerificationApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModel
     @extend_schema(request=RejectInputSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        data = RejectInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        application = services.application_reject(
-            actor=request.user, application=int(pk), reason=data.validated_data["reason"]
+        validated = body_after_permission(
+            request,
+            RejectInputSerializer,
+            may=lambda: services.application_check_permission(
+                actor=request.user, action="verification_application.reject", application=pk
+            ),
         )
+        application = services.application_reject(actor=request.user, application=int(pk), reason=validated["reason"])
         return self._detail(application.pk)
 
     @extend_schema(request=ScheduleInputSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
-        data = ScheduleInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        application = services.application_schedule(actor=request.user, application=int(pk), **data.validated_data)
+        validated = body_after_permission(
+            request,
+            ScheduleInputSerializer,
+            may=lambda: services.application_check_permission(
+                actor=request.user, action="verification_application.schedule", application=pk
+            ),
+        )
+        application = services.application_schedule(actor=request.user, application=int(pk), **validated)
         return self._detail(application.pk)
 
     @extend_schema(request=None, responses=ApplicationSerializer)

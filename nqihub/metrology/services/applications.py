@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.service import locked_for
 from nqihub.audit.services import audit_record
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.cases import services as cases
@@ -120,15 +121,22 @@ def _clean_ids(raw_ids: list) -> list[int]:
         raw_ids,
         limit=MAX_INSTRUMENTS_PER_APPLICATION,
         empty_message=_("Choose at least one instrument."),
-        too_many_message=_("An application holds at most %(max)d instruments (%(count)d chosen): apply in several parts."),
+        too_many_message=_(
+            "An application holds at most %(max)d instruments (%(count)d chosen): apply in several parts."
+        ),
     )
+
+
+def _require_applicant(user):
+    a = get_actor(user)
+    if a.kind != OrganizationKind.ENTERPRISE or not a.can_work:
+        raise Forbidden(_("Only a manager or clerk of an enterprise may apply for verification."))
+    return a
 
 
 def _checked_instruments(user, ids: list[int]) -> list[Instrument]:
     """The instruments, locked, once each passes every rule. Inside the caller's transaction."""
-    a = get_actor(user)
-    if a.kind != OrganizationKind.ENTERPRISE or not a.can_work:
-        raise Forbidden(_("Only a manager or clerk of an enterprise may apply for verification."))
+    a = _require_applicant(user)
     instruments = list(
         Instrument.objects.filter(organization=a.organization, pk__in=ids)
         .select_related("catalogue_item")
@@ -141,7 +149,8 @@ def _checked_instruments(user, ids: list[int]) -> list[Instrument]:
     scrapped = [i for i in instruments if i.status == Instrument.Status.SCRAPPED]
     if scrapped:
         raise InvalidInput(
-            _("Scrapped instruments are not verified: %(instruments)s.") % {"instruments": rules.name_instruments(scrapped)},
+            _("Scrapped instruments are not verified: %(instruments)s.")
+            % {"instruments": rules.name_instruments(scrapped)},
             code="instrument_scrapped",
             field="instrument_ids",
         )
@@ -173,9 +182,7 @@ def _checked_instruments(user, ids: list[int]) -> list[Instrument]:
 
 def _check_details(*, mode, site_address, wished_from, wished_until, contact_name, contact_phone) -> None:
     if mode not in Mode.values:
-        raise InvalidInput(
-            _("Choose drop-off or on-site verification."), code="invalid_mode", field="mode"
-        )
+        raise InvalidInput(_("Choose drop-off or on-site verification."), code="invalid_mode", field="mode")
     if mode == Mode.ON_SITE:
         if not site_address:
             raise InvalidInput(
@@ -216,15 +223,37 @@ def _target(application):
 def locked_application(user, application_id: int, action: str) -> VerificationApplication:
     """The application, locked, if ``user`` may do ``action`` on it: 404 when they may not
     even see it, 403 when they see it but the step is not theirs."""
-    if not VerificationApplication.objects.for_user(user, "view").filter(pk=application_id).exists():
-        raise NotFound()
-    if not VerificationApplication.objects.for_user(user, action).filter(pk=application_id).exists():
-        if action in ("decide", "record"):
-            raise Forbidden(
-                _("Only a manager or clerk of the institution the application is addressed to may do this.")
-            )
-        raise Forbidden(_("Only a manager or clerk of the enterprise may do this."))
-    return VerificationApplication.objects.select_for_update().get(pk=application_id)
+    return locked_for(
+        VerificationApplication.objects.for_user(user, "view"),
+        VerificationApplication.objects.for_user(user, action),
+        application_id,
+        forbidden=_forbidden_message(action),
+    )
+
+
+def _forbidden_message(action: str) -> str:
+    if action in ("decide", "record"):
+        return _("Only a manager or clerk of the institution the application is addressed to may do this.")
+    return _("Only a manager or clerk of the enterprise may do this.")
+
+
+def application_check_permission(
+    *, actor, action: str, application: VerificationApplication | int | None = None
+) -> None:
+    """Refuse, recorded as denied under the audit ``action``, an actor who may not submit an
+    application (``application`` None) or decide this one: the check the services make first.
+    The API asks it before it answers about a body."""
+    try:
+        if application is None:
+            _require_applicant(actor)
+        else:
+            pk = _application_id(application)
+            if not VerificationApplication.objects.for_user(actor, "view").filter(pk=pk).exists():
+                raise NotFound()
+            if not VerificationApplication.objects.for_user(actor, "decide").filter(pk=pk).exists():
+                raise Forbidden(_forbidden_message("decide"))
+    except ServiceError as exc:
+        _refuse(exc, actor=actor, action=action, target=None if application is None else _target(application))
 
 
 def check_state(application: VerificationApplication, *states: str) -> None:
@@ -267,6 +296,7 @@ def application_submit(
         "institution": str(institution_id)[:20],
     }
     try:
+        _require_applicant(actor)  # who, before what
         ids = _clean_ids(raw_ids)
         _check_details(
             mode=mode,

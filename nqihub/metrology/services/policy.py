@@ -12,16 +12,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.service import audited_service
 from nqihub.audit.services import audit_record
-from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import INVALID, Forbidden, ServiceError
+from nqihub.core.errors import INVALID, Forbidden
 
 from ..models import MetrologyPolicy
 
 ACTION = "metrology_policy.update"
-register_audit_action(ACTION, gettext_lazy("Verification service policy changed"))
 
 POLICY_PK = 1
 MAX_STAGES = 5
@@ -54,9 +52,7 @@ def policy_clean_data(data: Mapping[str, Any]) -> dict:
         or len(set(map(int, parts))) != len(parts)
     ):
         errors.setdefault("reminder_days", []).append(
-            _(
-                "Give one to %(max)d different numbers of days from 1 to %(days)d, separated by commas, e.g. 30,15,7."
-            )
+            _("Give one to %(max)d different numbers of days from 1 to %(days)d, separated by commas, e.g. 30,15,7.")
             % {"max": MAX_STAGES, "days": MAX_STAGE_DAYS}
         )
     else:
@@ -77,28 +73,28 @@ def policy_clean_data(data: Mapping[str, Any]) -> dict:
     return cleaned
 
 
+def _require_administrator(actor, **_kwargs) -> None:
+    if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
+        raise Forbidden(_("Only the system administrator changes the verification service policy."))
+
+
+@audited_service(ACTION, gettext_lazy("Verification service policy changed"), check=_require_administrator)
 def policy_update(*, actor, data: Mapping[str, Any]) -> MetrologyPolicy:
     """The system administrator changes the policy. Applications already submitted keep the
     deadline they were given; reminders use the new stages from the next run."""
-    try:
-        if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
-            raise Forbidden(_("Only the system administrator changes the verification service policy."))
-        cleaned = policy_clean_data(data)
-        with transaction.atomic():
-            locked = MetrologyPolicy.objects.select_for_update().filter(pk=POLICY_PK).first()
-            if locked is None:
-                try:
-                    with transaction.atomic():
-                        locked = MetrologyPolicy.objects.create(pk=POLICY_PK)
-                except IntegrityError:  # someone else made it first
-                    locked = MetrologyPolicy.objects.select_for_update().get(pk=POLICY_PK)
-            changes = {}
-            for name, value in cleaned.items():
-                if getattr(locked, name) != value:
-                    changes[name] = [getattr(locked, name), value]
-                    setattr(locked, name, value)
-            locked.save()
-            audit_record(action=ACTION, actor=actor, target=locked, details={"changes": changes})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=ACTION)
+    cleaned = policy_clean_data(data)
+    locked = MetrologyPolicy.objects.select_for_update().filter(pk=POLICY_PK).first()
+    if locked is None:
+        try:
+            with transaction.atomic():
+                locked = MetrologyPolicy.objects.create(pk=POLICY_PK)
+        except IntegrityError:  # someone else made it first
+            locked = MetrologyPolicy.objects.select_for_update().get(pk=POLICY_PK)
+    changes = {}
+    for name, value in cleaned.items():
+        if getattr(locked, name) != value:
+            changes[name] = [getattr(locked, name), value]
+            setattr(locked, name, value)
+    locked.save()
+    audit_record(action=ACTION, actor=actor, target=locked, details={"changes": changes})
+    return locked

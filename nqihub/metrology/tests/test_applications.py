@@ -464,3 +464,50 @@ def test_outsiders_are_refused_before_their_input_is_checked(world, submitted, w
         assert snapshot() == before
         record = AuditEvent.objects.filter(action=f"verification_application.{action}").latest("seq")
         assert record.outcome == "denied"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["ent_manager", "kundulun", "ent_other"])
+@pytest.mark.parametrize(
+    "step, body",
+    [("reject", {"reason": "x" * 3000}), ("schedule", {"on_date": "not a date"})],
+)
+def test_api_outsiders_with_a_bad_body_are_refused_not_told_about_it(world, submitted, api, who, step, body):
+    """The API's convention is permission, then body: an invalid body from someone who may not
+    decide is answered 403/404 (never 400), and the refusal is recorded as denied."""
+    before = snapshot()
+    response = api(world.users[who]).post(
+        f"/api/v1/verification-applications/{submitted.pk}/{step}/", body, format="json"
+    )
+    assert response.status_code in (403, 404), response.content
+    assert response.status_code == (404 if who == "ent_other" else 403)
+    assert snapshot() == before
+    record = AuditEvent.objects.filter(action=f"verification_application.{step}").latest("seq")
+    assert (record.outcome, record.actor_username) == ("denied", who)
+
+
+@pytest.mark.django_db
+def test_api_bad_body_from_the_institution_is_a_form_error(world, submitted, api):
+    response = api(world.users["inst"]).post(
+        f"/api/v1/verification-applications/{submitted.pk}/schedule/", {"on_date": "not a date"}, format="json"
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["kundulun", "inst", "applicant"])
+def test_api_create_refuses_a_non_enterprise_before_its_body(world, api, who):
+    response = api(world.users[who]).post(
+        "/api/v1/verification-applications/", {"instrument_ids": "nonsense", "mode": "?"}, format="json"
+    )
+    assert response.status_code == 403, response.content
+    record = AuditEvent.objects.filter(action="verification_application.submit").latest("seq")
+    assert (record.outcome, record.actor_username) == ("denied", who)
+
+
+@pytest.mark.django_db
+def test_api_create_bad_body_from_an_enterprise_is_a_form_error(world, api):
+    response = api(world.users["ent_manager"]).post(
+        "/api/v1/verification-applications/", {"instrument_ids": "nonsense", "mode": "?"}, format="json"
+    )
+    assert response.status_code == 400

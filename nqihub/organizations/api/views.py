@@ -44,7 +44,11 @@ class OrganizationFilter(filters.FilterSet):
 
 
 class OrganizationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedGenericViewSet,
 ):
     """Enterprises, technical institutions and regulators the caller may see."""
 
@@ -104,9 +108,14 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         services.membership_check_permission(actor=request.user)  # who, before what
         data = MembershipGrantSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        organization = get_object_or_404(Organization.objects.for_user(request.user, "view"), pk=data.validated_data["organization"])
+        organization = get_object_or_404(
+            Organization.objects.for_user(request.user, "view"), pk=data.validated_data["organization"]
+        )
         membership = services.membership_grant(
-            actor=request.user, user=data.validated_data["username"], organization=organization, role=data.validated_data["role"]
+            actor=request.user,
+            user=data.validated_data["username"],
+            organization=organization,
+            role=data.validated_data["role"],
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -131,9 +140,12 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
 
     @extend_schema(request=RegistrationInputSerializer, responses={201: RegistrationSerializer})
     def create(self, request, *args, **kwargs):
-        data = RegistrationInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = services.registration_submit(actor=request.user, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            RegistrationInputSerializer,
+            may=lambda: services.registration_check_permission(actor=request.user, action="registration.submit"),
+        )
+        registration = services.registration_submit(actor=request.user, data=data)
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=RegistrationSerializer)
@@ -146,18 +158,30 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
         registration = self.get_object()
-        data = ReturnInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = services.registration_return(actor=request.user, registration=registration, reason=data.validated_data["reason"])
+        data = body_after_permission(
+            request,
+            ReturnInputSerializer,
+            may=lambda: services.registration_check_permission(
+                actor=request.user, action="registration.return", registration=registration, step="review"
+            ),
+        )
+        registration = services.registration_return(
+            actor=request.user, registration=registration, reason=data["reason"]
+        )
         return Response(RegistrationSerializer(registration).data)
 
     @extend_schema(request=RegistrationInputSerializer, responses=RegistrationSerializer)
     @action(detail=True, methods=["post"])
     def resubmit(self, request, pk=None):
         registration = self.get_object()
-        data = RegistrationInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = services.registration_resubmit(actor=request.user, registration=registration, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            RegistrationInputSerializer,
+            may=lambda: services.registration_check_permission(
+                actor=request.user, action="registration.resubmit", registration=registration, step="change"
+            ),
+        )
+        registration = services.registration_resubmit(actor=request.user, registration=registration, data=data)
         return Response(RegistrationSerializer(registration).data)
 
     @extend_schema(request=None, responses=RegistrationSerializer)

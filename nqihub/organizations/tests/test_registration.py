@@ -60,7 +60,9 @@ def test_return_then_resubmit_then_approve(world):
     registration = _get(registration.pk)
     assert registration.state == "returned"
     assert registration.return_reason == "营业执照地址与填写不一致"
-    services.registration_resubmit(actor=applicant, registration=registration, data=_data(address="昆都仑区钢铁大街 10 号"))
+    services.registration_resubmit(
+        actor=applicant, registration=registration, data=_data(address="昆都仑区钢铁大街 10 号")
+    )
     registration = _get(registration.pk)
     assert registration.state == "submitted" and registration.address == "昆都仑区钢铁大街 10 号"
     services.registration_approve(actor=reviewer, registration=registration)
@@ -255,7 +257,9 @@ def test_api_return_and_resubmit(world, api):
     created = api(world.users["applicant"]).post("/api/v1/registrations/", _data(), format="json")
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
-    returned = api(world.users["kundulun"]).post(f"/api/v1/registrations/{pk}/return/", {"reason": "法人姓名有误"}, format="json")
+    returned = api(world.users["kundulun"]).post(
+        f"/api/v1/registrations/{pk}/return/", {"reason": "法人姓名有误"}, format="json"
+    )
     assert returned.status_code == 200 and returned.json()["state"] == "returned"
     resubmitted = api(world.users["applicant"]).post(
         f"/api/v1/registrations/{pk}/resubmit/", _data(legal_representative="孙八"), format="json"
@@ -273,3 +277,41 @@ def test_approved_applicant_acts_for_the_new_enterprise(world, web):
     home = web(applicant).get("/")
     assert home.templates[0].name == "core/home_organization.html"
     assert "包头市鹿城测试有限公司" in home.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "who, step, status",
+    [
+        ("baotou", "return", 403),
+        ("ent_other", "return", 404),
+        ("ent_other", "resubmit", 404),
+        ("kundulun", "resubmit", 403),
+    ],
+)
+def test_api_outsiders_with_a_bad_body_are_refused_not_told_about_it(world, api, who, step, status):
+    """Permission, then body: an invalid body from someone who may not take the step is answered
+    403/404, never 400, and the refusal is recorded as denied."""
+    registration = services.registration_submit(actor=world.users["applicant"], data=_data())
+    response = api(world.users[who]).post(f"/api/v1/registrations/{registration.pk}/{step}/", {}, format="json")
+    assert response.status_code == status, response.content
+    if status == 403:  # a 404 is the viewset's own lookup, before any service is asked
+        record = AuditEvent.objects.filter(action=f"registration.{step}").latest("seq")
+        assert (record.outcome, record.actor_username) == ("denied", who)
+    assert _get(registration.pk).state == "submitted"
+
+
+@pytest.mark.django_db
+def test_api_staff_with_a_bad_body_cannot_apply(world, api):
+    response = api(world.users["sysadmin"]).post("/api/v1/registrations/", {"credit_code": ""}, format="json")
+    assert response.status_code == 403, response.content
+    record = AuditEvent.objects.filter(action="registration.submit").latest("seq")
+    assert (record.outcome, record.actor_username) == ("denied", "sysadmin")
+    assert not EnterpriseRegistration.objects.exists()
+
+
+@pytest.mark.django_db
+def test_api_bad_body_from_the_reviewer_is_a_form_error(world, api):
+    registration = services.registration_submit(actor=world.users["applicant"], data=_data())
+    response = api(world.users["kundulun"]).post(f"/api/v1/registrations/{registration.pk}/return/", {}, format="json")
+    assert response.status_code == 400

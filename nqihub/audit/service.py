@@ -1,0 +1,113 @@
+"""The one shape of a write service: ``@audited_service`` and ``locked_for``.
+
+A service that changes something is written as a function taking ``actor=`` plus its input.
+The decorator
+
+* registers the action's audit label (no separate registration in ``apps.py``);
+* runs the optional permission check BEFORE the input is looked at, so an outsider with a
+  malformed body is refused (403/404), never told what was wrong with the body;
+* opens the write transaction around the body (which locks what it changes and records its
+  success with ``audit_record`` inside that transaction, so the success and the change commit
+  or roll back together);
+* on a ``ServiceError`` records the refusal OUTSIDE the rolled-back transaction (``denied`` for
+  Forbidden/NotFound, ``failure`` for invalid input or a conflict) and raises it again.
+
+``locked_for`` is the one locked lookup: not visible to the actor → NotFound, visible but not
+allowed → Forbidden, else the row locked with ``select_for_update`` (404 before 403, so an
+outsider learns nothing about rows they cannot see).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+
+from nqihub.core.errors import Forbidden, NotFound, ServiceError
+
+from .actions import register as register_audit_action
+from .services import audit_refusal
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+Check = Callable[..., None]
+Describe = Callable[..., Any]
+
+
+def audited_service(
+    action: str,
+    label: Any = None,
+    *,
+    check: Check | None = None,
+    atomic: bool = True,
+    target: Describe | None = None,
+    details: Callable[..., dict | None] | None = None,
+) -> Callable[[F], F]:
+    """Wrap a write service. ``check(actor, *args, **kwargs)`` raises Forbidden/NotFound before
+    the input is read; ``target``/``details`` (same arguments) describe a refusal in the audit
+    trail; ``atomic=False`` leaves the transaction to the body (for a service that must commit
+    in steps)."""
+    if label is not None:
+        register_audit_action(action, label)
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, actor: Any, **kwargs: Any) -> Any:
+            try:
+                if check is not None:
+                    check(actor, *args, **kwargs)
+                if atomic:
+                    with transaction.atomic():
+                        return fn(*args, actor=actor, **kwargs)
+                return fn(*args, actor=actor, **kwargs)
+            except ServiceError as exc:
+                audit_refusal(
+                    exc,
+                    actor=actor,
+                    action=action,
+                    target=_safe(target, actor, args, kwargs),
+                    details=_safe(details, actor, args, kwargs),
+                )
+
+        wrapper.audit_action = action  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _safe(describe: Describe | None, actor: Any, args: tuple, kwargs: dict) -> Any:
+    if describe is None:
+        return None
+    return describe(actor, *args, **kwargs)
+
+
+def locked_for(
+    visible: models.QuerySet,
+    allowed: models.QuerySet | Callable[[Any], bool] | None,
+    pk: Any,
+    *,
+    not_found: str | None = None,
+    forbidden: str | None = None,
+) -> Any:
+    """The row ``pk`` locked for update. ``visible`` is what the actor may see (its
+    ``for_user``); ``allowed`` narrows it to what the actor may act on, as a queryset or as a
+    predicate on the visible row. Must be called inside a transaction."""
+    model = visible.model
+    try:
+        key = model._meta.pk.to_python(pk)
+    except Exception:  # a malformed id names no row
+        raise NotFound(not_found) from None
+    if key is None or not visible.filter(pk=key).exists():
+        raise NotFound(not_found)
+    row = model._default_manager.select_for_update().get(pk=key)
+    if allowed is None:
+        return row
+    if isinstance(allowed, models.QuerySet):
+        permitted = allowed.filter(pk=key).exists()
+    else:
+        permitted = allowed(row)
+    if not permitted:
+        raise Forbidden(forbidden)
+    return row
