@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nqihub.core.access import StaffRole
+from nqihub.core.scoping import ScopedQuerySet, own_user
 
 
 class User(AbstractUser):
@@ -102,12 +103,9 @@ def _hash_token(key: str) -> str:
     return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
-class ApiTokenQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> ApiTokenQuerySet:
-        """Each person sees and revokes only their own tokens."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(user=user)
+class ApiTokenQuerySet(ScopedQuerySet):
+    # Each person sees and revokes only their own tokens.
+    scope = {("view", "revoke"): (own_user(),)}
 
     def usable(self) -> ApiTokenQuerySet:
         now = timezone.now()

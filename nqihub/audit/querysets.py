@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-from django.db import models
-
-from nqihub.core.access import Capability, has_capability
+from nqihub.core.access import Capability
+from nqihub.core.scoping import ScopedQuerySet, capability
 
 
 class AppendOnlyError(Exception):
     """Raised when code tries to change or delete an audit record."""
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> AuditEventQuerySet:
-        """Only the audit administrator reads the trail, and nobody may change it."""
-        if action in ("view", "export") and has_capability(user, Capability.READ_AUDIT):
-            return self
-        return self.none()
+class AuditEventQuerySet(ScopedQuerySet):
+    # Only the audit administrator reads the trail, and nobody may change it.
+    scope = {("view", "export"): (capability(Capability.READ_AUDIT),)}
 
     def update(self, **kwargs):
         raise AppendOnlyError("Audit records cannot be changed.")

@@ -8,7 +8,24 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from nqihub.core.scoping import ScopedQuerySet, jurisdiction, own_organization, own_user
+
 from . import kinds as case_kinds
+
+
+class CaseQuerySet(ScopedQuerySet):
+    """A case is seen by the organisation that applied, the one that handles it, the person
+    who submitted it and the regulators of its division. Deciding belongs to the owning
+    module's own scope (its model declares who reviews)."""
+
+    scope = {
+        ("view", "export"): (
+            jurisdiction(),
+            own_organization("applicant_organization", exclude_regulators=True),
+            own_organization("handling_organization", exclude_regulators=True),
+            own_user("submitted_by"),
+        ),
+    }
 
 
 def _kind_uses(target: str):
@@ -83,6 +100,8 @@ class Case(FSMModelMixin, models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("rated by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("case")

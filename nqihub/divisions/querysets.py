@@ -2,24 +2,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import models
+from nqihub.core.scoping import ScopedQuerySet, everyone
 
 if TYPE_CHECKING:
     from .models import AdminDivision
 
 
-class AdminDivisionQuerySet(models.QuerySet):
+class AdminDivisionQuerySet(ScopedQuerySet):
     """Reads of the GB/T 2260 division tree.
 
     Divisions are public reference data: every signed-in user may read all of them, so
-    ``for_user`` only refuses anonymous callers.
+    ``for_user`` only refuses anonymous and deactivated callers.
     """
 
-    def for_user(self, user, action: str = "view") -> AdminDivisionQuerySet:
-        if action != "view":
-            # Divisions change only through migrations and the load_divisions command.
-            return self.none()
-        return self if user is not None and user.is_authenticated else self.none()
+    # Divisions change only through migrations and the load_divisions command.
+    scope = {"view": (everyone(),)}
 
     def current(self) -> AdminDivisionQuerySet:
         return self.filter(is_current=True)

@@ -9,27 +9,24 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from nqihub.core.scoping import ScopedQuerySet, own_user
 from nqihub.tables.jobs import BackgroundJob
 
 
-class ExportJobQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> ExportJobQuerySet:
-        """A person sees only the exports they asked for themselves (nobody else's, whatever
-        their role). They download one only while they still act for the organisation they
-        made it for: a person who left it (or whose organisation was deactivated) no longer
-        takes its data away."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        own = self.filter(created_by=user)
-        if action == "view":
-            return own
-        if action == "download":
-            from nqihub.organizations.models import Membership
+def _still_acting_for_organization(actor) -> Q:
+    from nqihub.organizations.models import Membership
 
-            still_member = Membership.objects.active().filter(user=user).values("organization_id")
-            return own.filter(Q(organization__isnull=True) | Q(organization__in=still_member))
-        return self.none()
+    still_member = Membership.objects.active().filter(user=actor.user).values("organization_id")
+    return Q(created_by=actor.user) & (Q(organization__isnull=True) | Q(organization__in=still_member))
 
+
+class ExportJobQuerySet(ScopedQuerySet):
+    """A person sees only the exports they asked for themselves (nobody else's, whatever
+    their role). They download one only while they still act for the organisation they
+    made it for: a person who left it (or whose organisation was deactivated) no longer
+    takes its data away."""
+
+    scope = {"view": (own_user("created_by"),), "download": (_still_acting_for_organization,)}
 
 class ExportJob(FSMModelMixin, BackgroundJob):
     """One export run in the background (``nqihub.downloads.services.export_start``): the

@@ -36,7 +36,9 @@ from .querysets import (
     InstrumentFilingQuerySet,
     InstrumentQuerySet,
     IssuedDocumentQuerySet,
+    TariffQuerySet,
     VerificationResultQuerySet,
+    WaiverPolicyQuerySet,
 )
 
 PLATFORM_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -588,6 +590,8 @@ class Tariff(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=300)
 
+    objects = TariffQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("tariff")
         verbose_name_plural = _("tariffs")
@@ -617,6 +621,8 @@ class WaiverPolicy(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     source = models.CharField(_("source"), max_length=300)
+
+    objects = WaiverPolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("waiver policy")

@@ -10,44 +10,42 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from nqihub.core.access import Capability, OrganizationKind, get_actor, has_capability
+from nqihub.core.access import Capability, OrganizationKind
+from nqihub.core.scoping import (
+    ScopedQuerySet,
+    capability,
+    county_reviewer,
+    everyone,
+    jurisdiction,
+    own_organization,
+    regulators,
+)
+
+ENTERPRISE = OrganizationKind.ENTERPRISE
+INSTITUTION = OrganizationKind.INSTITUTION
 
 
-class CatalogueItemQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> CatalogueItemQuerySet:
-        """The catalogue is public reference data for signed-in users; it is configuration,
-        so only the system administrator edits it."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if action == "view":
-            return self.all()
-        return self.all() if has_capability(user, Capability.MANAGE_CONFIGURATION) else self.none()
+class CatalogueItemQuerySet(ScopedQuerySet):
+    """The catalogue is public reference data for signed-in users; it is configuration, so
+    only the system administrator edits it."""
+
+    scope = {
+        "view": (everyone(),),
+        ("change", "create", "export"): (capability(Capability.MANAGE_CONFIGURATION),),
+    }
 
     def active(self) -> CatalogueItemQuerySet:
         return self.filter(is_active=True)
 
 
-class InstrumentQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> InstrumentQuerySet:
-        """Enterprises see and keep their own ledger; regulators see the instruments in their
-        jurisdiction (read only). Platform staff do not see business data."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        actor = get_actor(user)
-        org = actor.organization
-        if org is None:
-            return self.none()
-        if action in ("view", "export"):
-            if actor.is_regulator:
-                return self.filter(division_id__in=actor.jurisdiction_codes())
-            if org.kind == OrganizationKind.ENTERPRISE:
-                return self.filter(organization=org)
-            return self.none()
-        if action in ("change", "file", "import"):
-            if org.kind == OrganizationKind.ENTERPRISE and actor.can_work:
-                return self.filter(organization=org)
-            return self.none()
-        return self.none()
+class InstrumentQuerySet(ScopedQuerySet):
+    """Enterprises see and keep their own ledger; regulators see the instruments in their
+    jurisdiction (read only). Platform staff do not see business data."""
+
+    scope = {
+        ("view", "export"): (jurisdiction(), own_organization(kind=ENTERPRISE)),
+        ("change", "file", "import"): (own_organization(kind=ENTERPRISE, working=True),),
+    }
 
     def mandatory(self) -> InstrumentQuerySet:
         return self.filter(is_mandatory=True)
@@ -56,76 +54,39 @@ class InstrumentQuerySet(models.QuerySet):
         return self.exclude(status="scrapped")
 
 
-class InstrumentFilingQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> InstrumentFilingQuerySet:
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        actor = get_actor(user)
-        org = actor.organization
-        if org is None:
-            return self.none()
-        if action in ("view", "export"):
-            if actor.is_regulator:
-                return self.filter(division_id__in=actor.jurisdiction_codes())
-            return self.filter(organization=org)
-        if action == "review":
-            if actor.is_regulator and actor.can_work and actor.jurisdiction.level == "county":
-                return self.filter(division_id__in=actor.jurisdiction_codes())
-            return self.none()
-        if action == "change":
-            return self.filter(organization=org) if actor.can_work else self.none()
-        return self.none()
+class InstrumentFilingQuerySet(ScopedQuerySet):
+    """The filing enterprise sees and changes its filings; regulators see their jurisdiction
+    and only a county regulator reviews."""
+
+    scope = {
+        ("view", "export"): (jurisdiction(), own_organization(exclude_regulators=True)),
+        "review": (county_reviewer(),),
+        "change": (own_organization(working=True),),
+    }
 
 
-class ImportJobQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> ImportJobQuerySet:
-        if user is None or not user.is_authenticated or not user.is_active or action not in ("view", "export"):
-            return self.none()
-        actor = get_actor(user)
-        if actor.organization is None or actor.is_regulator:
-            return self.none()
-        return self.filter(organization=actor.organization)
+class ImportJobQuerySet(ScopedQuerySet):
+    scope = {("view", "export"): (own_organization(exclude_regulators=True),)}
 
 
 # --- Verification applications, items, results --------------------------------------------
 
-VIEW_ACTIONS = ("view", "export")
-ENTERPRISE_ACTIONS = ("apply", "withdraw")
-INSTITUTION_ACTIONS = ("decide", "record", "lims")
+def _application_scope(prefix: str = "") -> dict:
+    """The scope of applications (``prefix`` leads from the model to the application)."""
+    return {
+        ("view", "export"): (
+            jurisdiction(f"{prefix}division"),
+            own_organization(f"{prefix}organization", kind=ENTERPRISE),
+            own_organization(f"{prefix}institution", kind=INSTITUTION),
+        ),
+        ("apply", "withdraw"): (own_organization(f"{prefix}organization", kind=ENTERPRISE, working=True),),
+        ("decide", "record", "lims"): (own_organization(f"{prefix}institution", kind=INSTITUTION, working=True),),
+    }
 
 
-def _scope_q(user, action: str, prefix: str = "") -> models.Q | None:
-    """The filter on applications (``prefix`` leads from the model to the application);
-    None means nothing at all."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    actor = get_actor(user)
-    org = actor.organization
-    if org is None or not org.is_active:
-        return None
-    if action in VIEW_ACTIONS:
-        if actor.is_regulator:
-            return models.Q(**{f"{prefix}division_id__in": actor.jurisdiction_codes()})
-        if org.kind == OrganizationKind.ENTERPRISE:
-            return models.Q(**{f"{prefix}organization": org})
-        if org.kind == OrganizationKind.INSTITUTION:
-            return models.Q(**{f"{prefix}institution": org})
-        return None
-    if action in ENTERPRISE_ACTIONS:
-        if org.kind == OrganizationKind.ENTERPRISE and actor.can_work:
-            return models.Q(**{f"{prefix}organization": org})
-        return None
-    if action in INSTITUTION_ACTIONS:
-        if org.kind == OrganizationKind.INSTITUTION and actor.can_work:
-            return models.Q(**{f"{prefix}institution": org})
-        return None
-    return None
-
-
-class ApplicationQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> ApplicationQuerySet:
-        q = _scope_q(user, action)
-        return self.none() if q is None else self.filter(q)
+class ApplicationQuerySet(ScopedQuerySet):
+    scope = _application_scope()
+    require_active_organization = True
 
     def open(self) -> ApplicationQuerySet:
         return self.filter(state__in=OPEN_STATES)
@@ -140,40 +101,47 @@ class ApplicationQuerySet(models.QuerySet):
         return self.annotate(_waiting=waiting).order_by("_waiting", "accept_by", "-submitted_at", "-pk")
 
 
-class ApplicationItemQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> ApplicationItemQuerySet:
-        q = _scope_q(user, action, "application__")
-        return self.none() if q is None else self.filter(q)
+class ApplicationItemQuerySet(ScopedQuerySet):
+    scope = _application_scope("application__")
+    require_active_organization = True
 
 
-class VerificationResultQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> VerificationResultQuerySet:
-        q = _scope_q(user, action, "item__application__")
-        return self.none() if q is None else self.filter(q)
+class VerificationResultQuerySet(ScopedQuerySet):
+    scope = _application_scope("item__application__")
+    require_active_organization = True
 
 
 # An instrument may be in at most one open application at a time.
 OPEN_STATES = ("submitted", "accepted", "scheduled")
 
 
-class IssuedDocumentQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> IssuedDocumentQuerySet:
-        """Enterprises see the documents they received, institutions those they issued (and
-        ``manage``: reissue, revoke), regulators their jurisdiction (read only)."""
-        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
-        actor = get_actor(user)
-        org = actor.organization
-        if org is None:
-            return self.none()
-        if action in ("view", "download", "export"):
-            if actor.is_regulator:
-                return self.filter(division_id__in=actor.jurisdiction_codes())
-            if org.kind == OrganizationKind.ENTERPRISE:
-                return self.filter(organization=org)
-            if org.kind == OrganizationKind.INSTITUTION:
-                return self.filter(institution=org)
-            return self.none()
-        if action == "manage" and org.kind == OrganizationKind.INSTITUTION and actor.can_work:
-            return self.filter(institution=org)
-        return self.none()
+class IssuedDocumentQuerySet(ScopedQuerySet):
+    """Enterprises see the documents they received, institutions those they issued (and
+    ``manage``: reissue, revoke), regulators their jurisdiction (read only)."""
+
+    scope = {
+        ("view", "download", "export"): (
+            jurisdiction(),
+            own_organization(kind=ENTERPRISE),
+            own_organization("institution", kind=INSTITUTION),
+        ),
+        "manage": (own_organization("institution", kind=INSTITUTION, working=True),),
+    }
+
+
+class FeeConfigurationQuerySet(ScopedQuerySet):
+    """Tariffs and waiver policies: regulators and the system administrator read them (fees
+    are configuration, not enterprise data); only the system administrator changes them."""
+
+    scope = {
+        ("view", "export"): (capability(Capability.MANAGE_CONFIGURATION), regulators()),
+        ("change", "create"): (capability(Capability.MANAGE_CONFIGURATION),),
+    }
+
+
+class TariffQuerySet(FeeConfigurationQuerySet):
+    pass
+
+
+class WaiverPolicyQuerySet(FeeConfigurationQuerySet):
+    pass

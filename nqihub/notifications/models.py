@@ -3,16 +3,12 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from nqihub.core.access import get_actor
+from nqihub.core.scoping import ScopedQuerySet, own_organization
 
 
-class NoticeQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> NoticeQuerySet:
-        """A notice is for an organisation: the people acting for it read it."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        organization = get_actor(user).organization
-        return self.filter(organization=organization) if organization is not None else self.none()
+class NoticeQuerySet(ScopedQuerySet):
+    # A notice is for an organisation: the people acting for it read it.
+    scope = {"view": (own_organization(),)}
 
     def unread(self) -> NoticeQuerySet:
         return self.filter(read_at__isnull=True)

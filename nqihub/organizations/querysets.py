@@ -11,34 +11,26 @@ from typing import Any
 
 from django.db import models
 
-from nqihub.core.access import Capability, MembershipRole, get_actor, has_capability
+from nqihub.core.access import Capability
+from nqihub.core.scoping import ScopedQuerySet, capability, county_reviewer, jurisdiction, own_organization, own_user
 
 
-class OrganizationQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> OrganizationQuerySet:
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        actor = get_actor(user)
-        if action in ("view", "export"):
-            if has_capability(user, Capability.MANAGE_ORGANIZATIONS) or has_capability(user, Capability.GRANT_ROLES):
-                return self.all()
-            if actor.is_regulator:
-                return self.filter(division_id__in=actor.jurisdiction_codes())
-            if actor.organization is not None:
-                return self.filter(pk=actor.organization.pk)
-            return self.none()
-        if action == "change":
-            if has_capability(user, Capability.MANAGE_ORGANIZATIONS):
-                return self.all()
-            if actor.organization is not None and actor.role == MembershipRole.MANAGER and not actor.is_regulator:
-                # An enterprise or institution keeps its own profile; a regulator's own record
-                # (name, jurisdiction) is platform configuration.
-                return self.filter(pk=actor.organization.pk)
-            return self.none()
-        if action == "create":
-            return self.all() if has_capability(user, Capability.MANAGE_ORGANIZATIONS) else self.none()
+class OrganizationQuerySet(ScopedQuerySet):
+    scope = {
+        ("view", "export"): (
+            capability(Capability.MANAGE_ORGANIZATIONS, Capability.GRANT_ROLES),
+            jurisdiction(),
+            own_organization("pk", exclude_regulators=True),
+        ),
+        # An enterprise or institution keeps its own profile; a regulator's own record (name,
+        # jurisdiction) is platform configuration.
+        "change": (
+            capability(Capability.MANAGE_ORGANIZATIONS),
+            own_organization("pk", manager=True, exclude_regulators=True),
+        ),
+        "create": (capability(Capability.MANAGE_ORGANIZATIONS),),
         # Organisations are deactivated, never deleted: their history must stay readable.
-        return self.none()
+    }
 
     def enterprises(self) -> OrganizationQuerySet:
         return self.filter(kind="enterprise")
@@ -60,48 +52,28 @@ class AuthorisationScopeQuerySet(models.QuerySet):
         return self.filter(organization__in=visible.values("pk"))
 
 
-class MembershipQuerySet(models.QuerySet):
+class MembershipQuerySet(ScopedQuerySet):
+    scope = {
+        ("view", "export"): (
+            capability(Capability.GRANT_ROLES, Capability.MANAGE_ACCOUNTS),
+            own_user(),
+            own_organization(manager=True),
+        ),
+        # Granting, changing and ending roles is the security administrator's work.
+        ("create", "change", "end"): (capability(Capability.GRANT_ROLES),),
+    }
+
     def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True, organization__is_active=True, user__is_active=True)
 
-    def for_user(self, user, action: str = "view") -> MembershipQuerySet:
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if has_capability(user, Capability.GRANT_ROLES):
-            return self.all()
-        if action in ("view", "export"):
-            if has_capability(user, Capability.MANAGE_ACCOUNTS):
-                return self.all()
-            actor = get_actor(user)
-            own = models.Q(user=user)
-            if actor.organization is not None and actor.role == MembershipRole.MANAGER:
-                own |= models.Q(organization=actor.organization)
-            return self.filter(own)
-        # Granting, changing and ending roles is the security administrator's work.
-        return self.none()
 
+class EnterpriseRegistrationQuerySet(ScopedQuerySet):
+    scope = {
+        ("view", "export"): (own_user("applicant"), capability(Capability.MANAGE_ORGANIZATIONS), jurisdiction()),
+        # Only the county-level (旗县区) regulator of the enterprise's division decides.
+        "review": (county_reviewer(),),
+        ("change", "withdraw"): (own_user("applicant"),),
+    }
 
-class EnterpriseRegistrationQuerySet(models.QuerySet):
     def open(self) -> EnterpriseRegistrationQuerySet:
         return self.filter(state__in=["submitted", "returned"])
-
-    def for_user(self, user, action: str = "view") -> EnterpriseRegistrationQuerySet:
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        actor = get_actor(user)
-        if action in ("view", "export"):
-            q = models.Q(applicant=user)
-            if has_capability(user, Capability.MANAGE_ORGANIZATIONS):
-                return self.all()
-            if actor.is_regulator:
-                q |= models.Q(division_id__in=actor.jurisdiction_codes())
-            return self.filter(q)
-        if action == "review":
-            # Only the county-level (旗县区) regulator of the enterprise's division decides.
-            jurisdiction = actor.jurisdiction
-            if actor.is_regulator and actor.can_work and jurisdiction is not None and jurisdiction.level == "county":
-                return self.filter(division_id__in=actor.jurisdiction_codes())
-            return self.none()
-        if action in ("change", "withdraw"):
-            return self.filter(applicant=user)
-        return self.none()

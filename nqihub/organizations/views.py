@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nqihub.cases.selectors import timeline as case_timeline
-from nqihub.core.access import get_actor
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
 from nqihub.core.forms import apply_service_error
+from nqihub.core.views_base import scoped_object, scoped_page
 from nqihub.tables.writers import xlsx_response
 
 from . import services
@@ -24,8 +23,9 @@ from .models import EnterpriseRegistration, Organization
 EXPORT_LIMIT = 100_000
 
 
-def _filtered_organizations(request: HttpRequest, form: OrganizationFilterForm):
-    qs = Organization.objects.for_user(request.user, "view").select_related("division")
+def _filtered_organizations(request: HttpRequest, form: OrganizationFilterForm, *, scoped: bool = True):
+    qs = Organization.objects.all()
+    qs = (qs.for_user(request.user, "view") if scoped else qs).select_related("division")
     if form.is_valid():
         q = form.cleaned_data["q"].strip()
         if q:
@@ -43,10 +43,7 @@ def _filtered_organizations(request: HttpRequest, form: OrganizationFilterForm):
 @login_required
 def organization_list(request: HttpRequest) -> HttpResponse:
     form = OrganizationFilterForm(request.GET or None)
-    qs = _filtered_organizations(request, form)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    if get_actor(request.user).is_regulator:
-        record_regulator_query(user=request.user, model=Organization, params=request.GET, count=page.paginator.count)
+    page = scoped_page(request, _filtered_organizations(request, form, scoped=False), per_page=50)
     return render(request, "organizations/organization_list.html", {"form": form, "page": page})
 
 
@@ -67,11 +64,7 @@ def organization_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    organization = get_object_or_404(
-        Organization.objects.for_user(request.user, "view").select_related("division__parent"), pk=pk
-    )
-    if get_actor(request.user).is_regulator:
-        record_regulator_query(user=request.user, model=Organization, params={"id": pk}, count=1, kind="detail")
+    organization = scoped_object(request, Organization.objects.select_related("division__parent"), pk)
     can_change = Organization.objects.for_user(request.user, "change").filter(pk=pk).exists()
     return render(
         request,
@@ -128,13 +121,11 @@ def registration_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def registration_list(request: HttpRequest) -> HttpResponse:
-    qs = EnterpriseRegistration.objects.for_user(request.user, "view").select_related("division", "applicant")
+    qs = EnterpriseRegistration.objects.select_related("division", "applicant")
     state = request.GET.get("state", "")
     if state in EnterpriseRegistration.State.values:
         qs = qs.filter(state=state)
-    page = Paginator(qs.order_by("-submitted_at", "-pk"), 50).get_page(request.GET.get("page"))
-    if get_actor(request.user).is_regulator:
-        record_regulator_query(user=request.user, model=EnterpriseRegistration, params=request.GET, count=page.paginator.count)
+    page = scoped_page(request, qs.order_by("-submitted_at", "-pk"), per_page=50)
     return render(
         request,
         "organizations/registration_list.html",
@@ -144,21 +135,22 @@ def registration_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    registration = get_object_or_404(
-        EnterpriseRegistration.objects.for_user(request.user, "view").select_related("division__parent", "reviewed_by", "applicant", "case"),
-        pk=pk,
-    )
     user = request.user
+    # A regulator reading their own application is not a query of others' data.
+    is_applicant = EnterpriseRegistration.objects.filter(pk=pk, applicant_id=user.pk).exists()
+    registration = scoped_object(
+        request,
+        EnterpriseRegistration.objects.select_related("division__parent", "reviewed_by", "applicant", "case"),
+        pk,
+        record=not is_applicant,
+    )
     can_review = (
         registration.state == EnterpriseRegistration.State.SUBMITTED
         and EnterpriseRegistration.objects.for_user(user, "review").filter(pk=pk).exists()
     )
-    is_applicant = registration.applicant_id == user.pk
     edit_form = None
     if is_applicant and registration.state == EnterpriseRegistration.State.RETURNED:
         edit_form = RegistrationForm.from_registration(registration)
-    if get_actor(user).is_regulator and not is_applicant:
-        record_regulator_query(user=user, model=EnterpriseRegistration, params={"id": pk}, count=1, kind="detail")
     return render(
         request,
         "organizations/registration_detail.html",

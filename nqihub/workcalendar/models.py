@@ -11,7 +11,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from nqihub.core.access import Capability, has_capability
+from nqihub.core.access import Capability
+from nqihub.core.scoping import ScopedQuerySet, capability, everyone
 
 
 class DayKind(models.TextChoices):
@@ -19,17 +20,14 @@ class DayKind(models.TextChoices):
     WORKING_DAY = "working_day", _("Make-up working day")
 
 
-class CalendarEntryQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> CalendarEntryQuerySet:
-        """Platform-wide reference data: every signed-in user reads it; it is configuration,
-        so only the system administrator (``configuration.manage``) changes it."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if action == "view":
-            return self.all()
-        if action in ("create", "change", "delete") and has_capability(user, Capability.MANAGE_CONFIGURATION):
-            return self.all()
-        return self.none()
+class CalendarEntryQuerySet(ScopedQuerySet):
+    """Platform-wide reference data: every signed-in user reads it; it is configuration,
+    so only the system administrator (``configuration.manage``) changes it."""
+
+    scope = {
+        "view": (everyone(),),
+        ("create", "change", "delete"): (capability(Capability.MANAGE_CONFIGURATION),),
+    }
 
     def in_year(self, year: int) -> CalendarEntryQuerySet:
         return self.filter(date__year=year)

@@ -252,10 +252,7 @@ class _FeeConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     filter_backends: list = []
 
     def get_queryset(self):
-        user = self.request.user
-        if has_capability(user, Capability.MANAGE_CONFIGURATION) or get_actor(user).is_regulator:
-            return self.queryset.all()
-        return self.queryset.none()
+        return self.queryset.for_user(self.request.user, "view")
 
     def _may_write(self, action: str, target=None) -> None:
         """Refuse (403, recorded as the service records it) a caller who may not write fee

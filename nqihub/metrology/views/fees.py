@@ -29,7 +29,7 @@ from ..services import fees as services
 
 
 def _may_read_fees(user) -> bool:
-    return has_capability(user, Capability.MANAGE_CONFIGURATION) or get_actor(user).is_regulator
+    return Tariff.objects.scope_filter(user, "view") is not None
 
 
 def _require_reader(request: HttpRequest) -> None:
@@ -128,7 +128,7 @@ class WaiverPolicyForm(forms.Form):
 @login_required
 def tariff_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
-    qs = Tariff.objects.select_related("catalogue_item", "division").order_by("catalogue_item__code", "-valid_from")
+    qs = Tariff.objects.for_user(request.user, "view").select_related("catalogue_item", "division").order_by("catalogue_item__code", "-valid_from")
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     return render(
         request,
@@ -166,7 +166,7 @@ def tariff_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def tariff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
-    tariff = get_object_or_404(Tariff.objects.select_related("catalogue_item"), pk=pk)
+    tariff = get_object_or_404(Tariff.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk)
     return _edit(
         request,
         form=TariffForm(request.POST or None, instance=tariff),
@@ -184,7 +184,7 @@ def tariff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def waiver_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
-    qs = WaiverPolicy.objects.select_related("catalogue_item", "division").order_by("-is_active", "-valid_from", "pk")
+    qs = WaiverPolicy.objects.for_user(request.user, "view").select_related("catalogue_item", "division").order_by("-is_active", "-valid_from", "pk")
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     return render(
         request,
@@ -210,7 +210,7 @@ def waiver_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def waiver_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
-    policy = get_object_or_404(WaiverPolicy.objects.select_related("catalogue_item"), pk=pk)
+    policy = get_object_or_404(WaiverPolicy.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk)
     return _edit(
         request,
         form=WaiverPolicyForm(request.POST or None, instance=policy),
