@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nqihub.audit.services import audit_record
+from nqihub.audit.services import audit_record, refusals_recorded
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, StaffRole, has_capability
 from nqihub.core.errors import INVALID, Forbidden, ServiceError
@@ -200,10 +200,8 @@ def _check_may_hold_token(actor, membership) -> None:
 def api_token_check_permission(*, actor, membership=None) -> None:
     """Refuse, recorded as denied, an actor who may not create a token (``api_token_create``'s
     first check). The API asks it before it answers about a body."""
-    try:
+    with refusals_recorded(actor=actor, action="api_token.create"):
         _check_may_hold_token(actor, membership)
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action="api_token.create")
 
 
 def api_token_create(*, actor, name: str, membership=None, days: int | None = 365) -> tuple[ApiToken, str]:

@@ -83,6 +83,34 @@ def _safe(describe: Describe | None, actor: Any, args: tuple, kwargs: dict) -> A
     return describe(actor, *args, **kwargs)
 
 
+def _visible_key(visible: models.QuerySet, pk: Any, not_found: str | None) -> Any:
+    """``pk`` as the model's key once ``visible`` holds that row; NotFound otherwise (a
+    malformed id names no row)."""
+    try:
+        key = visible.model._meta.pk.to_python(pk)
+    except Exception:
+        raise NotFound(not_found) from None
+    if key is None or not visible.filter(pk=key).exists():
+        raise NotFound(not_found)
+    return key
+
+
+def check_allowed(
+    visible: models.QuerySet,
+    allowed: models.QuerySet,
+    pk: Any,
+    *,
+    not_found: str | None = None,
+    forbidden: str | None = None,
+) -> None:
+    """The check of :func:`locked_for` without the lock, for a permission asked before any
+    write (the API's "permission, then body"): NotFound when the actor cannot see row ``pk``,
+    Forbidden when they see it but ``allowed`` does not hold it."""
+    key = _visible_key(visible, pk, not_found)
+    if not allowed.filter(pk=key).exists():
+        raise Forbidden(forbidden)
+
+
 def locked_for(
     visible: models.QuerySet,
     allowed: models.QuerySet | Callable[[Any], bool] | None,
@@ -95,12 +123,7 @@ def locked_for(
     ``for_user``); ``allowed`` narrows it to what the actor may act on, as a queryset or as a
     predicate on the visible row. Must be called inside a transaction."""
     model = visible.model
-    try:
-        key = model._meta.pk.to_python(pk)
-    except Exception:  # a malformed id names no row
-        raise NotFound(not_found) from None
-    if key is None or not visible.filter(pk=key).exists():
-        raise NotFound(not_found)
+    key = _visible_key(visible, pk, not_found)
     row = model._default_manager.select_for_update().get(pk=key)
     if allowed is None:
         return row

@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nqihub.audit.service import locked_for
-from nqihub.audit.services import audit_record
+from nqihub.audit.service import check_allowed, locked_for
+from nqihub.audit.services import audit_record, refusals_recorded
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.cases import services as cases
 from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
@@ -175,17 +175,15 @@ def registration_check_permission(
     """Refuse, recorded as denied under ``action``, an actor who may not apply (``registration``
     None) or take ``step`` ("change", "review") on this application: the check the services
     make first. The API asks it before it answers about a body."""
-    try:
+    with refusals_recorded(actor=actor, action=action, target=registration):
         if registration is None:
             _require_applicant(actor)
         else:
-            visible = EnterpriseRegistration.objects.for_user(actor, "view")
-            if not visible.filter(pk=registration.pk).exists():
-                raise NotFound()
-            if not EnterpriseRegistration.objects.for_user(actor, step).filter(pk=registration.pk).exists():
-                raise Forbidden()
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=registration)
+            check_allowed(
+                EnterpriseRegistration.objects.for_user(actor, "view"),
+                EnterpriseRegistration.objects.for_user(actor, step),
+                registration.pk,
+            )
 
 
 def registration_resubmit(
@@ -367,14 +365,12 @@ def organization_check_permission(*, actor, action: str, organization: Organizat
     """Refuse, recorded as denied under ``action``, an actor who may not add an organisation
     (``organization`` None) or change this one: the check ``organization_create`` and
     ``organization_update`` make first. The API asks it before it answers about a body."""
-    try:
+    with refusals_recorded(actor=actor, action=action, target=organization):
         if organization is None:
             if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
                 raise Forbidden()
         else:
             _check_may_change(actor, organization.pk)
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=organization)
 
 
 def membership_check_permission(*, actor) -> None:

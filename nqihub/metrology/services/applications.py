@@ -29,8 +29,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.actions import register as register_audit_action
-from nqihub.audit.service import locked_for
-from nqihub.audit.services import audit_record
+from nqihub.audit.service import check_allowed, locked_for
+from nqihub.audit.services import audit_record, refusals_recorded
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.cases import services as cases
 from nqihub.core.access import OrganizationKind, get_actor
@@ -243,17 +243,16 @@ def application_check_permission(
     """Refuse, recorded as denied under the audit ``action``, an actor who may not submit an
     application (``application`` None) or decide this one: the check the services make first.
     The API asks it before it answers about a body."""
-    try:
+    with refusals_recorded(actor=actor, action=action, target=None if application is None else _target(application)):
         if application is None:
             _require_applicant(actor)
         else:
-            pk = _application_id(application)
-            if not VerificationApplication.objects.for_user(actor, "view").filter(pk=pk).exists():
-                raise NotFound()
-            if not VerificationApplication.objects.for_user(actor, "decide").filter(pk=pk).exists():
-                raise Forbidden(_forbidden_message("decide"))
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=None if application is None else _target(application))
+            check_allowed(
+                VerificationApplication.objects.for_user(actor, "view"),
+                VerificationApplication.objects.for_user(actor, "decide"),
+                _application_id(application),
+                forbidden=_forbidden_message("decide"),
+            )
 
 
 def check_state(application: VerificationApplication, *states: str) -> None:

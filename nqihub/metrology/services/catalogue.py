@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.actions import register as register_audit_action
-from nqihub.audit.services import audit_record
+from nqihub.audit.services import audit_record, refusals_recorded
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import Capability, has_capability
 from nqihub.core.errors import Forbidden, InvalidInput, NotFound, ServiceError, invalid_fields
@@ -224,14 +224,12 @@ def catalogue_item_check_permission(*, actor, action: str, item: CatalogueItem |
     """Refuse, recorded as denied under ``action``, an actor who may not add a catalogue item
     (``item`` None) or change this one: the check ``catalogue_item_create`` and
     ``catalogue_item_update`` make first. The API asks it before it answers about a body."""
-    try:
+    with refusals_recorded(actor=actor, action=action, target=item):
         if item is None:
             if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
                 raise Forbidden()
         else:
             _check_may_change(actor, item.pk)
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=item)
 
 
 def _check_may_change(actor, item_id: int) -> None:

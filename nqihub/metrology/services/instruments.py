@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.actions import register as register_audit_action
-from nqihub.audit.services import audit_record
+from nqihub.audit.services import audit_record, refusals_recorded
 from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.errors import Forbidden, NotFound, ServiceError
@@ -79,13 +79,11 @@ def instrument_check_permission(*, actor, action: str, instrument: Instrument | 
     (``instrument`` None) or change this one: the check ``instrument_create``,
     ``instrument_update`` and ``instrument_set_status`` make first. The API asks it before it
     answers about a body."""
-    try:
+    with refusals_recorded(actor=actor, action=action, target=instrument):
         if instrument is None:
             _ledger_keeper(actor)
         else:
             _check_may_change(actor, instrument.pk)
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=instrument)
 
 
 def _instrument_for(actor, instrument_id: int) -> Instrument:
