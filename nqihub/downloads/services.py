@@ -40,7 +40,6 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
@@ -50,7 +49,7 @@ from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_
 from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
 from nqihub.core.files import release_files
-from nqihub.tables import jobs
+from nqihub.tables import jobs, writers
 from nqihub.tables.writers import sheet_title, write_workbook  # noqa: F401 - sheet_title: part of this API
 
 from .models import ExportJob
@@ -263,15 +262,10 @@ def _run(job: ExportJob) -> None:
 
 
 def search_lines(job: ExportJob) -> list[tuple[str, str]]:
-    """The lines above the header saying what was exported: the list, its search (the period
-    and filters as given) and when the file was made."""
+    """The lines above the header saying what was exported (the list, its search as given,
+    when the file was made), written as every export writes them."""
     terms = sorted((key, value) for key, value in job.params.items() if value not in ("", None))
-    search = "; ".join(f"{key}: {value}" for key, value in terms) or _("none (everything)")
-    return [
-        (pgettext("export sheet", "List"), job.title),
-        (pgettext("export sheet", "Search"), search),
-        (pgettext("export sheet", "Made at"), f"{timezone.localtime():%Y-%m-%d %H:%M}"),
-    ]
+    return writers.search_lines(job.title, terms)
 
 
 def _finish_done(job: ExportJob, entry: ExportKind, handle, *, written: int, digest: str) -> None:

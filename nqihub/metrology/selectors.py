@@ -23,10 +23,10 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from nqihub.core.access import get_actor
-from nqihub.core.auditing import record_regulator_query
+from nqihub.core.views_base import search_terms
 from nqihub.divisions.models import AdminDivision
 from nqihub.organizations.models import Organization
-from nqihub.tables.writers import xlsx_response
+from nqihub.tables.exports import export_response
 
 from .models import CatalogueItem, Evidence, Instrument, InstrumentFiling, Supervision, UseField
 
@@ -280,21 +280,22 @@ def export_limit_notice(total: int, limit: int | None = None) -> str:
 
 
 def export_xlsx(
+    request,
     *,
-    user,
-    params,
-    queryset,
+    search,
     rows: Callable[[Any, int], Iterable[Sequence]],
     filename: str,
     title: str,
     headers: Sequence[str],
     model=Instrument,
 ) -> HttpResponse:
-    """An Excel export of ``queryset`` (already scoped and searched): at most ``EXPORT_LIMIT``
-    rows from ``rows(queryset, limit)``. A cut file says so in its first row; the audit
-    record (for everyone, regulators or not) gives the rows exported, and for a cut file
-    ``truncated`` and the number found."""
+    """An Excel export of ``search`` (a FilterSet on a scoped queryset, fitted to the person):
+    at most ``EXPORT_LIMIT`` rows from ``rows(queryset, limit)``, with the search's filters
+    above the header. A cut file says so in its first row; the audit record (for everyone,
+    regulators or not) gives the rows exported, and for a cut file ``truncated`` and the
+    number found."""
     limit = EXPORT_LIMIT
+    queryset = search.qs
     total = queryset.count()
     exported = min(total, limit)
     body: Iterable[Sequence] = rows(queryset, limit)
@@ -307,8 +308,17 @@ def export_xlsx(
         ) % {"limit": f"{limit:,}", "total": f"{total:,}"}
         body = chain([[note]], body)
         details = {"truncated": True, "total": total}
-    record_regulator_query(user=user, model=model, params=params, count=exported, kind="export", **details)
-    return xlsx_response(filename=filename, title=title, headers=headers, rows=body)
+    return export_response(
+        request,
+        model=model,
+        filename=filename,
+        title=title,
+        headers=headers,
+        rows=body,
+        count=exported,
+        terms=search_terms(search.form),
+        **details,
+    )
 
 
 def mandatory_explanation(instrument: Instrument) -> str:
@@ -409,9 +419,9 @@ class ListExport:
     in a task; registered with ``nqihub.downloads`` in ``MetrologyConfig.ready``). Both make
     the search the same way and write the same rows with the same function.
 
-    ``prepare(user, data)`` gives the search's queryset (scoped with ``for_user(user,
-    "export")`` and fitted to the person, as the page's search is) and ``rows(queryset,
-    limit)``, which reads the queryset in chunks (``limit`` None: all of it)."""
+    ``prepare(user, data)`` gives the search (a FilterSet whose queryset is scoped with
+    ``for_user(user, "export")``, fitted to the person as the page's search is; its form
+    describes the filters above the direct download's header) and ``rows(queryset, limit)``, which reads the queryset in chunks (``limit`` None: all of it)."""
 
     kind: str
     title: Any  # lazy: the sheet's title, in the reader's language
@@ -420,11 +430,10 @@ class ListExport:
     prepare: Callable[[Any, Any], tuple[Any, Rows]]
 
     def response(self, request) -> HttpResponse:
-        queryset, rows = self.prepare(request.user, request.GET)
+        search, rows = self.prepare(request.user, request.GET)
         return export_xlsx(
-            user=request.user,
-            params=request.GET,
-            queryset=queryset,
+            request,
+            search=search,
             rows=rows,
             filename=export_filename(str(self.filename)),
             title=str(self.title),
@@ -432,11 +441,11 @@ class ListExport:
         )
 
     def build(self, user, params) -> tuple[list[str], Iterator[list]]:
-        queryset, rows = self.prepare(user, params)
-        return self.headers(), rows(queryset, None)
+        search, rows = self.prepare(user, params)
+        return self.headers(), rows(search.qs, None)
 
     def count(self, user, params) -> int:
-        return self.prepare(user, params)[0].count()
+        return self.prepare(user, params)[0].qs.count()
 
     @staticmethod
     def allowed(user) -> bool:
@@ -447,12 +456,12 @@ class ListExport:
 
 def _ledger_export(user, data):
     search = fit_search(instrument_search(user, data, action="export"), user)
-    return search.qs, lambda qs, limit: instrument_export_rows(qs, limit=limit)
+    return search, lambda qs, limit: instrument_export_rows(qs, limit=limit)
 
 
 def _filed_export(user, data):
     search = fit_search(filed_instrument_search(user, data, action="export"), user)
-    return search.qs, lambda qs, limit: filed_instrument_export_rows(qs, limit=limit)
+    return search, lambda qs, limit: filed_instrument_export_rows(qs, limit=limit)
 
 
 def filed_instrument_export_headers() -> list[str]:

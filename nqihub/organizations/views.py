@@ -10,11 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nqihub.cases.selectors import timeline as case_timeline
-from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
 from nqihub.core.forms import apply_service_error
-from nqihub.core.views_base import scoped_object, scoped_page
-from nqihub.tables.writers import xlsx_response
+from nqihub.core.views_base import scoped_object, scoped_page, search_terms
+from nqihub.tables.exports import export_response
 
 from . import services
 from .forms import OrganizationFilterForm, OrganizationForm, RegistrationForm, ReturnForm
@@ -52,14 +51,22 @@ def organization_export(request: HttpRequest) -> HttpResponse:
     form = OrganizationFilterForm(request.GET or None)
     qs = _filtered_organizations(request, form).select_related("division__parent")
     total = qs.count()
-    record_regulator_query(user=request.user, model=Organization, params=request.GET, count=total, kind="export")
     headers = [_("Name"), _("Kind"), _("Unified social credit code"), _("Division"), _("Division code"), _("Address"), _("Legal representative"), _("Industry")]
     rows = (
         [o.name, o.get_kind_display(), o.credit_code or "", o.division.name, o.division_id, o.address, o.legal_representative, o.industry]
         for o in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
     )
     filename = _("organisations") + f"-{timezone.localdate():%Y%m%d}.xlsx"
-    return xlsx_response(filename=filename, title=_("Organisations"), headers=headers, rows=rows)
+    return export_response(
+        request,
+        model=Organization,
+        filename=filename,
+        title=_("Organisations"),
+        headers=headers,
+        rows=rows,
+        count=total,
+        terms=search_terms(form),
+    )
 
 
 @login_required

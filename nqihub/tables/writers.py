@@ -14,6 +14,9 @@ from itertools import islice
 from urllib.parse import quote
 
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -163,6 +166,18 @@ def xlsx_response(
     *, filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence], meta: Sequence[tuple] = ()
 ) -> HttpResponse:
     return attachment(build_xlsx(title=title, headers=headers, rows=rows, meta=meta), filename=filename)
+
+
+def search_lines(title, terms: Iterable[tuple]) -> list[tuple[str, str]]:
+    """The lines above an export's header saying what was exported: the list, its search
+    (the period and filters, each ``(label, value)``) and when the file was made. Every
+    export, direct or in the background, writes these (``meta``)."""
+    search = "; ".join(f"{label}: {value}" for label, value in terms) or _("none (everything)")
+    return [
+        (pgettext("export sheet", "List"), str(title)),
+        (pgettext("export sheet", "Search"), search),
+        (pgettext("export sheet", "Made at"), f"{timezone.localtime():%Y-%m-%d %H:%M}"),
+    ]
 
 
 def error_workbook(errors: Iterable[dict], *, title: str, headers: Sequence[str]) -> bytes:

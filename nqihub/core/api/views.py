@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers, viewsets
 
-from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
-from nqihub.core.auditing import record_regulator_query
+from nqihub.core.access import resolve_acting_membership, set_acting_membership
+from nqihub.core.views_base import record_read
 
 if TYPE_CHECKING:  # the mixin is always combined with a GenericViewSet
     _MixinBase = viewsets.GenericViewSet
@@ -45,26 +45,26 @@ class ScopedViewSetMixin(_MixinBase):
 
     def finalize_response(self, request, response, *args, **kwargs):
         """Record a regulator's successful reads (list and detail). Done here rather than in
-        ``list``/``retrieve`` so no mixin order can skip it."""
+        ``list``/``retrieve`` so no mixin order can skip it; ``record_read`` (the pages'
+        own recorder) decides who is recorded."""
         response = super().finalize_response(request, response, *args, **kwargs)
-        action = getattr(self, "action", None)
-        if (
-            self.audit_regulator_queries
-            and action in ("list", "retrieve")
-            and response.status_code == 200
-            and request.user.is_authenticated
-            and get_actor(request.user).is_regulator
-        ):
-            if action == "list":
-                data = response.data if isinstance(response.data, dict) else {}
-                params, count = request.query_params, data.get("count")
-            else:
-                params, count = {"id": kwargs.get(self.lookup_url_kwarg or self.lookup_field)}, 1
-            record_regulator_query(
-                user=request.user, model=self._base_queryset().model, params=params, count=count,
-                kind="list" if action == "list" else "detail",
-            )
+        if self.audit_regulator_queries and response.status_code == 200 and request.user.is_authenticated:
+            read = self.read_record(request, response, kwargs)
+            if read is not None:
+                record_read(request, self._base_queryset().model, **read)
         return response
+
+    def read_record(self, request, response, kwargs) -> dict[str, Any] | None:
+        """What a successful read records (``params``, ``count``, ``kind``), or None for an
+        action that is not a read. A viewset whose answer counts its own way (statistics)
+        overrides this, so no viewset calls the recorder itself."""
+        action = getattr(self, "action", None)
+        if action == "list":
+            data = response.data if isinstance(response.data, dict) else {}
+            return {"params": request.query_params, "count": data.get("count"), "kind": "list"}
+        if action == "retrieve":
+            return {"params": {"id": kwargs.get(self.lookup_url_kwarg or self.lookup_field)}, "count": 1, "kind": "detail"}
+        return None
 
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

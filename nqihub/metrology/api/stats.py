@@ -25,7 +25,6 @@ from nqihub.audit.services import audit_refusal
 from nqihub.core.access import Capability, get_actor, has_capability
 from nqihub.core.api.schema import AutoSchema
 from nqihub.core.api.views import ScopedViewSetMixin
-from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import INVALID, Forbidden
 
 from ..models import Instrument, IssuedDocument, Tariff, WaiverPolicy
@@ -138,7 +137,7 @@ class _OneObjectSchema(AutoSchema):
 
 class _StatsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     schema = _OneObjectSchema()
-    audit_regulator_queries = False  # recorded below, with the statistics' own count
+    _counted: int | None = None  # the statistics' own count, recorded by the base (read_record)
     pagination_class = None
     filter_backends: list = []
 
@@ -152,14 +151,13 @@ class _StatsViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
             stats = selector(request.user, params=request.query_params)
         except BadParameter as exc:
             raise INVALID(exc.message, field=exc.name) from None
-        record_regulator_query(
-            user=request.user,
-            model=self.queryset.model,
-            params=request.query_params,
-            count=count_of(stats),
-            kind="statistics",
-        )
+        self._counted = count_of(stats)
         return Response(stats.as_dict())
+
+    def read_record(self, request, response, kwargs):
+        if getattr(self, "action", None) != "list":
+            return None
+        return {"params": request.query_params, "count": self._counted, "kind": "statistics"}
 
 
 class WaiverStatsViewSet(_StatsViewSet):

@@ -522,7 +522,7 @@ def _due_export(user, data):
     today, window = timezone.localdate(), amber_days()
     search = DueInstrumentFilter(data or None, queryset=due_instruments_for(user, "export"), today=today, window=window)
     fit_search(search, user)
-    return search.qs, lambda qs, limit: due_export_rows(qs, today=today, window=window, limit=limit)
+    return search, lambda qs, limit: due_export_rows(qs, today=today, window=window, limit=limit)
 
 
 # The due list's Excel export (the page's download and the background export): it lives here,

@@ -4,14 +4,11 @@ the API; regulators' reads in the audit trail; the filed-instrument list per jur
 
 from __future__ import annotations
 
-from io import BytesIO
-
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from nqihub.audit.models import AuditEvent
 from nqihub.core.access import MembershipRole
@@ -19,6 +16,7 @@ from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.metrology.models import Instrument, InstrumentFiling
 from nqihub.metrology.services import filings as services
 from nqihub.testing.factories import MembershipFactory, UserFactory
+from nqihub.testing.workbooks import export_sheet
 
 FILING_TYPE = "metrology.instrumentfiling"
 
@@ -714,7 +712,7 @@ def test_filed_instruments_are_scoped_to_the_jurisdiction(world, approved, web, 
     assert {i.pk for i in response.context["page"].object_list} == expected
     export = client.get("/metrology/filed-instruments/export.xlsx")
     assert export.status_code == 200
-    rows = list(load_workbook(BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True))
+    rows = export_sheet(export)[1:]
     assert {r[6] for r in rows} == {approved[n].factory_number for n in FILED_VIEW[role]}
 
 

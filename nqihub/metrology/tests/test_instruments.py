@@ -4,11 +4,8 @@ role × instrument × action matrix proved through the queryset, the pages and t
 
 from __future__ import annotations
 
-from io import BytesIO
-
 import pytest
 from django.utils import translation
-from openpyxl import load_workbook
 
 from nqihub.audit.models import AuditEvent
 from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -16,6 +13,7 @@ from nqihub.metrology.models import CatalogueItem, Instrument
 from nqihub.metrology.selectors import mandatory_explanation
 from nqihub.metrology.services.catalogue import catalogue_item_update
 from nqihub.metrology.services.instruments import instrument_create, instrument_set_status, instrument_update
+from nqihub.testing.workbooks import export_sheet
 
 from .conftest import instrument_data
 
@@ -463,7 +461,7 @@ def test_regulator_division_filter(world, web, api, instruments):
 def _export_rows(response):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    return list(load_workbook(BytesIO(response.content)).active.iter_rows(min_row=2, values_only=True))
+    return export_sheet(response)[1:]
 
 
 @pytest.mark.django_db

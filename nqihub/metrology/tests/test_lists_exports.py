@@ -6,13 +6,11 @@ the filed instruments alike)."""
 
 from __future__ import annotations
 
-from io import BytesIO
-
 import pytest
-from openpyxl import load_workbook
 
 from nqihub.audit.models import AuditEvent
 from nqihub.metrology import selectors
+from nqihub.testing.workbooks import export_sheet
 
 from .test_reminders import make  # noqa: F401 - fixture
 
@@ -36,7 +34,7 @@ def three(make):
 
 def _sheet(response) -> list[tuple]:
     assert response.status_code == 200
-    return list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    return export_sheet(response)
 
 
 def _export_event(user) -> AuditEvent:

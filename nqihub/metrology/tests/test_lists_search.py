@@ -8,14 +8,13 @@ by division and for the divisions offered, on every list."""
 from __future__ import annotations
 
 import re
-from io import BytesIO
 
 import pytest
-from openpyxl import load_workbook
 
 from nqihub.metrology import selectors
 from nqihub.metrology.models import Instrument, InstrumentFiling
 from nqihub.metrology.services import filings as filing_services
+from nqihub.testing.workbooks import export_sheet
 
 from .test_reminders import make  # noqa: F401 - fixture
 
@@ -132,7 +131,7 @@ def test_the_filed_instruments_use_the_ledgers_filters(world, web, kinds, scale)
         assert f'name="{name}"' in html, name
     # What the page lists, the export holds (the same search).
     export = client.get("/metrology/filed-instruments/export.xlsx", {"enterprise": "北方重型"})
-    rows = list(load_workbook(BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True))
+    rows = export_sheet(export)[1:]
     assert [r[6] for r in rows] == [kinds["qingshan"].factory_number]
 
 

@@ -6,13 +6,12 @@ their scoping."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from io import BytesIO, StringIO
+from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from nqihub.audit.models import AuditEvent
 from nqihub.metrology.models import Instrument, MetrologyPolicy, ReminderLog
@@ -21,6 +20,7 @@ from nqihub.metrology.services import reminders
 from nqihub.metrology.services.reminders import DueColour, due_status, select_due, send_due_reminders
 from nqihub.notifications.models import Notice
 from nqihub.organizations.models import OrganizationContact
+from nqihub.testing.workbooks import export_sheet
 
 TODAY = date(2026, 11, 22)
 STAGES = [30, 15, 7]
@@ -439,8 +439,7 @@ def test_the_list_page_query_count_does_not_grow_with_rows(world, make, web, dja
 def test_export_has_the_colour_as_a_word_and_the_due_date(world, ledger, web, monkeypatch):
     response = _en(web(world.users["kundulun"])).get("/metrology/due/export.xlsx")
     assert response.status_code == 200
-    sheet = load_workbook(BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = export_sheet(response)
     assert rows[0][:3] == ("Due status", "Next verification due", "Days left")
     assert [(r[0], r[1].date() if r[1] else None, r[2], r[3]) for r in rows[1:]] == [
         ("Red", TODAY - timedelta(days=3), -3, ledger["red"].platform_code),

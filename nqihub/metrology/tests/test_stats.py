@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from nqihub.audit.models import AuditEvent
 from nqihub.cases.services import case_open
@@ -47,6 +45,7 @@ from nqihub.metrology.models import (
 from nqihub.metrology.selectors_stats import BadParameter, coverage_stats, parse_period, waiver_stats
 from nqihub.metrology.services.documents import document_reissue
 from nqihub.testing.factories import UserFactory
+from nqihub.testing.workbooks import export_sheet
 
 TODAY = datetime.date(2025, 6, 15)
 YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
@@ -286,10 +285,7 @@ def test_parse_period():
 
 
 def xlsx_rows(response):
-    sheet = load_workbook(
-        BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
-    ).active
-    return [list(r) for r in sheet.iter_rows(values_only=True)]
+    return [list(r) for r in export_sheet(response)]
 
 
 @pytest.fixture

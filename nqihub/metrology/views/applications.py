@@ -14,10 +14,9 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -26,13 +25,14 @@ from django.views.decorators.http import require_POST
 
 from nqihub.cases.selectors import timeline as case_timeline
 from nqihub.core.access import OrganizationKind, get_actor
-from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
+from nqihub.core.views_base import scoped_object, searched_page
 
 from ..models import ApplicationItem, IssuedDocument, VerificationApplication, VerificationResult
 from ..services import applications as services
 from ..services import reminders
 from ..services import results as result_services
+from .lists import state_search
 
 PAGE_SIZE = 50
 INSTRUMENT_FILTERS = ("due", "overdue", "new")
@@ -187,21 +187,17 @@ def application_list(request: HttpRequest) -> HttpResponse:
         .select_related("organization", "institution", "division")
         .annotate(item_count=Count("items"))
     )
-    state = request.GET.get("state", "")
-    if state in VerificationApplication.State.values:
-        qs = qs.filter(state=state)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(number__iexact=q) | Q(organization__name__icontains=q) | Q(institution__name__icontains=q))
+    qs, state, q = state_search(
+        request,
+        qs,
+        VerificationApplication.State,
+        lambda q: Q(number__iexact=q) | Q(organization__name__icontains=q) | Q(institution__name__icontains=q),
+    )
     is_institution = actor.kind == OrganizationKind.INSTITUTION
     qs = qs.inbox_order() if is_institution else qs.order_by("-submitted_at", "-pk")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = searched_page(request, qs, per_page=PAGE_SIZE)
     now = timezone.now()
     rows = [(a, services.is_overdue(a, now)) for a in page.object_list]
-    if actor.is_regulator:
-        record_regulator_query(
-            user=request.user, model=VerificationApplication, params=request.GET, count=page.paginator.count
-        )
     return render(
         request,
         "metrology/application_list.html",
@@ -221,11 +217,12 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    application = get_object_or_404(
-        VerificationApplication.objects.for_user(user, "view").select_related(
+    application = scoped_object(
+        request,
+        VerificationApplication.objects.select_related(
             "organization", "institution", "division__parent", "submitted_by", "decided_by", "case"
         ),
-        pk=pk,
+        pk,
     )
     items = list(
         ApplicationItem.objects.filter(application=application)
@@ -244,9 +241,6 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     State = VerificationApplication.State
     may_decide = VerificationApplication.objects.for_user(user, "decide").filter(pk=pk).exists()
     can_record = may_decide and application.state in (State.ACCEPTED, State.SCHEDULED)
-    actor = get_actor(user)
-    if actor.is_regulator:
-        record_regulator_query(user=user, model=VerificationApplication, params={"id": pk}, count=1, kind="detail")
     return render(
         request,
         "metrology/application_detail.html",

@@ -15,7 +15,6 @@ import unicodedata
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,9 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from nqihub.core.access import get_actor
-from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import Forbidden, ServiceError
+from nqihub.core.views_base import record_read, scoped_object, searched_page
 from nqihub.documents.certificates import document_filename
 from nqihub.documents.pdf import pdf_response, public_check_url
 from nqihub.documents.services import PdfMismatch, stored_pdf
@@ -37,10 +35,12 @@ from ..services import documents as services
 PAGE_SIZE = 50
 
 
+def _related(documents):
+    return documents.select_related("institution", "organization", "instrument", "result", "superseded_by")
+
+
 def _visible(request: HttpRequest, action: str = "view"):
-    return IssuedDocument.objects.for_user(request.user, action).select_related(
-        "institution", "organization", "instrument", "result", "superseded_by"
-    )
+    return _related(IssuedDocument.objects.for_user(request.user, action))
 
 
 def _get(request: HttpRequest, pk: int, action: str = "view") -> IssuedDocument:
@@ -78,9 +78,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     if q:
         documents = documents.filter(_search_q(q))
-    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
-    if get_actor(request.user).is_regulator:
-        record_regulator_query(user=request.user, model=IssuedDocument, params=request.GET, count=page.paginator.count)
+    page = searched_page(request, documents, per_page=PAGE_SIZE)
     return render(
         request,
         "metrology/document_list.html",
@@ -97,9 +95,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    document = _get(request, pk)
-    if get_actor(request.user).is_regulator:
-        record_regulator_query(user=request.user, model=IssuedDocument, params={"id": pk}, count=1, kind="detail")
+    document = scoped_object(request, _related(IssuedDocument.objects.all()), pk)
     return render(request, "metrology/document_detail.html", _detail_context(request, document))
 
 
@@ -130,9 +126,7 @@ def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         data = stored_pdf(document)  # rendered now if the after-commit rendering has not run
     except PdfMismatch:
         raise Http404 from None  # never hand out a file that is not what was issued
-    record_regulator_query(
-        user=request.user, model=IssuedDocument, params={"id": pk, "number": document.number}, count=1, kind="export"
-    )
+    record_read(request, IssuedDocument, params={"id": pk, "number": document.number}, count=1, kind="export")
     return pdf_response(
         data,
         document_filename(document),

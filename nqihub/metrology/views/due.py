@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from nqihub.core.access import OrganizationKind, get_actor
-from nqihub.core.auditing import record_regulator_query
+from nqihub.core.views_base import searched_page
 
 from .. import selectors
-from ..models import Instrument
 from ..services import applications as application_services
 from ..services import reminders
 from .applications import _can_apply
+from .lists import export_context, query_without_page
 
 PAGE_SIZE = 50
 
@@ -74,14 +74,13 @@ def due_list(request: HttpRequest) -> HttpResponse:
     listed = search.qs  # validates the form first; a bad value of a filter is left out
     colour = getattr(search.form, "cleaned_data", {}).get("colour")
     count = counts[colour] if colour in counts else total
-    page = _CountedPaginator(listed, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
+    # A regulator's read is recorded by the base, with the list's own count.
+    page = searched_page(request, listed, per_page=PAGE_SIZE, paginator=_CountedPaginator, count=count)
     for instrument in page.object_list:
         instrument.due_colour = reminders.due_status(instrument.next_due_on, today, window=window)
         instrument.due_label = reminders.DueColour(instrument.due_colour).label
         instrument.days_left = (instrument.next_due_on - today).days if instrument.next_due_on else None
         instrument.days_late = -instrument.days_left if instrument.days_left is not None else None
-    if actor.is_regulator:
-        record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=count)
     # An enterprise's managers and clerks tick instruments here and go on to apply for their
     # verification (the application form's first step); those already in an open application
     # have no tick box. Regulators only read.
@@ -93,8 +92,6 @@ def due_list(request: HttpRequest) -> HttpResponse:
             .filter(pk__in=[i.pk for i in page.object_list])
             .values_list("pk", flat=True)
         )
-    query = request.GET.copy()
-    query.pop("page", None)
     chips = [
         {
             "colour": value,
@@ -111,7 +108,7 @@ def due_list(request: HttpRequest) -> HttpResponse:
         {
             "search": search,
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "chips": chips,
             "all_query": without_colour.urlencode(),
             "total": total,
@@ -120,9 +117,7 @@ def due_list(request: HttpRequest) -> HttpResponse:
             "is_regulator": actor.is_regulator,
             "can_apply": can_apply,
             "applicable": applicable,
-            "export_notice": selectors.export_limit_notice(count),
-            "export_background": selectors.export_background_label(count),
-            "export_kind": reminders.DUE_EXPORT.kind,
+            **export_context(reminders.DUE_EXPORT, count),
         },
     )
 

@@ -12,20 +12,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.core.access import Capability, get_actor, has_capability
-from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
 from nqihub.core.forms import apply_service_error
-from nqihub.tables.writers import xlsx_response
 
 from ..charts import bar_chart
 from ..models import IssuedDocument, Tariff, WaiverPolicy
 from ..selectors_stats import BadParameter, waiver_stats
 from ..services import fees as services
+from .lists import statistics_export, statistics_page
 
 
 def _may_read_fees(user) -> bool:
@@ -247,6 +245,10 @@ def waiver_stats_rows(stats) -> list[list]:
     return rows
 
 
+def _count(stats) -> int:
+    return stats.total.documents
+
+
 def _waiver_stats_or_404(request):
     if not get_actor(request.user).is_regulator:
         raise Http404
@@ -258,14 +260,11 @@ def _waiver_stats_or_404(request):
 
 @login_required
 def fees_waiver_stats(request: HttpRequest) -> HttpResponse:
-    stats, error = _waiver_stats_or_404(request)
+    stats, error = statistics_page(request, _waiver_stats_or_404, model=IssuedDocument, count_of=_count)
     if stats is None and error is None:  # pragma: no cover - regulators always have a jurisdiction
         raise Http404
     chart = None
     if stats is not None:
-        record_regulator_query(
-            user=request.user, model=IssuedDocument, params=request.GET, count=stats.total.documents, kind="statistics"
-        )
         chart = bar_chart(
             title=_("Waived amount by region (yuan)"),
             bars=[(r.name, r.waived_total) for r in stats.rows],
@@ -281,16 +280,16 @@ def fees_waiver_stats(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def fees_waiver_stats_export(request: HttpRequest) -> HttpResponse:
-    stats, error = _waiver_stats_or_404(request)
-    if stats is None:
-        messages.error(request, error.message if error else _("Not found."))
-        return redirect("metrology:fees_waiver_stats")
-    record_regulator_query(
-        user=request.user, model=IssuedDocument, params=request.GET, count=stats.total.documents, kind="export"
-    )
-    filename = _("waivers") + f"-{stats.jurisdiction.code}-{timezone.localdate():%Y%m%d}.xlsx"
-    return xlsx_response(
-        filename=filename, title=_("Fee waivers"), headers=waiver_stats_headers(), rows=waiver_stats_rows(stats)
+    return statistics_export(
+        request,
+        _waiver_stats_or_404,
+        model=IssuedDocument,
+        count_of=_count,
+        back="metrology:fees_waiver_stats",
+        stem=_("waivers"),
+        title=_("Fee waivers"),
+        headers=waiver_stats_headers,
+        rows=waiver_stats_rows,
     )
 
 

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nqihub.cases.selectors import timeline as case_timeline
 from nqihub.core.access import OrganizationKind, get_actor
-from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
+from nqihub.core.views_base import scoped_object, searched_page
 
 from .. import selectors
 from ..models import Instrument, InstrumentFiling
 from ..services import filings as services
+from .lists import searched_list, state_search
 
 PAGE_SIZE = 50
 
@@ -93,19 +93,12 @@ def filing_list(request: HttpRequest) -> HttpResponse:
         .select_related("organization", "division")
         .annotate(instrument_count=Count("instruments"))
     )
-    state = request.GET.get("state", "")
-    if state in InstrumentFiling.State.values:
-        qs = qs.filter(state=state)
-    q = request.GET.get("q", "").strip()
-    if q:
-        # Filing numbers are stored in capitals (BA…): compared exactly, through their index.
-        qs = qs.filter(Q(number=q.upper()) | Q(organization__name__icontains=q))
-    page = Paginator(qs.order_by("-submitted_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Filing numbers are stored in capitals (BA…): compared exactly, through their index.
+    qs, state, q = state_search(
+        request, qs, InstrumentFiling.State, lambda q: Q(number=q.upper()) | Q(organization__name__icontains=q)
+    )
+    page = searched_page(request, qs.order_by("-submitted_at", "-pk"), per_page=PAGE_SIZE)
     actor = get_actor(request.user)
-    if actor.is_regulator:
-        record_regulator_query(
-            user=request.user, model=InstrumentFiling, params=request.GET, count=page.paginator.count
-        )
     return render(
         request,
         "metrology/filing_list.html",
@@ -122,16 +115,16 @@ def filing_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    filing = get_object_or_404(
-        InstrumentFiling.objects.for_user(request.user, "view")
-        .select_related("organization", "division__parent", "submitted_by", "reviewed_by", "case")
-        .prefetch_related(
+    filing = scoped_object(
+        request,
+        InstrumentFiling.objects.select_related(
+            "organization", "division__parent", "submitted_by", "reviewed_by", "case"
+        ).prefetch_related(
             Prefetch("instruments", queryset=Instrument.objects.select_related("catalogue_item").order_by("name", "pk"))
         ),
-        pk=pk,
+        pk,
     )
     user = request.user
-    actor = get_actor(user)
     State = InstrumentFiling.State
     can_review = (
         filing.state == State.SUBMITTED and InstrumentFiling.objects.for_user(user, "review").filter(pk=pk).exists()
@@ -150,8 +143,6 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("name", "pk")[: services.MAX_INSTRUMENTS_PER_FILING]
         )
         resubmit_choices = [(i, True) for i in instruments] + [(i, False) for i in others]
-    if actor.is_regulator:
-        record_regulator_query(user=user, model=InstrumentFiling, params={"id": pk}, count=1, kind="detail")
     return render(
         request,
         "metrology/filing_detail.html",
@@ -225,26 +216,8 @@ def _filed_search(request: HttpRequest, *, action: str = "view") -> selectors.Fi
 def filed_instrument_list(request: HttpRequest) -> HttpResponse:
     search = _filed_search(request)
     divisions = selectors.dress_search_form(search, request.user)
-    page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    actor = get_actor(request.user)
-    if actor.is_regulator:
-        record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=page.paginator.count)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "metrology/filing_filed_instruments.html",
-        {
-            "search": search,
-            "page": page,
-            "query": query.urlencode(),
-            "divisions": divisions,
-            "is_regulator": actor.is_regulator,
-            "export_notice": selectors.export_limit_notice(page.paginator.count),
-            "export_background": selectors.export_background_label(page.paginator.count),
-            "export_kind": selectors.FILED_EXPORT.kind,
-        },
-    )
+    context = searched_list(request, search, selectors.FILED_EXPORT, per_page=PAGE_SIZE)
+    return render(request, "metrology/filing_filed_instruments.html", {**context, "divisions": divisions})
 
 
 @login_required

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
 from nqihub.core.forms import apply_service_error
+from nqihub.core.views_base import record_read
 from nqihub.tables.writers import XLSX_CONTENT_TYPE
 
 from ..models import ImportJob
@@ -109,9 +109,7 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
     content = services.import_errors_xlsx(job=job)
     # A download of the rejected file's problems, row by row (the messages quote its values):
     # recorded for everyone, as exports are.
-    record_regulator_query(
-        user=request.user, model=ImportJob, params={"id": job.pk}, count=len(job.errors or []), kind="export"
-    )
+    record_read(request, ImportJob, params={"id": job.pk}, count=len(job.errors or []), kind="export")
     return _download(content, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -15,14 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nqihub.core.access import OrganizationKind, get_actor
-from nqihub.core.auditing import record_regulator_query
 from nqihub.core.errors import ServiceError
 from nqihub.core.forms import apply_service_error
+from nqihub.core.views_base import scoped_object
 
 from .. import selectors
 from ..forms import InstrumentForm
 from ..models import Instrument
 from ..services import instruments as services
+from .lists import searched_list
 
 PAGE_SIZE = 50
 
@@ -41,27 +41,9 @@ def _search(request: HttpRequest, *, action: str = "view") -> selectors.Instrume
 
 @login_required
 def instrument_list(request: HttpRequest) -> HttpResponse:
-    search = _search(request)
-    page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    actor = get_actor(request.user)
-    if actor.is_regulator:
-        record_regulator_query(user=request.user, model=Instrument, params=request.GET, count=page.paginator.count)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "metrology/instrument_list.html",
-        {
-            "search": search,
-            "page": page,
-            "query": query.urlencode(),
-            "is_regulator": actor.is_regulator,
-            "can_create": _keeps_ledger(request.user),
-            "export_notice": selectors.export_limit_notice(page.paginator.count),
-            "export_background": selectors.export_background_label(page.paginator.count),
-            "export_kind": selectors.LEDGER_EXPORT.kind,
-        },
-    )
+    context = searched_list(request, _search(request), selectors.LEDGER_EXPORT, per_page=PAGE_SIZE)
+    context["can_create"] = _keeps_ledger(request.user)
+    return render(request, "metrology/instrument_list.html", context)
 
 
 @login_required
@@ -73,9 +55,9 @@ def instrument_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def instrument_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    instrument = get_object_or_404(selectors.instruments_for(request.user, "view"), pk=pk)
-    if get_actor(request.user).is_regulator:
-        record_regulator_query(user=request.user, model=Instrument, params={"id": pk}, count=1, kind="detail")
+    instrument = scoped_object(
+        request, Instrument.objects.select_related("catalogue_item", "organization", "division"), pk
+    )
     can_change = Instrument.objects.for_user(request.user, "change").filter(pk=pk).exists()
     next_statuses = [
         (value, label)

@@ -19,7 +19,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from nqihub.core.auditing import record_regulator_query
+from nqihub.core.views_base import record_read
 from nqihub.documents.labels import render_label_sheet
 from nqihub.documents.pdf import pdf_response
 
@@ -87,9 +87,9 @@ def instrument_labels(request: HttpRequest) -> HttpResponse:
         )
 
     # A label sheet is an export of ledger data: recorded for everyone, as exports are.
-    record_regulator_query(
-        user=request.user,
-        model=Instrument,
+    record_read(
+        request,
+        Instrument,
         params={k: params[k] for k in ("ids", "status", "mandatory", "batch") if k in params},
         count=max(0, end - start),
         kind="export",

@@ -4,21 +4,18 @@ export. Regulators only: anyone else gets 404. Each read and export is recorded.
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nqihub.core.access import get_actor
-from nqihub.core.auditing import record_regulator_query
-from nqihub.tables.writers import xlsx_response
 
 from ..charts import bar_chart
 from ..models import Instrument
 from ..selectors_stats import BadParameter, coverage_stats
+from .lists import statistics_export, statistics_page
 
 
 def coverage_headers() -> list[str]:
@@ -57,6 +54,10 @@ def coverage_rows(stats) -> list[list]:
     ]
 
 
+def _count(stats) -> int:
+    return stats.total.due
+
+
 def _stats(request):
     if not get_actor(request.user).is_regulator:
         raise Http404
@@ -68,12 +69,9 @@ def _stats(request):
 
 @login_required
 def stats_metrology(request: HttpRequest) -> HttpResponse:
-    stats, error = _stats(request)
+    stats, error = statistics_page(request, _stats, model=Instrument, count_of=_count)
     charts = None
     if stats is not None:
-        record_regulator_query(
-            user=request.user, model=Instrument, params=request.GET, count=stats.total.due, kind="statistics"
-        )
         charts = {
             "region": bar_chart(
                 title=_("Coverage by region (%)"),
@@ -99,16 +97,16 @@ def stats_metrology(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def stats_metrology_export(request: HttpRequest) -> HttpResponse:
-    stats, error = _stats(request)
-    if stats is None:
-        messages.error(request, error.message if error else _("Not found."))
-        return redirect("metrology:stats_metrology")
-    record_regulator_query(
-        user=request.user, model=Instrument, params=request.GET, count=stats.total.due, kind="export"
-    )
-    filename = _("verification-statistics") + f"-{stats.jurisdiction.code}-{timezone.localdate():%Y%m%d}.xlsx"
-    return xlsx_response(
-        filename=filename, title=_("Verification statistics"), headers=coverage_headers(), rows=coverage_rows(stats)
+    return statistics_export(
+        request,
+        _stats,
+        model=Instrument,
+        count_of=_count,
+        back="metrology:stats_metrology",
+        stem=_("verification-statistics"),
+        title=_("Verification statistics"),
+        headers=coverage_headers,
+        rows=coverage_rows,
     )
 
 

@@ -108,13 +108,11 @@ def test_view_scope_through_list_page_and_export(world, web, role):
     shown = {o.pk for o in response.context["page"].object_list}
     assert shown == {_org(world, name).pk for name in VIEW[role]}
 
-    from io import BytesIO
-
-    from openpyxl import load_workbook
+    from nqihub.testing.workbooks import export_sheet
 
     export = client.get("/organizations/export.xlsx")
     assert export.status_code == 200
-    rows = list(load_workbook(BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True))
+    rows = export_sheet(export)[1:]
     assert {r[0] for r in rows} == {_org(world, name).name for name in VIEW[role]}
 
 

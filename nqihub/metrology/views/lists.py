@@ -1,0 +1,103 @@
+"""What the read pages of metrology share, on the scoping base (``core.views_base``): the
+searched list pages of instruments (the ledger, the filed instruments, the due list) and the
+casework lists (filings, applications) with their page, query and export buttons; the
+statistics pages with their recorded read and their export."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nqihub.core.access import get_actor
+from nqihub.core.views_base import record_read, searched_page
+from nqihub.divisions.models import AdminDivision
+from nqihub.tables.exports import export_response
+
+from .. import selectors
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The request's query without its page number, for the pager's and sort links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def export_context(export: selectors.ListExport, count: int) -> dict:
+    """The export buttons of a list whose search finds ``count`` rows."""
+    return {
+        "export_notice": selectors.export_limit_notice(count),
+        "export_background": selectors.export_background_label(count),
+        "export_kind": export.kind,
+    }
+
+
+def searched_list(request: HttpRequest, search, export: selectors.ListExport, *, per_page: int) -> dict:
+    """The context of a list page of ``search`` (a FilterSet on a scoped queryset): one page
+    of it (a regulator's read recorded), its query and its export."""
+    page = searched_page(request, search.qs, per_page=per_page)
+    return {
+        "search": search,
+        "page": page,
+        "query": query_without_page(request),
+        "is_regulator": get_actor(request.user).is_regulator,
+        **export_context(export, page.paginator.count),
+    }
+
+
+def state_search(request: HttpRequest, queryset, states, match) -> tuple:
+    """A casework list's search (filings, applications): the ``state`` chosen among
+    ``states`` (a TextChoices) and the text ``q``, matched by ``match(q)`` (a Q). Returns the
+    narrowed queryset, the state and the text, for the page to show them again."""
+    state = request.GET.get("state", "")
+    if state in states.values:
+        queryset = queryset.filter(state=state)
+    q = request.GET.get("q", "").strip()
+    if q:
+        queryset = queryset.filter(match(q))
+    return queryset, state, q
+
+
+def statistics_terms(stats) -> list[tuple[str, str]]:
+    """What a statistics export covers, for the lines above its header: the jurisdiction,
+    the period and the level regions are grouped at."""
+    level = AdminDivision.Level(stats.level).label if stats.level in AdminDivision.Level.values else stats.level
+    return [
+        (_("Jurisdiction"), f"{stats.jurisdiction.name} ({stats.jurisdiction.code})"),
+        (_("Period"), stats.period.label),
+        (_("Level"), str(level)),
+    ]
+
+
+def statistics_page(request: HttpRequest, read, *, model, count_of) -> tuple:
+    """The statistics ``read(request)`` gives (``(stats, None)`` or ``(None, error)``), a
+    regulator's read recorded with the statistics' own count ``count_of(stats)``."""
+    stats, error = read(request)
+    if stats is not None:
+        record_read(request, model, count=count_of(stats), kind="statistics")
+    return stats, error
+
+
+def statistics_export(
+    request: HttpRequest, read, *, model, count_of, back: str, stem: str, title, headers, rows
+) -> HttpResponse:
+    """The Excel export of a statistics page: its rows under its headers, what they cover
+    above them, the export recorded with the statistics' own count; a bad parameter goes
+    back to the page with its message."""
+    stats, error = read(request)
+    if stats is None:
+        messages.error(request, error.message if error else _("Not found."))
+        return redirect(back)
+    return export_response(
+        request,
+        model=model,
+        filename=f"{stem}-{stats.jurisdiction.code}-{timezone.localdate():%Y%m%d}.xlsx",
+        title=title,
+        headers=headers(),
+        rows=rows(stats),
+        count=count_of(stats),
+        terms=statistics_terms(stats),
+    )
