@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nqihub.core.access import Capability, has_capability
-from nqihub.tables.writers import xlsx_response
+from nqihub.core.views_base import search_terms
+from nqihub.tables.writers import search_lines, xlsx_response
 
 from .actions import label_for
 from .filters import AuditEventFilter
@@ -54,7 +55,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def event_export(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
-    qs = _search(request).qs
+    search = _search(request)
+    qs = search.qs
     audit_record(action="audit.export", actor=request.user, details={"params": {k: v[:100] for k, v in request.GET.items()}})
     headers = [_("Sequence"), _("Time"), _("Account"), _("Organisation"), _("Action"), _("Object"), _("Outcome"), _("Source address"), _("Details")]
     rows = (
@@ -71,8 +73,13 @@ def event_export(request: HttpRequest) -> HttpResponse:
         ]
         for e in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
     )
+    title = _("Audit trail")
     return xlsx_response(
-        filename=_("audit-trail") + f"-{timezone.localdate():%Y%m%d}.xlsx", title=_("Audit trail"), headers=headers, rows=rows
+        filename=_("audit-trail") + f"-{timezone.localdate():%Y%m%d}.xlsx",
+        title=title,
+        headers=headers,
+        rows=rows,
+        meta=search_lines(title, search_terms(search.form)),
     )
 
 

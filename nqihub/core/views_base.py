@@ -9,6 +9,8 @@ recorder themselves.
 - ``scoped_object``: one object, 404 outside the scope;
 - ``record_read``: the recording alone, for reads whose count is computed their own way
   (the due list's colour counts, statistics) and for exports (``kind="export"``);
+- ``form_page``: a form page whose form a service saves (refusal on the form, success as a
+  message and a redirect);
 - ``search_terms``: the filters of a search form as (label, value) in the reader's language,
   for the lines above an export's header.
 """
@@ -16,18 +18,21 @@ recorder themselves.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from nqihub.core.access import get_actor
 from nqihub.core.auditing import record_regulator_query
+from nqihub.core.errors import ServiceError
+from nqihub.core.forms import apply_service_error
 
 RECORDED_FOR_EVERYONE = ("export",)  # an export is recorded whoever makes it
 
@@ -116,3 +121,28 @@ def _shown(field: forms.Field, value: Any) -> str:
     if isinstance(value, datetime.date):
         return f"{value:%Y-%m-%d}"
     return str(value)
+
+
+def form_page(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    *,
+    template: str,
+    save: Callable[[dict], Any],
+    done: Callable[[Any], str] | str,
+    then: Callable[[Any], Any] | str,
+    context: Mapping | None = None,
+) -> HttpResponse:
+    """A page whose form a service saves: on a valid POST, ``save(cleaned_data)`` (the
+    service) runs; its refusal is shown on the form (``apply_service_error``), its success
+    as the message ``done`` (or ``done(saved)``) before a redirect to ``then`` (or
+    ``then(saved)``: an object, a URL or a URL name). Otherwise the form is shown again."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form.cleaned_data)
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, done(saved) if callable(done) else done)
+            return redirect(then(saved) if callable(then) else then)
+    return render(request, template, {"form": form, **(context or {})})

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from nqihub.cases.selectors import timeline as case_timeline
 from nqihub.core.errors import ServiceError
 from nqihub.core.forms import apply_service_error
-from nqihub.core.views_base import scoped_object, scoped_page, search_terms
+from nqihub.core.views_base import form_page, scoped_object, scoped_page, search_terms
 from nqihub.tables.exports import export_response
 
 from . import services
@@ -91,18 +91,20 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     organization = get_object_or_404(Organization.objects.for_user(request.user, "change"), pk=pk)
     initial = {f: getattr(organization, f, "") for f in OrganizationForm.base_fields if f != "disciplines"}
     initial["disciplines"] = list(organization.disciplines.values_list("discipline", flat=True))
-    form = OrganizationForm(request.POST or None, initial=initial, organization=organization)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        disciplines = data.pop("disciplines", None)
-        try:
-            services.organization_update(actor=request.user, organization=organization, data=data, disciplines=disciplines)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(organization)
-    return render(request, "organizations/organization_form.html", {"form": form, "organization": organization})
+    return form_page(
+        request,
+        OrganizationForm(request.POST or None, initial=initial, organization=organization),
+        template="organizations/organization_form.html",
+        context={"organization": organization},
+        save=lambda data: services.organization_update(
+            actor=request.user,
+            organization=organization,
+            data={k: v for k, v in data.items() if k != "disciplines"},
+            disciplines=data.get("disciplines"),
+        ),
+        done=_("Saved."),
+        then=lambda _saved: organization,
+    )
 
 
 # --- Enterprise registration -----------------------------------------------------------
@@ -110,20 +112,17 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def registration_create(request: HttpRequest) -> HttpResponse:
-    form = RegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            registration = services.registration_submit(actor=request.user, data=form.cleaned_data)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Application %(number)s was submitted. The market regulation bureau of your county will review it.")
-                % {"number": registration.number},
-            )
-            return redirect(registration)
-    return render(request, "organizations/registration_form.html", {"form": form})
+    return form_page(
+        request,
+        RegistrationForm(request.POST or None),
+        template="organizations/registration_form.html",
+        save=lambda data: services.registration_submit(actor=request.user, data=data),
+        done=lambda registration: _(
+            "Application %(number)s was submitted. The market regulation bureau of your county will review it."
+        )
+        % {"number": registration.number},
+        then=lambda registration: registration,
+    )
 
 
 @login_required

@@ -227,6 +227,10 @@ def test_audit_admin_search_page_filters_and_is_itself_recorded(world, web):
     assert AuditEvent.objects.filter(action="audit.query", actor_username="auditor").exists()
     export = client.get("/audit/export.xlsx", {"action": "test."})
     assert export.status_code == 200
+    from nqihub.testing.workbooks import export_lines, export_sheet
+
+    assert export_lines(export)["查询条件"].endswith(": test.")  # the filter, above the header
+    assert len(export_sheet(export)[0]) == 9  # the header follows the lines
     verify = client.post("/audit/verify/")
     assert verify.status_code == 302
 

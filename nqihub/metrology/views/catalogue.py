@@ -3,18 +3,16 @@ for the system administrator (``CatalogueItem.objects.for_user(user, "change")``
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import ServiceError
-from nqihub.core.forms import apply_service_error
+from nqihub.core.views_base import form_page
 
 from .. import selectors
 from ..forms import CatalogueItemForm
@@ -61,31 +59,29 @@ def catalogue_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def catalogue_create(request: HttpRequest) -> HttpResponse:
     if not has_capability(request.user, Capability.MANAGE_CONFIGURATION):
         raise PermissionDenied
-    form = CatalogueItemForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            item = services.catalogue_item_create(actor=request.user, data=form.cleaned_data)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Catalogue item %(item)s was added.") % {"item": item})
-            return redirect("metrology:catalogue_detail", pk=item.pk)
-    return render(request, "metrology/catalogue_form.html", {"form": form, "item": None})
+    return form_page(
+        request,
+        CatalogueItemForm(request.POST or None),
+        template="metrology/catalogue_form.html",
+        context={"item": None},
+        save=lambda data: services.catalogue_item_create(actor=request.user, data=data),
+        done=lambda item: _("Catalogue item %(item)s was added.") % {"item": item},
+        then=lambda item: reverse("metrology:catalogue_detail", kwargs={"pk": item.pk}),
+    )
 
 
 @login_required
 def catalogue_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(CatalogueItem.objects.for_user(request.user, "change"), pk=pk)
-    form = CatalogueItemForm(request.POST or None, item=item)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.catalogue_item_update(actor=request.user, item=item, data=form.cleaned_data)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("metrology:catalogue_detail", pk=pk)
-    return render(request, "metrology/catalogue_form.html", {"form": form, "item": item})
+    return form_page(
+        request,
+        CatalogueItemForm(request.POST or None, item=item),
+        template="metrology/catalogue_form.html",
+        context={"item": item},
+        save=lambda data: services.catalogue_item_update(actor=request.user, item=item, data=data),
+        done=_("Saved."),
+        then=reverse("metrology:catalogue_detail", kwargs={"pk": pk}),
+    )
 
 
 urlpatterns = [

@@ -5,19 +5,17 @@ regulator's jurisdiction (page and Excel export)."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.core.access import Capability, get_actor, has_capability
-from nqihub.core.errors import ServiceError
-from nqihub.core.forms import apply_service_error
+from nqihub.core.views_base import form_page
 
 from ..charts import bar_chart
 from ..models import IssuedDocument, Tariff, WaiverPolicy
@@ -135,29 +133,17 @@ def tariff_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _edit(request, *, form, template, obj, save, done_message, back):
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, done_message)
-            return redirect(back)
-    return render(request, template, {"form": form, "object": obj})
-
-
 @login_required
 def tariff_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
-    return _edit(
+    return form_page(
         request,
-        form=TariffForm(request.POST or None),
+        TariffForm(request.POST or None),
         template="metrology/tariff_form.html",
-        obj=None,
+        context={"object": None},
         save=lambda data: services.tariff_create(actor=request.user, data=data),
-        done_message=_("The tariff was added."),
-        back="metrology:tariff_list",
+        done=_("The tariff was added."),
+        then="metrology:tariff_list",
     )
 
 
@@ -165,14 +151,14 @@ def tariff_create(request: HttpRequest) -> HttpResponse:
 def tariff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     tariff = get_object_or_404(Tariff.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk)
-    return _edit(
+    return form_page(
         request,
-        form=TariffForm(request.POST or None, instance=tariff),
+        TariffForm(request.POST or None, instance=tariff),
         template="metrology/tariff_form.html",
-        obj=tariff,
+        context={"object": tariff},
         save=lambda data: services.tariff_update(actor=request.user, tariff=tariff, data=data),
-        done_message=_("Saved."),
-        back="metrology:tariff_list",
+        done=_("Saved."),
+        then="metrology:tariff_list",
     )
 
 
@@ -194,14 +180,14 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def waiver_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
-    return _edit(
+    return form_page(
         request,
-        form=WaiverPolicyForm(request.POST or None),
+        WaiverPolicyForm(request.POST or None),
         template="metrology/waiver_form.html",
-        obj=None,
+        context={"object": None},
         save=lambda data: services.waiver_policy_create(actor=request.user, data=data),
-        done_message=_("The waiver policy was added."),
-        back="metrology:waiver_list",
+        done=_("The waiver policy was added."),
+        then="metrology:waiver_list",
     )
 
 
@@ -209,14 +195,14 @@ def waiver_create(request: HttpRequest) -> HttpResponse:
 def waiver_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     policy = get_object_or_404(WaiverPolicy.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk)
-    return _edit(
+    return form_page(
         request,
-        form=WaiverPolicyForm(request.POST or None, instance=policy),
+        WaiverPolicyForm(request.POST or None, instance=policy),
         template="metrology/waiver_form.html",
-        obj=policy,
+        context={"object": policy},
         save=lambda data: services.waiver_policy_update(actor=request.user, policy=policy, data=data),
-        done_message=_("Saved."),
-        back="metrology:waiver_list",
+        done=_("Saved."),
+        then="metrology:waiver_list",
     )
 
 

@@ -15,8 +15,7 @@ from django.views.decorators.http import require_POST
 
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.errors import ServiceError
-from nqihub.core.forms import apply_service_error
-from nqihub.core.views_base import scoped_object
+from nqihub.core.views_base import form_page, scoped_object
 
 from .. import selectors
 from ..forms import InstrumentForm
@@ -82,20 +81,16 @@ def instrument_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def instrument_create(request: HttpRequest) -> HttpResponse:
     if not _keeps_ledger(request.user):
         raise PermissionDenied
-    form = InstrumentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            instrument = services.instrument_create(actor=request.user, data=form.cleaned_data)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Instrument %(name)s was added to the ledger with platform code %(code)s.")
-                % {"name": instrument.name, "code": instrument.platform_code},
-            )
-            return redirect(instrument)
-    return render(request, "metrology/instrument_form.html", {"form": form, "instrument": None})
+    return form_page(
+        request,
+        InstrumentForm(request.POST or None),
+        template="metrology/instrument_form.html",
+        context={"instrument": None},
+        save=lambda data: services.instrument_create(actor=request.user, data=data),
+        done=lambda instrument: _("Instrument %(name)s was added to the ledger with platform code %(code)s.")
+        % {"name": instrument.name, "code": instrument.platform_code},
+        then=lambda instrument: instrument,
+    )
 
 
 @login_required
@@ -103,16 +98,15 @@ def instrument_edit(request: HttpRequest, pk: int) -> HttpResponse:
     instrument = get_object_or_404(
         Instrument.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk
     )
-    form = InstrumentForm(request.POST or None, instrument=instrument)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.instrument_update(actor=request.user, instrument=instrument, data=form.cleaned_data)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(instrument)
-    return render(request, "metrology/instrument_form.html", {"form": form, "instrument": instrument})
+    return form_page(
+        request,
+        InstrumentForm(request.POST or None, instrument=instrument),
+        template="metrology/instrument_form.html",
+        context={"instrument": instrument},
+        save=lambda data: services.instrument_update(actor=request.user, instrument=instrument, data=data),
+        done=_("Saved."),
+        then=lambda _saved: instrument,
+    )
 
 
 @login_required
