@@ -51,10 +51,15 @@ def record_read(
     )
 
 
-def scoped_page(request: HttpRequest, queryset: QuerySet, *, per_page: int, action: str = "view") -> Page:
+def scoped_page(
+    request: HttpRequest, queryset: QuerySet, *, per_page: int, action: str = "view", record: bool = True
+) -> Page:
     """One page of ``queryset`` limited to what the user may ``action``; a regulator's read
-    is recorded with the request's parameters and the number of rows found."""
+    is recorded with the request's parameters and the number of rows found, unless
+    ``record`` is false (configuration, such as tariffs: not enterprise data)."""
     scoped: Any = queryset
+    if not record:
+        return Paginator(scoped.for_user(request.user, action), per_page).get_page(request.GET.get("page"))
     return searched_page(request, scoped.for_user(request.user, action), per_page=per_page)
 
 

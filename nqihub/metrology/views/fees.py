@@ -7,7 +7,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
@@ -15,13 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.core.access import Capability, get_actor, has_capability
-from nqihub.core.views_base import form_page
+from nqihub.core.views_base import form_page, scoped_page
 
 from ..charts import bar_chart
 from ..models import IssuedDocument, Tariff, WaiverPolicy
 from ..selectors_stats import BadParameter, waiver_stats
 from ..services import fees as services
-from .lists import statistics_export, statistics_page
+from .lists import Statistics
 
 
 def _may_read_fees(user) -> bool:
@@ -118,92 +117,77 @@ class WaiverPolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-# --------------------------------------------------------------------------- tariffs
+# --------------------------------------------------------------------------- tariffs and waiver policies
 
 
-@login_required
-def tariff_list(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
-    qs = Tariff.objects.for_user(request.user, "view").select_related("catalogue_item", "division").order_by("catalogue_item__code", "-valid_from")
-    page = Paginator(qs, 100).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "metrology/tariff_list.html",
-        {"page": page, "can_edit": has_capability(request.user, Capability.MANAGE_CONFIGURATION)},
-    )
+def _configuration_pages(*, model, form_class, name: str, order: tuple, created: str, create, update):
+    """The list, create and edit pages of one kind of fee configuration: read by regulators
+    and the system administrator (not recorded: configuration, not enterprise data), written
+    by the system administrator through ``create(actor, data)`` and ``update(actor, obj,
+    data)``."""
+    template, back = f"metrology/{name}_form.html", f"metrology:{name}_list"
+
+    @login_required
+    def list_page(request: HttpRequest) -> HttpResponse:
+        _require_reader(request)
+        queryset = model.objects.select_related("catalogue_item", "division").order_by(*order)
+        return render(
+            request,
+            f"metrology/{name}_list.html",
+            {
+                "page": scoped_page(request, queryset, per_page=100, record=False),
+                "can_edit": has_capability(request.user, Capability.MANAGE_CONFIGURATION),
+            },
+        )
+
+    @login_required
+    def create_page(request: HttpRequest) -> HttpResponse:
+        _require_editor(request)
+        return form_page(
+            request,
+            form_class(request.POST or None),
+            template=template,
+            context={"object": None},
+            save=lambda data: create(request.user, data),
+            done=str(created),
+            then=back,
+        )
+
+    @login_required
+    def edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+        _require_editor(request)
+        obj = get_object_or_404(model.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk)
+        return form_page(
+            request,
+            form_class(request.POST or None, instance=obj),
+            template=template,
+            context={"object": obj},
+            save=lambda data: update(request.user, obj, data),
+            done=_("Saved."),
+            then=back,
+        )
+
+    return list_page, create_page, edit_page
 
 
-@login_required
-def tariff_create(request: HttpRequest) -> HttpResponse:
-    _require_editor(request)
-    return form_page(
-        request,
-        TariffForm(request.POST or None),
-        template="metrology/tariff_form.html",
-        context={"object": None},
-        save=lambda data: services.tariff_create(actor=request.user, data=data),
-        done=_("The tariff was added."),
-        then="metrology:tariff_list",
-    )
-
-
-@login_required
-def tariff_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_editor(request)
-    tariff = get_object_or_404(Tariff.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk)
-    return form_page(
-        request,
-        TariffForm(request.POST or None, instance=tariff),
-        template="metrology/tariff_form.html",
-        context={"object": tariff},
-        save=lambda data: services.tariff_update(actor=request.user, tariff=tariff, data=data),
-        done=_("Saved."),
-        then="metrology:tariff_list",
-    )
-
-
-# --------------------------------------------------------------------------- waiver policies
-
-
-@login_required
-def waiver_list(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
-    qs = WaiverPolicy.objects.for_user(request.user, "view").select_related("catalogue_item", "division").order_by("-is_active", "-valid_from", "pk")
-    page = Paginator(qs, 100).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "metrology/waiver_list.html",
-        {"page": page, "can_edit": has_capability(request.user, Capability.MANAGE_CONFIGURATION)},
-    )
-
-
-@login_required
-def waiver_create(request: HttpRequest) -> HttpResponse:
-    _require_editor(request)
-    return form_page(
-        request,
-        WaiverPolicyForm(request.POST or None),
-        template="metrology/waiver_form.html",
-        context={"object": None},
-        save=lambda data: services.waiver_policy_create(actor=request.user, data=data),
-        done=_("The waiver policy was added."),
-        then="metrology:waiver_list",
-    )
-
-
-@login_required
-def waiver_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_editor(request)
-    policy = get_object_or_404(WaiverPolicy.objects.for_user(request.user, "change").select_related("catalogue_item"), pk=pk)
-    return form_page(
-        request,
-        WaiverPolicyForm(request.POST or None, instance=policy),
-        template="metrology/waiver_form.html",
-        context={"object": policy},
-        save=lambda data: services.waiver_policy_update(actor=request.user, policy=policy, data=data),
-        done=_("Saved."),
-        then="metrology:waiver_list",
-    )
+tariff_list, tariff_create, tariff_edit = _configuration_pages(
+    model=Tariff,
+    form_class=TariffForm,
+    name="tariff",
+    order=("catalogue_item__code", "-valid_from"),
+    created=gettext_lazy("The tariff was added."),
+    create=lambda actor, data: services.tariff_create(actor=actor, data=data),
+    update=lambda actor, tariff, data: services.tariff_update(actor=actor, tariff=tariff, data=data),
+)
+waiver_list, waiver_create, waiver_edit = _configuration_pages(
+    model=WaiverPolicy,
+    form_class=WaiverPolicyForm,
+    name="waiver",
+    order=("-is_active", "-valid_from", "pk"),
+    created=gettext_lazy("The waiver policy was added."),
+    create=lambda actor, data: services.waiver_policy_create(actor=actor, data=data),
+    update=lambda actor, policy, data: services.waiver_policy_update(actor=actor, policy=policy, data=data),
+)
 
 
 # --------------------------------------------------------------------------- waiver statistics
@@ -231,10 +215,6 @@ def waiver_stats_rows(stats) -> list[list]:
     return rows
 
 
-def _count(stats) -> int:
-    return stats.total.documents
-
-
 def _waiver_stats_or_404(request):
     if not get_actor(request.user).is_regulator:
         raise Http404
@@ -244,9 +224,21 @@ def _waiver_stats_or_404(request):
         return None, exc
 
 
+WAIVERS = Statistics(
+    read=_waiver_stats_or_404,
+    model=IssuedDocument,
+    count_of=lambda stats: stats.total.documents,
+    page="metrology:fees_waiver_stats",
+    stem=gettext_lazy("waivers"),
+    title=gettext_lazy("Fee waivers"),
+    headers=waiver_stats_headers,
+    rows=waiver_stats_rows,
+)
+
+
 @login_required
 def fees_waiver_stats(request: HttpRequest) -> HttpResponse:
-    stats, error = statistics_page(request, _waiver_stats_or_404, model=IssuedDocument, count_of=_count)
+    stats, error = WAIVERS.shown(request)
     if stats is None and error is None:  # pragma: no cover - regulators always have a jurisdiction
         raise Http404
     chart = None
@@ -266,17 +258,7 @@ def fees_waiver_stats(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def fees_waiver_stats_export(request: HttpRequest) -> HttpResponse:
-    return statistics_export(
-        request,
-        _waiver_stats_or_404,
-        model=IssuedDocument,
-        count_of=_count,
-        back="metrology:fees_waiver_stats",
-        stem=_("waivers"),
-        title=_("Fee waivers"),
-        headers=waiver_stats_headers,
-        rows=waiver_stats_rows,
-    )
+    return WAIVERS.export(request)
 
 
 urlpatterns = [

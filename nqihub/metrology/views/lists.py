@@ -5,6 +5,10 @@ statistics pages with their recorded read and their export."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -72,32 +76,41 @@ def statistics_terms(stats) -> list[tuple[str, str]]:
     ]
 
 
-def statistics_page(request: HttpRequest, read, *, model, count_of) -> tuple:
-    """The statistics ``read(request)`` gives (``(stats, None)`` or ``(None, error)``), a
-    regulator's read recorded with the statistics' own count ``count_of(stats)``."""
-    stats, error = read(request)
-    if stats is not None:
-        record_read(request, model, count=count_of(stats), kind="statistics")
-    return stats, error
+@dataclass(frozen=True)
+class Statistics:
+    """One statistics page and its Excel export: ``read(request)`` gives ``(stats, None)``
+    or ``(None, error)``; the read is recorded with ``count_of(stats)``; the export writes
+    ``rows(stats)`` under ``headers()`` with what they cover above them, and a bad parameter
+    sends the reader back to ``page`` (a URL name) with its message."""
 
+    read: Callable[[HttpRequest], tuple]
+    model: Any
+    count_of: Callable[[Any], int]
+    page: str
+    stem: Any  # lazy: the file name before the jurisdiction and the date
+    title: Any  # lazy
+    headers: Callable[[], list]
+    rows: Callable[[Any], list]
 
-def statistics_export(
-    request: HttpRequest, read, *, model, count_of, back: str, stem: str, title, headers, rows
-) -> HttpResponse:
-    """The Excel export of a statistics page: its rows under its headers, what they cover
-    above them, the export recorded with the statistics' own count; a bad parameter goes
-    back to the page with its message."""
-    stats, error = read(request)
-    if stats is None:
-        messages.error(request, error.message if error else _("Not found."))
-        return redirect(back)
-    return export_response(
-        request,
-        model=model,
-        filename=f"{stem}-{stats.jurisdiction.code}-{timezone.localdate():%Y%m%d}.xlsx",
-        title=title,
-        headers=headers(),
-        rows=rows(stats),
-        count=count_of(stats),
-        terms=statistics_terms(stats),
-    )
+    def shown(self, request: HttpRequest) -> tuple:
+        """The statistics for the page, a regulator's read recorded."""
+        stats, error = self.read(request)
+        if stats is not None:
+            record_read(request, self.model, count=self.count_of(stats), kind="statistics")
+        return stats, error
+
+    def export(self, request: HttpRequest) -> HttpResponse:
+        stats, error = self.read(request)
+        if stats is None:
+            messages.error(request, error.message if error else _("Not found."))
+            return redirect(self.page)
+        return export_response(
+            request,
+            model=self.model,
+            filename=f"{self.stem}-{stats.jurisdiction.code}-{timezone.localdate():%Y%m%d}.xlsx",
+            title=self.title,
+            headers=self.headers(),
+            rows=self.rows(stats),
+            count=self.count_of(stats),
+            terms=statistics_terms(stats),
+        )

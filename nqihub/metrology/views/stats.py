@@ -9,13 +9,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nqihub.core.access import get_actor
 
 from ..charts import bar_chart
 from ..models import Instrument
 from ..selectors_stats import BadParameter, coverage_stats
-from .lists import statistics_export, statistics_page
+from .lists import Statistics
 
 
 def coverage_headers() -> list[str]:
@@ -54,10 +55,6 @@ def coverage_rows(stats) -> list[list]:
     ]
 
 
-def _count(stats) -> int:
-    return stats.total.due
-
-
 def _stats(request):
     if not get_actor(request.user).is_regulator:
         raise Http404
@@ -67,9 +64,21 @@ def _stats(request):
         return None, exc
 
 
+COVERAGE = Statistics(
+    read=_stats,
+    model=Instrument,
+    count_of=lambda stats: stats.total.due,
+    page="metrology:stats_metrology",
+    stem=gettext_lazy("verification-statistics"),
+    title=gettext_lazy("Verification statistics"),
+    headers=coverage_headers,
+    rows=coverage_rows,
+)
+
+
 @login_required
 def stats_metrology(request: HttpRequest) -> HttpResponse:
-    stats, error = statistics_page(request, _stats, model=Instrument, count_of=_count)
+    stats, error = COVERAGE.shown(request)
     charts = None
     if stats is not None:
         charts = {
@@ -97,17 +106,7 @@ def stats_metrology(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def stats_metrology_export(request: HttpRequest) -> HttpResponse:
-    return statistics_export(
-        request,
-        _stats,
-        model=Instrument,
-        count_of=_count,
-        back="metrology:stats_metrology",
-        stem=_("verification-statistics"),
-        title=_("Verification statistics"),
-        headers=coverage_headers,
-        rows=coverage_rows,
-    )
+    return COVERAGE.export(request)
 
 
 urlpatterns = [
