@@ -115,7 +115,8 @@ def _shown(field: forms.Field, value: Any) -> str:
         return _("Yes") if value else _("No")
     if isinstance(field, forms.ChoiceField):
         labels = {}
-        for key, label in field.choices:
+        choices: Any = field.choices  # a list once the field is made
+        for key, label in choices:
             if isinstance(label, (list, tuple)):  # a group of choices
                 labels.update({str(k): v for k, v in label})
             else:

@@ -13,12 +13,12 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.core.access import Capability, get_actor, has_capability
+from nqihub.core.access import Capability, has_capability
 from nqihub.core.views_base import form_page, scoped_page
 
 from ..charts import bar_chart
 from ..models import IssuedDocument, Tariff, WaiverPolicy
-from ..selectors_stats import BadParameter, waiver_stats
+from ..selectors_stats import waiver_stats
 from ..services import fees as services
 from .lists import Statistics
 
@@ -215,17 +215,8 @@ def waiver_stats_rows(stats) -> list[list]:
     return rows
 
 
-def _waiver_stats_or_404(request):
-    if not get_actor(request.user).is_regulator:
-        raise Http404
-    try:
-        return waiver_stats(request.user, params=request.GET), None
-    except BadParameter as exc:
-        return None, exc
-
-
 WAIVERS = Statistics(
-    read=_waiver_stats_or_404,
+    selector=waiver_stats,
     model=IssuedDocument,
     count_of=lambda stats: stats.total.documents,
     page="metrology:fees_waiver_stats",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from nqihub.divisions.models import AdminDivision
 from nqihub.tables.exports import export_response
 
 from .. import selectors
+from ..selectors_stats import BadParameter
 
 
 def query_without_page(request: HttpRequest) -> str:
@@ -78,12 +79,13 @@ def statistics_terms(stats) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Statistics:
-    """One statistics page and its Excel export: ``read(request)`` gives ``(stats, None)``
-    or ``(None, error)``; the read is recorded with ``count_of(stats)``; the export writes
+    """One statistics page and its Excel export, for regulators only (anyone else: 404):
+    ``selector(user, params=…)`` computes them for the request's query, refusing a bad
+    parameter with ``BadParameter``; the read is recorded with ``count_of(stats)``; the export writes
     ``rows(stats)`` under ``headers()`` with what they cover above them, and a bad parameter
     sends the reader back to ``page`` (a URL name) with its message."""
 
-    read: Callable[[HttpRequest], tuple]
+    selector: Callable[..., Any]
     model: Any
     count_of: Callable[[Any], int]
     page: str
@@ -91,6 +93,15 @@ class Statistics:
     title: Any  # lazy
     headers: Callable[[], list]
     rows: Callable[[Any], list]
+
+    def read(self, request: HttpRequest) -> tuple:
+        """``(stats, None)``, or ``(None, error)`` for a bad parameter."""
+        if not get_actor(request.user).is_regulator:
+            raise Http404
+        try:
+            return self.selector(request.user, params=request.GET), None
+        except BadParameter as exc:
+            return None, exc
 
     def shown(self, request: HttpRequest) -> tuple:
         """The statistics for the page, a regulator's read recorded."""

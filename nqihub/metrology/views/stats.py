@@ -5,17 +5,15 @@ export. Regulators only: anyone else gets 404. Each read and export is recorded.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.core.access import get_actor
-
 from ..charts import bar_chart
 from ..models import Instrument
-from ..selectors_stats import BadParameter, coverage_stats
+from ..selectors_stats import coverage_stats
 from .lists import Statistics
 
 
@@ -55,17 +53,8 @@ def coverage_rows(stats) -> list[list]:
     ]
 
 
-def _stats(request):
-    if not get_actor(request.user).is_regulator:
-        raise Http404
-    try:
-        return coverage_stats(request.user, params=request.GET), None
-    except BadParameter as exc:
-        return None, exc
-
-
 COVERAGE = Statistics(
-    read=_stats,
+    selector=coverage_stats,
     model=Instrument,
     count_of=lambda stats: stats.total.due,
     page="metrology:stats_metrology",
