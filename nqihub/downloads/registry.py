@@ -10,7 +10,9 @@ in the task, perhaps long after the person asked; and it must produce the rows i
 (``.iterator(chunk_size=…)``), never all of them in memory. Optional: ``count(user, params)``
 gives the number of rows to expect (for the progress shown on the downloads page),
 ``allowed(user)`` whether the person may ask for this export at all, ``model`` the model the
-audit record names (what was exported).
+audit record names (what was exported), ``terms(user, params)`` the search as (label, value)
+pairs in the reader's language for the lines above the header (without it the parameters are
+written as given).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class ExportKind:
     model: Any = None
     count: Callable[[Any, Mapping[str, str]], int] | None = None
     allowed: Callable[[Any], bool] | None = None
+    terms: Callable[[Any, Mapping[str, str]], list[tuple[str, str]]] | None = None
 
 
 _registry: dict[str, ExportKind] = {}
@@ -43,9 +46,12 @@ def register_export(
     model=None,
     count: Callable[[Any, Mapping[str, str]], int] | None = None,
     allowed: Callable[[Any], bool] | None = None,
+    terms: Callable[[Any, Mapping[str, str]], list[tuple[str, str]]] | None = None,
 ) -> None:
     """Register (or replace) the export called ``kind``."""
-    _registry[kind] = ExportKind(kind=kind, title=title, build=build, model=model, count=count, allowed=allowed)
+    _registry[kind] = ExportKind(
+        kind=kind, title=title, build=build, model=model, count=count, allowed=allowed, terms=terms
+    )
 
 
 def get_export(kind: str) -> ExportKind | None:

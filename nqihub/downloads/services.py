@@ -250,7 +250,7 @@ def _run(job: ExportJob) -> None:
             title=job.title,
             headers=headers,
             rows=rows,
-            meta=search_lines(job),
+            meta=search_lines(job, entry),
             progress=progress,
             progress_every=PROGRESS_EVERY,
             rows_per_sheet=ROWS_PER_SHEET,
@@ -261,10 +261,14 @@ def _run(job: ExportJob) -> None:
         _finish_done(job, entry, handle, written=written, digest=digest)
 
 
-def search_lines(job: ExportJob) -> list[tuple[str, str]]:
-    """The lines above the header saying what was exported (the list, its search as given,
-    when the file was made), written as every export writes them."""
-    terms = sorted((key, value) for key, value in job.params.items() if value not in ("", None))
+def search_lines(job: ExportJob, entry: ExportKind | None = None) -> list[tuple[str, str]]:
+    """The lines above the header saying what was exported (the list, its search, when the
+    file was made), written as every export writes them: the search described by the export
+    kind in the reader's language, else its parameters as given."""
+    if entry is not None and entry.terms is not None:
+        terms = entry.terms(job.created_by, job.params)
+    else:
+        terms = sorted((key, value) for key, value in job.params.items() if value not in ("", None))
     return writers.search_lines(job.title, terms)
 
 

@@ -44,7 +44,13 @@ class MetrologyConfig(AppConfig):
         # The lists' exports, also run in the background for a list of any size (nqihub.downloads).
         for export in (LEDGER_EXPORT, reminders.DUE_EXPORT, FILED_EXPORT):
             register_export(
-                export.kind, export.title, export.build, model=Instrument, count=export.count, allowed=export.allowed
+                export.kind,
+                export.title,
+                export.build,
+                model=Instrument,
+                count=export.count,
+                allowed=export.allowed,
+                terms=export.terms,
             )
         # Every member of an organisation (regulators included) sees its metrology work at home.
         register_home_panel("metrology.summary", home_summary, audiences=["regulator", "organization"], key="metrology")

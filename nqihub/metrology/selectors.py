@@ -444,6 +444,11 @@ class ListExport:
         search, rows = self.prepare(user, params)
         return self.headers(), rows(search.qs, None)
 
+    def terms(self, user, params) -> list[tuple[str, str]]:
+        """The search as (label, value) in the reader's language, for the lines above the
+        header of the background export (the direct download writes the same)."""
+        return search_terms(self.prepare(user, params)[0].form)
+
     def count(self, user, params) -> int:
         return self.prepare(user, params)[0].qs.count()
 

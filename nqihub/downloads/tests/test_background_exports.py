@@ -68,7 +68,7 @@ def test_the_file_says_what_was_exported_above_the_header(world, make, start):
         job = start(world.users["ent_manager"], params={"status": "in_use", "q": ""})
     lines = search_lines(stored(job))
     assert lines[0] == ("清单", job.title)
-    assert lines[1] == ("查询条件", "status: in_use")
+    assert lines[1] == ("查询条件", "使用状态: 在用")  # the filter's label and value, as on the page
     assert lines[2][0] == "生成时间"
     assert len(sheets(stored(job))[job.title]) == 2  # the header and the one instrument
 
