@@ -30,7 +30,6 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
@@ -38,6 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from nqihub.documents.pdf import public_check_url
 from nqihub.documents.registry import CheckKind, register_check
+from nqihub.documents.verify import page_response
 
 from ..models import (
     PLATFORM_CODE_ALPHABET,
@@ -348,7 +348,7 @@ def lookup(kind: str, code: str, today: datetime.date, request=None) -> dict | N
 def document_page(request: HttpRequest, facts: dict, kernel_labels: dict) -> HttpResponse:
     labels = page_labels(kernel_labels)
     facts["facts_html"] = facts_list(facts, labels)
-    return render(request, "metrology/verify_document.html", {"facts": facts, "t": labels})
+    return page_response("metrology/verify_document.html", {"facts": facts}, labels)
 
 
 def instrument_page(request: HttpRequest, facts: dict, kernel_labels: dict) -> HttpResponse:
@@ -356,7 +356,7 @@ def instrument_page(request: HttpRequest, facts: dict, kernel_labels: dict) -> H
     facts["facts_html"] = instrument_list(facts, labels)
     if facts["document"] is not None:
         facts["document"]["facts_html"] = facts_list(facts["document"], labels)
-    return render(request, "metrology/verify_instrument.html", {"facts": facts, "t": labels})
+    return page_response("metrology/verify_instrument.html", {"facts": facts}, labels)
 
 
 def register() -> None:
