@@ -89,11 +89,11 @@ _pages_lock = Lock()
 
 
 def _shape(values: dict, branch: frozenset, texts: list) -> tuple:
-    """The shape of ``values`` (see above), collecting its text values, escaped, in ``texts``."""
+    """The shape of ``values`` (see above), collecting its text values in ``texts``."""
     shape: list[tuple[str, object]] = []
     for key, value in values.items():
         if isinstance(value, str) and value and key not in branch:
-            texts.append(value if isinstance(value, SafeData) else html.escape(value, quote=True))
+            texts.append(value)
             shape.append((key, "safe" if isinstance(value, SafeData) else "text"))
         elif isinstance(value, dict):
             shape.append((key, _shape(value, branch, texts)))
@@ -118,23 +118,39 @@ def _with_slots(values: dict, branch: frozenset, counter: list[int]) -> dict:
     return marked
 
 
-def render_page(template_name: str, values: dict, labels: dict[str, str], branch=frozenset({"status"})) -> str:
+def _parts(template_name: str, values: dict, labels: dict[str, str], branch: frozenset, texts: list) -> list:
+    """The page's text between its slots, and per slot (text index, whether it is safe)."""
+    page = render_to_string(template_name, {**_with_slots(values, branch, [0]), "t": labels})
+    parts: list = []
+    for i, part in enumerate(_SLOT_RE.split(page)):
+        parts.append((int(part), isinstance(texts[int(part)], SafeData)) if i % 2 else part)
+    return parts
+
+
+STATUS_BRANCH = frozenset({"status"})
+
+
+def render_page(template_name: str, values: dict, labels: dict[str, str], branch=STATUS_BRANCH) -> str:
     """The check page ``template_name`` for ``values`` (its context, with ``t`` = ``labels``,
     the page words of the current language), rendered as described above. Text values are
-    escaped unless marked safe, as the template would escape them."""
-    branch = frozenset(branch)
+    escaped unless marked safe, as the template would escape them; only those the page
+    prints are escaped."""
+    branch = branch if isinstance(branch, frozenset) else frozenset(branch)
     texts: list[str] = []
     language = translation.get_language() or settings.LANGUAGE_CODE
     key = (template_name, language, branch, _shape(values, branch, texts))
     parts = _pages.get(key)
     if parts is None:
-        page = render_to_string(template_name, {**_with_slots(values, branch, [0]), "t": labels})
-        parts = [int(p) if i % 2 else p for i, p in enumerate(_SLOT_RE.split(page))]
+        parts = _parts(template_name, values, labels, branch, texts)
         with _pages_lock:
             _pages[key] = parts
             while len(_pages) > _PAGES_KEPT:
                 _pages.popitem(last=False)
-    return "".join(texts[p] if i % 2 else p for i, p in enumerate(parts))
+    escape = html.escape
+    return "".join(
+        part if part.__class__ is str else (texts[part[0]] if part[1] else escape(texts[part[0]], quote=True))
+        for part in parts
+    )
 
 
 def page_response(

@@ -252,3 +252,16 @@ def test_unknown_code_writes_no_log_line(client, db, caplog):
     with caplog.at_level("WARNING", logger="django.request"):
         assert client.get("/no-such-page-anywhere/").status_code == 404
     assert [r for r in caplog.records if r.name == "django.request"]
+
+
+def test_page_and_json_follow_the_visitors_language(client, issued):
+    """Chinese by default, English when the browser asks for it — words kept per language
+    must not leak from one visitor's language into another's."""
+    for _ in range(2):
+        zh = client.get(f"/verify/{issued.public_code}/").content.decode()
+        assert "有效" in zh and "检定证书" in zh and 'lang="zh-hans"' in zh
+        en = client.get(f"/verify/{issued.public_code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert ">Valid<" in en and 'lang="en"' in en and "有效" not in en
+        body = client.get(f"/verify/{issued.public_code}.json", HTTP_ACCEPT_LANGUAGE="en").json()
+        assert body["status_label"] == "Valid"
+        assert client.get(f"/verify/{issued.public_code}.json").json()["status_label"] == "有效"
