@@ -171,12 +171,18 @@ def rate_limited(request: HttpRequest) -> bool:
         return False
     window = int(time.time() // RATE_WINDOW_SECONDS)
     key = f"nqi:verify-rate:{client_address(request) or '-'}:{window}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS + 5)
+    # One cache operation per check once the window's counter exists (a round trip less on a
+    # shared cache); the first check of a window adds it.
     try:
         count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, RATE_WINDOW_SECONDS + 5)
-        count = 1
+    except ValueError:  # no counter yet in this window
+        if cache.add(key, 1, RATE_WINDOW_SECONDS + 5):
+            count = 1
+        else:  # another worker added it meanwhile
+            try:
+                count = cache.incr(key)
+            except ValueError:
+                count = 1
     return count > limit
 
 
