@@ -127,16 +127,18 @@ def _instruments(rows: int, orgs: list[tuple[int, str]], today: date) -> float:
     return time.perf_counter() - started
 
 
-def _time_selection(today: date) -> tuple[float, list[int], dict[int, int]]:
+def _time_selection(today: date) -> tuple[float, float, list[int], dict[int, int]]:
+    """(wall seconds, CPU seconds of this process, ids, count per stage). SQLite runs in this
+    process, so the CPU time is the selection's own work, whatever else the machine runs."""
     from nqihub.metrology.services.reminders import select_due
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     ids: list[int] = []
     per_stage: dict[int, int] = {}
     for stage, rows in select_due(today, [30, 15, 7]):
         ids.extend(r[0] for r in rows)
         per_stage[stage] = per_stage.get(stage, 0) + len(rows)
-    return time.perf_counter() - started, ids, per_stage
+    return time.perf_counter() - started, time.process_time() - cpu, ids, per_stage
 
 
 def _time_run(today: date) -> tuple[float, dict]:
@@ -225,15 +227,21 @@ def main() -> int:
         for line in _plans(today):
             print(line)
 
-        sel1, ids1, stages1 = _time_selection(today)
-        print(f"day 1:     select_due {sel1:.2f} s -> {len(ids1):,} reminders {dict(sorted(stages1.items()))}")
+        sel1, cpu1, ids1, stages1 = _time_selection(today)
+        print(
+            f"day 1:     select_due {sel1:.2f} s (CPU {cpu1:.2f} s) -> {len(ids1):,} reminders "
+            f"{dict(sorted(stages1.items()))}"
+        )
         run1, counts1 = _time_run(today)
         print(
             f"           send_due_reminders {run1:.1f} s: {counts1['instruments']:,} sent, {counts1['notices']:,} notices, "
             f"{counts1['emails']:,} emails"
         )
-        sel2, ids2, stages2 = _time_selection(day2)
-        print(f"day 2:     select_due {sel2:.2f} s -> {len(ids2):,} reminders {dict(sorted(stages2.items()))}")
+        sel2, cpu2, ids2, stages2 = _time_selection(day2)
+        print(
+            f"day 2:     select_due {sel2:.2f} s (CPU {cpu2:.2f} s) -> {len(ids2):,} reminders "
+            f"{dict(sorted(stages2.items()))}"
+        )
         base, base_ids = _time_baseline(day2)
         if sorted(base_ids) != sorted(ids2):
             raise SystemExit(f"baseline selected {len(base_ids):,}, select_due {len(ids2):,}: they must agree")
@@ -250,7 +258,7 @@ def main() -> int:
         met = sel2 < TARGET_SECONDS
         print(
             f"target:    daily selection < {TARGET_SECONDS:.0f} s over {args.rows:,} instruments: "
-            f"{'MET' if met else 'NOT MET'} ({sel2:.2f} s; the day-1 backlog took {sel1:.2f} s)"
+            f"{'MET' if met else 'NOT MET'} ({sel2:.2f} s, CPU {cpu2:.2f} s; the day-1 backlog took {sel1:.2f} s)"
         )
         return 0 if met else 1
     finally:

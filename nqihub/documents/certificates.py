@@ -22,7 +22,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
-from .pdf import CJK_FONT, draw_qr, draw_text, fit_font_size, new_canvas, public_check_url, wrap_text
+from .pdf import CJK_FONT, draw_qr, draw_text, fit_font_size, new_canvas, public_check_url, save, wrap_text
 
 CERTIFICATE_TITLE = "检定证书"
 NOTICE_TITLE = "检定结果通知书"
@@ -387,7 +387,7 @@ def render_certificate(data: CertificateData, *, request=None) -> bytes:
     _draw_signatures(w)
     w.footer()
     canvas.showPage()
-    canvas.save()
+    save(canvas)
     return buffer.getvalue()
 
 

@@ -27,7 +27,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
-from .pdf import CJK_FONT, draw_qr, draw_text, fit_font_size, new_canvas, public_check_url
+from .pdf import CJK_FONT, draw_qr, draw_text, fit_font_size, new_canvas, public_check_url, save
 
 DEFAULT_TITLE = "计量器具标识"
 MANDATORY_MARK = "强检"
@@ -230,5 +230,5 @@ def render_label_sheet(
         canvas.showPage()
     elif index:
         canvas.showPage()
-    canvas.save()
+    save(canvas)
     return buffer.getvalue()

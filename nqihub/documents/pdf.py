@@ -41,6 +41,13 @@ VERIFY_PATH = "/verify/{code}/"
 
 _font_lock = threading.Lock()
 _font_registered = False
+# reportlab keeps one parsed font file per process (the registered ``TTFont``), and writing a
+# document's font subsets — at ``save``, from ``TTFont.addObjects`` — moves a read position
+# inside that shared file: two threads saving at once (gunicorn's threads, a job beside a
+# request) read each other's bytes and fail with a KeyError or IndexError in the subsetting,
+# or worse, embed wrong glyphs. Drawing is safe (each document keeps its own subset state);
+# saving goes through :func:`save`, which holds this lock while the subsets are written.
+_embed_lock = threading.Lock()
 
 
 def register_fonts() -> str:
@@ -126,9 +133,19 @@ def new_canvas(
     return canvas
 
 
+def save(canvas: Canvas) -> None:
+    """Finish a canvas document (``canvas.save()``) with the embedded font's subsets written
+    by one thread at a time (see ``_embed_lock``). Every canvas made by :func:`new_canvas` is
+    saved through here."""
+    with _embed_lock:
+        canvas.save()
+
+
 def document_template(buffer, **kwargs):
     """A platypus ``SimpleDocTemplate`` (for flowing documents: certificates, notices) that is
-    deterministic and tagged Chinese. Pass ``title=`` and margins as usual."""
+    deterministic and tagged Chinese. Pass ``title=`` and margins as usual; its ``build``
+    writes the font subsets as ``canvas.save`` does, so call it holding ``_embed_lock`` (as
+    :func:`save` does) when threads may render at once."""
     from reportlab.platypus import SimpleDocTemplate
 
     register_fonts()
@@ -175,7 +192,7 @@ def render(draw, *, title: str, **canvas_kwargs) -> bytes:
     buffer = BytesIO()
     canvas = new_canvas(buffer, title=title, **canvas_kwargs)
     draw(canvas)
-    canvas.save()
+    save(canvas)
     return buffer.getvalue()
 
 

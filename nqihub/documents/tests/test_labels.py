@@ -93,6 +93,25 @@ def test_concurrent_renders_match_sequential_ones(base_url):
         assert list(pool.map(render_label_sheet, inputs * 2)) == expected * 2
 
 
+def test_concurrent_renders_with_thread_switches_at_every_step(base_url):
+    """The same under a thread switch every microsecond: reportlab's shared font file (its read
+    position moves while a document's font subsets are written at save) used to mix renders
+    up here, failing with a KeyError or IndexError inside the subsetting."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    inputs = [_labels(30, start=k * 30) for k in range(4)]
+    expected = [render_label_sheet(labels) for labels in inputs]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for _ in range(6):
+                assert list(pool.map(render_label_sheet, inputs * 2)) == expected * 2
+    finally:
+        sys.setswitchinterval(interval)
+
+
 def test_note_is_printed_on_every_page(base_url):
     text = pdf_text(render_label_sheet(_labels(30), note="第 1/2 批"))
     assert _flat(text).count("第1/2批") == 2

@@ -161,10 +161,25 @@ def test_malformed_code_needs_no_query(client, db):
     assert len(queries) == 0
 
 
-def test_one_query_per_document_check(client, issued):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(f"/verify/{issued.public_code}.json").status_code == 200
-    assert len(queries) == 1
+@pytest.mark.parametrize("suffix", ["/", ".json"])
+def test_one_query_per_check_and_no_session(client, issued, suffix):
+    """An anonymous check, of any kind of code, page or JSON, runs exactly one statement (the
+    lookup): no session row is read or written, no user, no audit row, no count."""
+    from django.contrib.sessions.models import Session
+
+    checks = [
+        (issued.public_code, 200),  # a document's check code
+        (issued.instrument.platform_code, 200),  # an instrument's label code
+        ("ABCDEFGHJKMNPQRS", 404),  # an unknown code of either form: one lookup finds nothing
+        ("JL0000000000AB", 404),
+    ]
+    for code, status in checks:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/verify/{code}{suffix}")
+        assert response.status_code == status, code
+        assert len(queries) == 1, (code, [q["sql"] for q in queries])
+        assert not response.cookies
+    assert not Session.objects.exists()
 
 
 def test_anonymous_visitor_gets_no_cookie(client, issued):
@@ -225,3 +240,28 @@ def test_a_certificate_is_valid_through_the_day_before_the_anniversary(issued):
     assert lookup("document", issued.public_code, datetime.date(2027, 1, 30))["status"] == "valid"
     assert lookup("document", issued.public_code, datetime.date(2027, 1, 31))["status"] == "expired"
     assert Instrument.objects.get(pk=issued.instrument_id).next_due_on == datetime.date(2027, 1, 30)
+
+
+def test_unknown_code_writes_no_log_line(client, db, caplog):
+    """A code not on record is an answer (404), not a server fault: no "Not Found" warning per
+    forged code. Other 404s of the site are still logged."""
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/verify/ABCDEFGHJKMNPQRS/").status_code == 404
+        assert client.get("/verify/JL0000000000AB.json").status_code == 404
+    assert not [r for r in caplog.records if r.name == "django.request"]
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/no-such-page-anywhere/").status_code == 404
+    assert [r for r in caplog.records if r.name == "django.request"]
+
+
+def test_page_and_json_follow_the_visitors_language(client, issued):
+    """Chinese by default, English when the browser asks for it — words kept per language
+    must not leak from one visitor's language into another's."""
+    for _ in range(2):
+        zh = client.get(f"/verify/{issued.public_code}/").content.decode()
+        assert "有效" in zh and "检定证书" in zh and 'lang="zh-hans"' in zh
+        en = client.get(f"/verify/{issued.public_code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert ">Valid<" in en and 'lang="en"' in en and "有效" not in en
+        body = client.get(f"/verify/{issued.public_code}.json", HTTP_ACCEPT_LANGUAGE="en").json()
+        assert body["status_label"] == "Valid"
+        assert client.get(f"/verify/{issued.public_code}.json").json()["status_label"] == "有效"
