@@ -235,19 +235,35 @@ class CaseAttachment(models.Model):
         return self.name
 
 
-class CaseNumberCounter(models.Model):
-    """The last sequence number given to cases of one kind in one year. Read and advanced under
-    a row lock, so two clerks never get the same number; created past any number of the same
-    form already issued."""
+class NumberCounter(models.Model):
+    """The last sequence number given in one numbering series in one year: the one locked counter
+    of the project. A case kind is a series (``cases.<kind>``, no issuer); a kind of issued
+    document is a series per issuer (``metrology.certificate`` with the institution). Read and
+    advanced under a row lock by ``nqihub.cases.numbering`` only, so two clerks never get the
+    same number; created past any number of the series already issued."""
 
-    kind = models.CharField(_("kind"), max_length=40)
+    series = models.CharField(_("series"), max_length=80)
+    issuer = models.ForeignKey(
+        "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     last = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
-        verbose_name = _("case number counter")
-        verbose_name_plural = _("case number counters")
-        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="case_counter_kind_year_unique")]
+        verbose_name = _("number counter")
+        verbose_name_plural = _("number counters")
+        constraints = [
+            # One row per series, issuer and year; a series without an issuer once per year
+            # (NULLs are distinct in a unique index, hence two partial ones).
+            models.UniqueConstraint(
+                fields=["series", "issuer", "year"],
+                condition=models.Q(issuer__isnull=False),
+                name="number_counter_issuer_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["series", "year"], condition=models.Q(issuer__isnull=True), name="number_counter_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.year}: {self.last}"
+        return f"{self.series} {self.issuer_id or ''} {self.year}: {self.last}"

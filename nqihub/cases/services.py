@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +25,9 @@ from django_fsm import can_proceed
 from nqihub.core.errors import Conflict
 from nqihub.workcalendar.services import add_working_days
 
-from . import errors
+from . import errors, numbering
 from . import kinds as case_kinds
-from .models import Case, CaseAttachment, CaseEvent, CaseNumberCounter
+from .models import Case, CaseAttachment, CaseEvent
 
 NOTE_LIMIT = 500
 # Attachments: at most this many bytes each, of these types (by extension and declared type).
@@ -69,30 +69,18 @@ def next_number(kind_code: str, *, on_date=None) -> str:
 
 def next_numbers(kind_code: str, *, year: int, count: int) -> list[str]:
     """``count`` consecutive case numbers of ``kind_code`` for ``year`` under one counter lock
-    (for bulk writers such as the demo generator: one query for the whole block). Numbers of the
-    same form already issued outside the counter are skipped."""
+    (for bulk writers such as the demo generator: one query for the whole block), from the one
+    numbering service. Numbers of the same form already issued outside the counter are skipped."""
     kind = case_kinds.get(kind_code)
-    if count <= 0:
-        return []
-    with transaction.atomic():
-        counter = CaseNumberCounter.objects.select_for_update().filter(kind=kind.code, year=year).first()
-        if counter is None:
-            try:
-                with transaction.atomic():
-                    CaseNumberCounter.objects.create(kind=kind.code, year=year, last=_issued_past(kind, year))
-            except IntegrityError:
-                pass
-            counter = CaseNumberCounter.objects.select_for_update().get(kind=kind.code, year=year)
-        numbers: list[str] = []
-        seq = counter.last
-        while len(numbers) < count:
-            block = [kind.format_number(year, seq + i + 1) for i in range(count - len(numbers))]
-            seq += len(block)
-            taken = set(Case.objects.filter(number__in=block).values_list("number", flat=True))
-            numbers.extend(n for n in block if n not in taken)
-        counter.last = seq
-        counter.save(update_fields=["last"])
-        return numbers
+
+    def taken(sequences):
+        numbers = {kind.format_number(year, seq): seq for seq in sequences}
+        return [numbers[n] for n in Case.objects.filter(number__in=list(numbers)).values_list("number", flat=True)]
+
+    sequences = numbering.next_sequences(
+        numbering.case_series(kind.code), year, count=count, start=lambda: _issued_past(kind, year), taken=taken
+    )
+    return [kind.format_number(year, seq) for seq in sequences]
 
 
 # --- Timeline --------------------------------------------------------------------------------
@@ -357,4 +345,3 @@ def case_attach(case: Case, *, actor, upload, at: datetime | None = None) -> Cas
             raise
         case_log(locked, step="attached", actor=actor, note=name, at=now)
         return attachment
-
