@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -132,6 +133,18 @@ class Case(FSMModelMixin, models.Model):
         return self.kind_spec.label
 
     @property
+    def page_url(self) -> str:
+        """The owning module's page of this case (its kind's ``url``), or ""."""
+        try:
+            return self.kind_spec.page_url(self)
+        except LookupError:
+            return ""
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state in self.AWAITING_DECISION and self.deadline is not None and self.deadline < timezone.now()
+
+    @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
 
@@ -233,6 +246,31 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CaseReminder(models.Model):
+    """A reminder sent about a case: once per case, stage (due soon, overdue) and deadline, so
+    the daily job never tells anyone the same thing twice; a deadline that moves (a correction
+    resubmitted) starts the stages again. Written by ``cases.services.case_reminders_record``."""
+
+    class Stage(models.TextChoices):
+        DUE_SOON = "due_soon", _("Due soon")
+        OVERDUE = "overdue", _("Overdue")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reminders")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    deadline = models.DateTimeField(_("time limit"))
+    sent_at = models.DateTimeField(_("sent"))
+
+    class Meta:
+        verbose_name = _("case reminder")
+        verbose_name_plural = _("case reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "stage", "deadline"], name="case_reminder_once_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage}"
 
 
 class NumberCounter(models.Model):

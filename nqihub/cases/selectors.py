@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case as When_
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import Case, CaseEvent
+from .models import Case, CaseEvent, CaseReminder
 
 
 def timeline(case: Case | None) -> list[CaseEvent]:
@@ -60,3 +61,17 @@ def to_remind(kind: str, *, within: timedelta, now: datetime | None = None) -> Q
     daily job that notifies their handlers (the notifying is the domain's)."""
     now = now or timezone.now()
     return awaiting_decision(Case.objects.filter(kind=kind)).filter(deadline__lt=now + within).order_by("deadline", "pk")
+
+
+def reminders_pending(kind: str, *, within: timedelta, now: datetime | None = None) -> QuerySet[Case]:
+    """The cases of ``kind`` to remind about now, each annotated with its ``stage`` (overdue, or
+    due soon within ``within``), leaving out those already reminded of that stage for that
+    deadline (``CaseReminder``). Set-based: ``to_remind`` plus NOT EXISTS on the reminder's
+    unique index; nothing is read per case."""
+    now = now or timezone.now()
+    stage = When_(
+        When(deadline__lt=now, then=Value(CaseReminder.Stage.OVERDUE)),
+        default=Value(CaseReminder.Stage.DUE_SOON),
+    )
+    sent = CaseReminder.objects.filter(case_id=OuterRef("pk"), stage=OuterRef("stage"), deadline=OuterRef("deadline"))
+    return to_remind(kind, within=within, now=now).annotate(stage=stage).filter(~Exists(sent))

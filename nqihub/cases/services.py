@@ -27,7 +27,7 @@ from nqihub.workcalendar.services import add_working_days
 
 from . import errors, numbering
 from . import kinds as case_kinds
-from .models import Case, CaseAttachment, CaseEvent
+from .models import Case, CaseAttachment, CaseEvent, CaseReminder
 
 NOTE_LIMIT = 500
 # Attachments: at most this many bytes each, of these types (by extension and declared type).
@@ -345,3 +345,16 @@ def case_attach(case: Case, *, actor, upload, at: datetime | None = None) -> Cas
             raise
         case_log(locked, step="attached", actor=actor, note=name, at=now)
         return attachment
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+def case_reminders_record(cases, *, at: datetime | None = None) -> int:
+    """Record that the reminders of ``cases`` (annotated with their ``stage``, as
+    ``selectors.reminders_pending`` gives them) were sent, so none is sent again for the same
+    stage and deadline. One INSERT; a reminder recorded meanwhile is left as it is."""
+    now = at or timezone.now()
+    rows = [CaseReminder(case_id=c.pk, stage=c.stage, deadline=c.deadline, sent_at=now) for c in cases]
+    CaseReminder.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

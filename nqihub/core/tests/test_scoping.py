@@ -26,6 +26,7 @@ UNSCOPED = {
     "accounts.SecurityPolicy": "one configuration row, read by sign-in and edited only through its service",
     "audit.AuditChainHead": "the counter that serialises audit appends; never shown",
     "cases.NumberCounter": "the locked number counter; never shown",
+    "cases.CaseReminder": "a record of reminders sent, read by the daily job only",
     "cases.CaseEvent": "a timeline step, shown only with its case (Case.for_user)",
     "cases.CaseAttachment": "shown and downloaded only through its case (Case.for_user)",
     "organizations.InstitutionDiscipline": "part of an organisation's profile (Organization.for_user)",
