@@ -14,10 +14,18 @@ from nqihub.core.scoping import ScopedQuerySet, jurisdiction, own_organization, 
 from . import kinds as case_kinds
 
 
+def _applicant_person(actor) -> models.Q | None:
+    """The person who applied, for a case whose applicant organisation is not known yet (an
+    enterprise registration before approval)."""
+    return models.Q(applicant_organization__isnull=True, submitted_by=actor.user)
+
+
 class CaseQuerySet(ScopedQuerySet):
     """A case is seen by the organisation that applied, the one that handles it, the person
-    who submitted it and the regulators of its division. Deciding belongs to the owning
-    module's own scope (its model declares who reviews)."""
+    who submitted it and the regulators of its division. Acting as the applicant (attaching
+    materials, rating) belongs to the applicant organisation's managers and clerks, or to the
+    person who applied while no organisation is named. Deciding belongs to the owning module's
+    own scope (its model declares who reviews)."""
 
     scope = {
         ("view", "export"): (
@@ -25,6 +33,10 @@ class CaseQuerySet(ScopedQuerySet):
             own_organization("applicant_organization", exclude_regulators=True),
             own_organization("handling_organization", exclude_regulators=True),
             own_user("submitted_by"),
+        ),
+        "apply": (
+            own_organization("applicant_organization", working=True, exclude_regulators=True),
+            _applicant_person,
         ),
     }
 

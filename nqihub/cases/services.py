@@ -20,9 +20,12 @@ from django.db import models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
-from nqihub.core.errors import Conflict
+from nqihub.audit.service import audited_service, check_allowed, locked_for
+from nqihub.audit.services import audit_record
+from nqihub.core.errors import Conflict, NotFound
 from nqihub.workcalendar.services import add_working_days
 
 from . import errors, numbering
@@ -358,3 +361,64 @@ def case_reminders_record(cases, *, at: datetime | None = None) -> int:
     rows = [CaseReminder(case_id=c.pk, stage=c.stage, deadline=c.deadline, sent_at=now) for c in cases]
     CaseReminder.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+# --- The applicant on the case's page: attaching materials, rating, downloading ----------------
+#
+# Written in the one shape of a write service (``audited_service``): who may act is asked before
+# the input, a refusal is recorded, the body locks the case and writes one audit record.
+
+
+def _visible(actor):
+    return Case.objects.for_user(actor, "view")
+
+
+def _check_applicant(actor, case_pk, **_kwargs) -> None:
+    check_allowed(_visible(actor), Case.objects.for_user(actor, "apply"), case_pk)
+
+
+def _case_target(actor, case_pk, **_kwargs):
+    return ("cases.case", str(case_pk), "")
+
+
+@audited_service("case.attach", gettext_lazy("Case material attached"), check=_check_applicant, target=_case_target)
+def case_attach_material(case_pk, *, actor, upload) -> CaseAttachment:
+    """The applicant attaches a file (申请材料) to an open case of a kind that takes them."""
+    case = locked_for(_visible(actor), Case.objects.for_user(actor, "apply"), case_pk)
+    if not case.kind_spec.attachments or not case.is_open:
+        raise errors.ATTACHMENTS_CLOSED(field="file")
+    attachment = case_attach(case, actor=actor, upload=upload)
+    audit_record(
+        action="case.attach",
+        actor=actor,
+        target=case,
+        details={"attachment": attachment.pk, "name": attachment.name, "size": attachment.size, "sha256": attachment.sha256},
+    )
+    return attachment
+
+
+@audited_service("case.rate", gettext_lazy("Case rated"), check=_check_applicant, target=_case_target)
+def case_rate_by_applicant(case_pk, *, actor, score, comment: str = "") -> Case:
+    """The applicant rates a decided case of a rated kind once (好差评), 1 to 5 with a comment."""
+    case = locked_for(_visible(actor), Case.objects.for_user(actor, "apply"), case_pk)
+    rated = case_rate(case, actor=actor, score=score, comment=comment)
+    audit_record(action="case.rate", actor=actor, target=rated, details={"score": rated.rating_score})
+    return rated
+
+
+@audited_service("case.attachment_download", gettext_lazy("Case material downloaded"), target=_case_target)
+def case_attachment_for_download(case_pk, attachment_pk, *, actor) -> CaseAttachment:
+    """An attachment of a case the actor may see, for a download (recorded in the audit trail);
+    NotFound for a case they cannot see or an attachment of another case."""
+    case = locked_for(_visible(actor), None, case_pk)
+    try:
+        attachment = case.attachments.get(pk=int(attachment_pk))
+    except (CaseAttachment.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    audit_record(
+        action="case.attachment_download",
+        actor=actor,
+        target=case,
+        details={"attachment": attachment.pk, "name": attachment.name},
+    )
+    return attachment

@@ -42,6 +42,8 @@ APPLICATION = kinds.CaseKind(
         "result_fail": _("Result recorded: fail"),
         "completed": _("Completed: every instrument has its result"),
     },
+    attachments=True,
+    rated=True,
     subject="verification_application",
     url=lambda application: reverse("metrology:application_detail", args=[application.pk]),
 )

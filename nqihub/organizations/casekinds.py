@@ -12,6 +12,7 @@ REGISTRATION = kinds.CaseKind(
     states=frozenset({kinds.SUBMITTED, kinds.RETURNED, kinds.APPROVED, kinds.WITHDRAWN}),
     withdraw_from=frozenset({kinds.SUBMITTED, kinds.RETURNED}),
     steps={"approved": _("Approved"), "withdrawn": _("Withdrawn by the applicant")},
+    attachments=True,
     subject="registration",
     url=lambda registration: reverse("organizations:registration_detail", args=[registration.pk]),
 )
