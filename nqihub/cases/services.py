@@ -377,7 +377,7 @@ def _check_applicant(actor, case_pk, **_kwargs) -> None:
     check_allowed(_visible(actor), Case.objects.for_user(actor, "apply"), case_pk)
 
 
-def _case_target(actor, case_pk, **_kwargs):
+def _case_target(actor, case_pk, *_args, **_kwargs):
     return ("cases.case", str(case_pk), "")
 
 
