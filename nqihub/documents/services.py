@@ -17,7 +17,6 @@ then calls these inside its transaction:
 from __future__ import annotations
 
 import hashlib
-import logging
 from functools import partial
 
 from django.core.files.base import ContentFile
@@ -30,8 +29,6 @@ from nqihub.cases.numbering import next_sequences
 
 from .models import IssuedDocumentBase
 from .registry import DocumentKind, document_kind
-
-logger = logging.getLogger(__name__)
 
 
 class PdfMismatch(Exception):
