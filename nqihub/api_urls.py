@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from nqihub.accounts.api.views import MeView, TokenViewSet
 from nqihub.audit.api.views import AuditEventViewSet
+from nqihub.cases.api import CaseViewSet
 from nqihub.divisions.api import AdminDivisionViewSet
 from nqihub.metrology.api import routes as metrology_routes
 from nqihub.organizations.api.views import (
@@ -20,6 +21,7 @@ router.register("memberships", MembershipViewSet, basename="membership")
 router.register("registrations", EnterpriseRegistrationViewSet, basename="registration")
 router.register("tokens", TokenViewSet, basename="token")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("cases", CaseViewSet, basename="case")
 metrology_routes.register(router)
 
 urlpatterns = [

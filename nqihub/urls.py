@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 from nqihub import api_urls
 from nqihub.accounts import urls as accounts_urls
 from nqihub.audit import urls as audit_urls
+from nqihub.cases import urls as cases_urls
 from nqihub.core import urls as core_urls
 from nqihub.core import views as core_views
 from nqihub.core.api.schema_view import SchemaView
@@ -36,6 +37,7 @@ urlpatterns = [
     # Public, no sign-in: the check behind every label's and certificate's QR code.
     path("verify/", include(verify_urls)),
     path("notices/", include(notifications_urls)),
+    path("cases/", include(cases_urls)),
     path("calendar/", include(workcalendar_urls)),
     path("downloads/", include(downloads_urls)),
     path("", include(core_urls)),

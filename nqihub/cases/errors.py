@@ -22,3 +22,6 @@ ATTACHMENT_TYPE = errors.add(
 ATTACHMENT_EMPTY = errors.add("attachment_empty", InvalidInput, _("The file is empty."))
 ATTACHMENT_SIZE = errors.add("attachment_size", InvalidInput, _("A file is at most %(mb)d MB."))
 ATTACHMENT_COUNT = errors.add("attachment_count", Conflict, _("A case holds at most %(count)d files."))
+ATTACHMENTS_CLOSED = errors.add(
+    "attachments_closed", Conflict, _("Materials are attached to an open case of a kind that takes them.")
+)

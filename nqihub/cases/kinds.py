@@ -7,13 +7,18 @@ its ``AppConfig.ready``; the kernel never imports a domain app. A kind chooses:
 - the review states it uses (a subset of ``Case.State``) and the states it may be withdrawn from;
 - whether a correction after a return goes back to ``submitted`` or to ``resubmitted``;
 - its promised time limit in working days (a callable, so it may be policy data), or none;
-- the labels of its own timeline steps, beside the common ones.
+- the labels of its own timeline steps, beside the common ones;
+- where its page is: ``subject``, the related name of its domain row's one-to-one link to the
+  case (``registration`` …), and ``url(row)``, the owning module's page of that row, so "my
+  cases" and reminders link to it without the kernel importing the module;
+- whether the applicant may attach materials (``attachments``) and rates the case (``rated``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -52,7 +57,12 @@ class CaseKind:
     steps: Mapping[str, object] = field(default_factory=dict)
     # Whether its cases are rated by the applicant (好差评) once decided.
     rated: bool = False
+    # Whether the applicant may attach materials (申请材料) on the case's page while it is open.
+    attachments: bool = False
     sequence_digits: int = 6
+    # The domain row's related name on ``Case`` and the URL of its page (see the module doc).
+    subject: str = ""
+    url: Callable[[Any], str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.states) - ALL_STATES
@@ -74,6 +84,13 @@ class CaseKind:
 
     def number_stem(self, year: int) -> str:
         return f"{self.prefix}{year:04d}"
+
+    def page_url(self, case) -> str:
+        """The owning module's page of ``case`` ("" when the kind names none)."""
+        if self.url is None or not self.subject:
+            return ""
+        row = getattr(case, self.subject, None)
+        return self.url(row) if row is not None else ""
 
     @property
     def number_length(self) -> int:
@@ -109,3 +126,8 @@ def all_kinds() -> list[CaseKind]:
 
 def choices() -> list[tuple[str, object]]:
     return [(k.code, k.label) for k in all_kinds()]
+
+
+def subjects() -> list[str]:
+    """The related names of every kind's domain row (for ``select_related`` on a case list)."""
+    return sorted({k.subject for k in _KINDS.values() if k.subject})

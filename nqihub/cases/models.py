@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -13,10 +14,18 @@ from nqihub.core.scoping import ScopedQuerySet, jurisdiction, own_organization, 
 from . import kinds as case_kinds
 
 
+def _applicant_person(actor) -> models.Q | None:
+    """The person who applied, for a case whose applicant organisation is not known yet (an
+    enterprise registration before approval)."""
+    return models.Q(applicant_organization__isnull=True, submitted_by=actor.user)
+
+
 class CaseQuerySet(ScopedQuerySet):
     """A case is seen by the organisation that applied, the one that handles it, the person
-    who submitted it and the regulators of its division. Deciding belongs to the owning
-    module's own scope (its model declares who reviews)."""
+    who submitted it and the regulators of its division. Acting as the applicant (attaching
+    materials, rating) belongs to the applicant organisation's managers and clerks, or to the
+    person who applied while no organisation is named. Deciding belongs to the owning module's
+    own scope (its model declares who reviews)."""
 
     scope = {
         ("view", "export"): (
@@ -24,6 +33,10 @@ class CaseQuerySet(ScopedQuerySet):
             own_organization("applicant_organization", exclude_regulators=True),
             own_organization("handling_organization", exclude_regulators=True),
             own_user("submitted_by"),
+        ),
+        "apply": (
+            own_organization("applicant_organization", working=True, exclude_regulators=True),
+            _applicant_person,
         ),
     }
 
@@ -132,6 +145,18 @@ class Case(FSMModelMixin, models.Model):
         return self.kind_spec.label
 
     @property
+    def page_url(self) -> str:
+        """The owning module's page of this case (its kind's ``url``), or ""."""
+        try:
+            return self.kind_spec.page_url(self)
+        except LookupError:
+            return ""
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state in self.AWAITING_DECISION and self.deadline is not None and self.deadline < timezone.now()
+
+    @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
 
@@ -235,19 +260,60 @@ class CaseAttachment(models.Model):
         return self.name
 
 
-class CaseNumberCounter(models.Model):
-    """The last sequence number given to cases of one kind in one year. Read and advanced under
-    a row lock, so two clerks never get the same number; created past any number of the same
-    form already issued."""
+class CaseReminder(models.Model):
+    """A reminder sent about a case: once per case, stage (due soon, overdue) and deadline, so
+    the daily job never tells anyone the same thing twice; a deadline that moves (a correction
+    resubmitted) starts the stages again. Written by ``cases.services.case_reminders_record``."""
 
-    kind = models.CharField(_("kind"), max_length=40)
+    class Stage(models.TextChoices):
+        DUE_SOON = "due_soon", _("Due soon")
+        OVERDUE = "overdue", _("Overdue")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reminders")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    deadline = models.DateTimeField(_("time limit"))
+    sent_at = models.DateTimeField(_("sent"))
+
+    class Meta:
+        verbose_name = _("case reminder")
+        verbose_name_plural = _("case reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "stage", "deadline"], name="case_reminder_once_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage}"
+
+
+class NumberCounter(models.Model):
+    """The last sequence number given in one numbering series in one year: the one locked counter
+    of the project. A case kind is a series (``cases.<kind>``, no issuer); a kind of issued
+    document is a series per issuer (``metrology.certificate`` with the institution). Read and
+    advanced under a row lock by ``nqihub.cases.numbering`` only, so two clerks never get the
+    same number; created past any number of the series already issued."""
+
+    series = models.CharField(_("series"), max_length=80)
+    issuer = models.ForeignKey(
+        "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     last = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
-        verbose_name = _("case number counter")
-        verbose_name_plural = _("case number counters")
-        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="case_counter_kind_year_unique")]
+        verbose_name = _("number counter")
+        verbose_name_plural = _("number counters")
+        constraints = [
+            # One row per series, issuer and year; a series without an issuer once per year
+            # (NULLs are distinct in a unique index, hence two partial ones).
+            models.UniqueConstraint(
+                fields=["series", "issuer", "year"],
+                condition=models.Q(issuer__isnull=False),
+                name="number_counter_issuer_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["series", "year"], condition=models.Q(issuer__isnull=True), name="number_counter_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.year}: {self.last}"
+        return f"{self.series} {self.issuer_id or ''} {self.year}: {self.last}"

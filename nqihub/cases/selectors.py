@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case as When_
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import Case, CaseEvent
+from . import kinds as case_kinds
+from .models import Case, CaseEvent, CaseReminder
 
 
 def timeline(case: Case | None) -> list[CaseEvent]:
@@ -33,6 +35,9 @@ def awaiting_decision(queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
 def overdue(queryset: QuerySet[Case] | None = None, *, now: datetime | None = None) -> QuerySet[Case]:
     """Cases still awaiting a decision past their promised time limit."""
     return awaiting_decision(queryset).filter(deadline__lt=now or timezone.now())
+
+
+_overdue = overdue
 
 
 def due_soon(
@@ -60,3 +65,38 @@ def to_remind(kind: str, *, within: timedelta, now: datetime | None = None) -> Q
     daily job that notifies their handlers (the notifying is the domain's)."""
     now = now or timezone.now()
     return awaiting_decision(Case.objects.filter(kind=kind)).filter(deadline__lt=now + within).order_by("deadline", "pk")
+
+
+def reminders_pending(kind: str, *, within: timedelta, now: datetime | None = None) -> QuerySet[Case]:
+    """The cases of ``kind`` to remind about now, each annotated with its ``stage`` (overdue, or
+    due soon within ``within``), leaving out those already reminded of that stage for that
+    deadline (``CaseReminder``). Set-based: ``to_remind`` plus NOT EXISTS on the reminder's
+    unique index; nothing is read per case."""
+    now = now or timezone.now()
+    stage = When_(
+        When(deadline__lt=now, then=Value(CaseReminder.Stage.OVERDUE)),
+        default=Value(CaseReminder.Stage.DUE_SOON),
+    )
+    sent = CaseReminder.objects.filter(case_id=OuterRef("pk"), stage=OuterRef("stage"), deadline=OuterRef("deadline"))
+    return to_remind(kind, within=within, now=now).annotate(stage=stage).filter(~Exists(sent))
+
+
+def case_list(queryset: QuerySet[Case], *, kind: str = "", state: str = "", overdue: str = "", now=None) -> QuerySet[Case]:
+    """A list of cases (already scoped by ``for_user``) filtered as "my cases" (page and API)
+    filter it: by kind, by state, overdue ("1") or not ("0"), newest first, with what a row
+    shows (parties, division, the domain row its page link needs). A filter value that names
+    nothing (a guessed kind or state) gives an empty list, never the unfiltered one."""
+    qs = queryset
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    if overdue in ("1", "true"):
+        qs = _overdue(qs, now=now)
+    elif overdue in ("0", "false"):
+        qs = qs.exclude(state__in=Case.AWAITING_DECISION, deadline__lt=now or timezone.now())
+    elif overdue:
+        qs = qs.none()
+    return qs.select_related(
+        "applicant_organization", "handling_organization", "division", *case_kinds.subjects()
+    ).order_by("-opened_at", "-pk")

@@ -16,18 +16,21 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
-from nqihub.core.errors import Conflict
+from nqihub.audit.service import audited_service, check_allowed, locked_for
+from nqihub.audit.services import audit_record
+from nqihub.core.errors import Conflict, NotFound
 from nqihub.workcalendar.services import add_working_days
 
-from . import errors
+from . import errors, numbering
 from . import kinds as case_kinds
-from .models import Case, CaseAttachment, CaseEvent, CaseNumberCounter
+from .models import Case, CaseAttachment, CaseEvent, CaseReminder
 
 NOTE_LIMIT = 500
 # Attachments: at most this many bytes each, of these types (by extension and declared type).
@@ -69,30 +72,18 @@ def next_number(kind_code: str, *, on_date=None) -> str:
 
 def next_numbers(kind_code: str, *, year: int, count: int) -> list[str]:
     """``count`` consecutive case numbers of ``kind_code`` for ``year`` under one counter lock
-    (for bulk writers such as the demo generator: one query for the whole block). Numbers of the
-    same form already issued outside the counter are skipped."""
+    (for bulk writers such as the demo generator: one query for the whole block), from the one
+    numbering service. Numbers of the same form already issued outside the counter are skipped."""
     kind = case_kinds.get(kind_code)
-    if count <= 0:
-        return []
-    with transaction.atomic():
-        counter = CaseNumberCounter.objects.select_for_update().filter(kind=kind.code, year=year).first()
-        if counter is None:
-            try:
-                with transaction.atomic():
-                    CaseNumberCounter.objects.create(kind=kind.code, year=year, last=_issued_past(kind, year))
-            except IntegrityError:
-                pass
-            counter = CaseNumberCounter.objects.select_for_update().get(kind=kind.code, year=year)
-        numbers: list[str] = []
-        seq = counter.last
-        while len(numbers) < count:
-            block = [kind.format_number(year, seq + i + 1) for i in range(count - len(numbers))]
-            seq += len(block)
-            taken = set(Case.objects.filter(number__in=block).values_list("number", flat=True))
-            numbers.extend(n for n in block if n not in taken)
-        counter.last = seq
-        counter.save(update_fields=["last"])
-        return numbers
+
+    def taken(sequences):
+        numbers = {kind.format_number(year, seq): seq for seq in sequences}
+        return [numbers[n] for n in Case.objects.filter(number__in=list(numbers)).values_list("number", flat=True)]
+
+    sequences = numbering.next_sequences(
+        numbering.case_series(kind.code), year, count=count, start=lambda: _issued_past(kind, year), taken=taken
+    )
+    return [kind.format_number(year, seq) for seq in sequences]
 
 
 # --- Timeline --------------------------------------------------------------------------------
@@ -358,3 +349,76 @@ def case_attach(case: Case, *, actor, upload, at: datetime | None = None) -> Cas
         case_log(locked, step="attached", actor=actor, note=name, at=now)
         return attachment
 
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+def case_reminders_record(cases, *, at: datetime | None = None) -> int:
+    """Record that the reminders of ``cases`` (annotated with their ``stage``, as
+    ``selectors.reminders_pending`` gives them) were sent, so none is sent again for the same
+    stage and deadline. One INSERT; a reminder recorded meanwhile is left as it is."""
+    now = at or timezone.now()
+    rows = [CaseReminder(case_id=c.pk, stage=c.stage, deadline=c.deadline, sent_at=now) for c in cases]
+    CaseReminder.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+# --- The applicant on the case's page: attaching materials, rating, downloading ----------------
+#
+# Written in the one shape of a write service (``audited_service``): who may act is asked before
+# the input, a refusal is recorded, the body locks the case and writes one audit record.
+
+
+def _visible(actor):
+    return Case.objects.for_user(actor, "view")
+
+
+def _check_applicant(actor, case_pk, **_kwargs) -> None:
+    check_allowed(_visible(actor), Case.objects.for_user(actor, "apply"), case_pk)
+
+
+def _case_target(actor, case_pk, *_args, **_kwargs):
+    return ("cases.case", str(case_pk), "")
+
+
+@audited_service("case.attach", gettext_lazy("Case material attached"), check=_check_applicant, target=_case_target)
+def case_attach_material(case_pk, *, actor, upload) -> CaseAttachment:
+    """The applicant attaches a file (申请材料) to an open case of a kind that takes them."""
+    case = locked_for(_visible(actor), Case.objects.for_user(actor, "apply"), case_pk)
+    if not case.kind_spec.attachments or not case.is_open:
+        raise errors.ATTACHMENTS_CLOSED(field="file")
+    attachment = case_attach(case, actor=actor, upload=upload)
+    audit_record(
+        action="case.attach",
+        actor=actor,
+        target=case,
+        details={"attachment": attachment.pk, "name": attachment.name, "size": attachment.size, "sha256": attachment.sha256},
+    )
+    return attachment
+
+
+@audited_service("case.rate", gettext_lazy("Case rated"), check=_check_applicant, target=_case_target)
+def case_rate_by_applicant(case_pk, *, actor, score, comment: str = "") -> Case:
+    """The applicant rates a decided case of a rated kind once (好差评), 1 to 5 with a comment."""
+    case = locked_for(_visible(actor), Case.objects.for_user(actor, "apply"), case_pk)
+    rated = case_rate(case, actor=actor, score=score, comment=comment)
+    audit_record(action="case.rate", actor=actor, target=rated, details={"score": rated.rating_score})
+    return rated
+
+
+@audited_service("case.attachment_download", gettext_lazy("Case material downloaded"), target=_case_target)
+def case_attachment_for_download(case_pk, attachment_pk, *, actor) -> CaseAttachment:
+    """An attachment of a case the actor may see, for a download (recorded in the audit trail);
+    NotFound for a case they cannot see or an attachment of another case."""
+    case = locked_for(_visible(actor), None, case_pk)
+    try:
+        attachment = case.attachments.get(pk=int(attachment_pk))
+    except (CaseAttachment.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    audit_record(
+        action="case.attachment_download",
+        actor=actor,
+        target=case,
+        details={"attachment": attachment.pk, "name": attachment.name},
+    )
+    return attachment

@@ -1,7 +1,8 @@
 """Issued documents: what every module that issues a numbered, checkable document shares.
 
-* :class:`DocumentNumberCounter` — one locked counter row per issuer, document kind and year;
-  the number's form is the owning module's (``registry.DocumentKind.number_prefix``).
+* Numbers come from the project's one locked counter (``nqihub.cases.numbering``), one series
+  per document kind and issuer and year; the number's form is the owning module's
+  (``registry.DocumentKind.number_prefix``).
 * :class:`IssuedDocumentBase` — the abstract document: number, public check code, kind, the
   state machine (valid → superseded / revoked, never back), the PDF with its SHA-256, the
   public facts written at issue and the SHA-256 of its canonical content. A module's document
@@ -57,26 +58,6 @@ def canonical_content(content: dict) -> bytes:
 
 def content_hash(content: dict) -> str:
     return hashlib.sha256(canonical_content(content)).hexdigest()
-
-
-class DocumentNumberCounter(models.Model):
-    """The last sequence number an issuer gave its documents of one kind in one year. The
-    issuing service locks this row to take the next number, so two issuers of one organisation
-    wait for each other and never get the same one; other issuers are not blocked. ``kind`` is
-    the registered kind's key (``metrology.certificate`` …), so modules never share a sequence."""
-
-    issuer = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=64)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("document number counter")
-        verbose_name_plural = _("document number counters")
-        constraints = [models.UniqueConstraint(fields=["issuer", "kind", "year"], name="documents_counter_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.issuer_id} {self.kind} {self.year}: {self.last}"
 
 
 class IssuedDocumentBase(FSMModelMixin, models.Model):

@@ -3,8 +3,9 @@
 A module's own service checks the actor's permission and the input, locks what it changes,
 then calls these inside its transaction:
 
-* :func:`issue` — the issuer's next number of the kind and year (a locked counter row per
-  issuer, kind and year), the content hash, the insert and the audit record; the PDF is
+* :func:`issue` — the issuer's next number of the kind and year (the project's one locked
+  counter, ``nqihub.cases.numbering``, a series per kind and issuer), the content hash, the
+  insert and the audit record; the PDF is
   rendered *after the transaction commits* (``transaction.on_commit``), so a rollback leaves
   no file behind and the lock on the counter is not held while drawing.
 * :func:`supersede` / :func:`revoke` — the state machine's transitions, saved.
@@ -16,24 +17,18 @@ then calls these inside its transaction:
 from __future__ import annotations
 
 import hashlib
-import logging
 from functools import partial
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.functions import Length
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from nqihub.audit.services import audit_record
-from nqihub.core.errors import Conflict
+from nqihub.cases.numbering import next_sequences
 
-from .models import DocumentNumberCounter, IssuedDocumentBase
+from .models import IssuedDocumentBase
 from .registry import DocumentKind, document_kind
-
-logger = logging.getLogger(__name__)
-
-_NUMBER_ATTEMPTS = 5
 
 
 class PdfMismatch(Exception):
@@ -63,23 +58,6 @@ def highest_sequence_issued(kind: DocumentKind, issuer_id: int, year: int) -> in
     return 0
 
 
-def locked_counter(kind: DocumentKind, issuer_id: int, year: int) -> DocumentNumberCounter:
-    """The issuer's counter for the kind and year, locked until the transaction ends (two
-    issuers of one organisation queue here; others are not blocked). The first issuer of a year
-    creates it, starting after any number already issued. When two first issuers race, the
-    unique constraint lets one insert win; the other's insert fails (on PostgreSQL it waits
-    for the winner's commit) and it reads and locks the winner's row."""
-    key = {"issuer_id": issuer_id, "kind": kind.key, "year": year}
-    counter = DocumentNumberCounter.objects.select_for_update().filter(**key).first()
-    if counter is not None:
-        return counter
-    try:
-        with transaction.atomic():
-            return DocumentNumberCounter.objects.create(**key, last=highest_sequence_issued(kind, issuer_id, year))
-    except IntegrityError:
-        return DocumentNumberCounter.objects.select_for_update().get(**key)
-
-
 # --- issuing ---------------------------------------------------------------------------------
 
 
@@ -89,30 +67,30 @@ def issue(model: type[IssuedDocumentBase], *, actor, action: str, details: dict 
     trail; render and store the PDF once the transaction commits. Call it inside the module's
     transaction, after the permission and input checks.
 
-    A number can only be taken already by a document written past the counter (a bulk load);
-    the counter then moves past the highest number issued and the insert is tried again."""
+    The number comes from the one numbering service (``nqihub.cases.numbering``), series
+    ``kind.key`` per issuer and year. A number taken already by a document written past the
+    counter (a bulk load) is stepped over: the counter moves past the highest number issued."""
     kind = document_kind(model, fields["kind"])
     issuer = fields.get(model.ISSUER_FIELD)
     issuer_id = issuer.pk if issuer is not None else fields[model.ISSUER_FIELD + "_id"]
     year = timezone.localtime(fields["issued_at"]).year
-    counter = locked_counter(kind, issuer_id, year)
-    for _attempt in range(_NUMBER_ATTEMPTS):
-        counter.last += 1
-        document = model(number=kind.number(issuer_id, year, counter.last), **fields)
-        document.content_sha256 = document.compute_content_sha256()
-        try:
-            with transaction.atomic():
-                document.save(force_insert=True)
-        except IntegrityError:
-            logger.warning("document number %s is taken; moving the counter past the numbers issued", document.number)
-            counter.last = max(counter.last, highest_sequence_issued(kind, issuer_id, year))
-            continue
-        counter.save(update_fields=["last"])
-        break
-    else:
-        raise Conflict(
-            _("The document could not be given a number. Nothing was issued; please try again."), code="number_taken"
-        )
+    issuer_field = model.ISSUER_FIELD + "_id"
+
+    def taken(sequences):
+        numbers = {kind.number(issuer_id, year, seq): seq for seq in sequences}
+        found = model._default_manager.filter(**{issuer_field: issuer_id, "number__in": list(numbers)})
+        return [numbers[n] for n in found.values_list("number", flat=True)]
+
+    (sequence,) = next_sequences(
+        kind.key,
+        year,
+        issuer_id=issuer_id,
+        start=lambda: highest_sequence_issued(kind, issuer_id, year),
+        taken=taken,
+    )
+    document = model(number=kind.number(issuer_id, year, sequence), **fields)
+    document.content_sha256 = document.compute_content_sha256()
+    document.save(force_insert=True)
     audit_record(
         action=action,
         actor=actor,

@@ -1,6 +1,7 @@
 """The metrology app's kinds of casework (registered with ``nqihub.cases`` at start-up): 强检备案
 and online verification applications (在线报检)."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from nqihub.cases import kinds
@@ -20,6 +21,8 @@ FILING = kinds.CaseKind(
     label=_("Mandatory verification filing"),
     states=frozenset({kinds.SUBMITTED, kinds.RETURNED, kinds.APPROVED}),
     steps={"approved": _("Approved: the instruments are filed")},
+    subject="instrument_filing",
+    url=lambda filing: reverse("metrology:filing_detail", args=[filing.pk]),
 )
 
 APPLICATION = kinds.CaseKind(
@@ -39,6 +42,10 @@ APPLICATION = kinds.CaseKind(
         "result_fail": _("Result recorded: fail"),
         "completed": _("Completed: every instrument has its result"),
     },
+    attachments=True,
+    rated=True,
+    subject="verification_application",
+    url=lambda application: reverse("metrology:application_detail", args=[application.pk]),
 )
 
 

@@ -1,5 +1,6 @@
 """The organisations app's kinds of casework (registered with ``nqihub.cases`` at start-up)."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from nqihub.cases import kinds
@@ -11,6 +12,9 @@ REGISTRATION = kinds.CaseKind(
     states=frozenset({kinds.SUBMITTED, kinds.RETURNED, kinds.APPROVED, kinds.WITHDRAWN}),
     withdraw_from=frozenset({kinds.SUBMITTED, kinds.RETURNED}),
     steps={"approved": _("Approved"), "withdrawn": _("Withdrawn by the applicant")},
+    attachments=True,
+    subject="registration",
+    url=lambda registration: reverse("organizations:registration_detail", args=[registration.pk]),
 )
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from nqihub.cases import kinds
 from nqihub.cases import selectors as case_selectors
 from nqihub.cases import services as cases
-from nqihub.cases.models import Case, CaseAttachment, CaseEvent, CaseNumberCounter
+from nqihub.cases.models import Case, CaseAttachment, CaseEvent, NumberCounter
 from nqihub.core.errors import Conflict, InvalidInput
 from nqihub.testing.factories import UserFactory
 from nqihub.workcalendar.models import CalendarEntry, DayKind
@@ -52,7 +52,7 @@ def test_numbers_are_prefix_year_sequence_from_the_counter(clerk):
     first = cases.case_open(kind="test_review", actor=clerk)
     second = cases.case_open(kind="test_review", actor=clerk)
     assert (first.number, second.number) == (f"TR{year}000001", f"TR{year}000002")
-    assert CaseNumberCounter.objects.get(kind="test_review", year=year).last == 2
+    assert NumberCounter.objects.get(series="cases.test_review", year=year).last == 2
     # Never derived from a primary key: deleting rows and taking more numbers goes on counting.
     CaseEvent.objects.all().delete()
     Case.objects.all().delete()
@@ -90,7 +90,7 @@ def test_interleaved_openings_never_share_a_number(clerk):
         seen.append(cases.next_number(kind, on_date=datetime.date(2025 + i % 2, 5, 1)))
     seen += cases.next_numbers("test_review", year=2025, count=5)
     assert len(seen) == len(set(seen)) == 35
-    assert CaseNumberCounter.objects.get(kind="test_review", year=2025).last == 5 + 5
+    assert NumberCounter.objects.get(series="cases.test_review", year=2025).last == 5 + 5
 
 
 @pytest.mark.postgres_only
@@ -261,7 +261,9 @@ def test_time_limit_skips_weekends_and_holidays_and_counts_make_up_days(clerk):
     assert list(case_selectors.overdue(now=_at(2030, 4, 9, 11))) == [case]
     assert list(case_selectors.overdue(now=_at(2030, 4, 9, 9))) == []
     assert list(case_selectors.due_soon(now=_at(2030, 4, 9, 9), within=datetime.timedelta(hours=2))) == [case]
-    assert list(case_selectors.to_remind("test_review", now=_at(2030, 4, 8), within=datetime.timedelta(days=2))) == [case]
+    assert list(case_selectors.to_remind("test_review", now=_at(2030, 4, 8), within=datetime.timedelta(days=2))) == [
+        case
+    ]
     # A decided case is neither.
     cases.case_approve(case, actor=clerk)
     assert not case_selectors.overdue(now=_at(2031, 1, 1)).exists()

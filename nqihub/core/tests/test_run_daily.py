@@ -59,7 +59,10 @@ def test_the_daily_jobs_are_the_ones_the_apps_register(db, settings):
     NQI_DAILY_COMMANDS, run_daily runs exactly those, in their order."""
     from nqihub.core.registries import daily_jobs
 
-    assert daily_jobs() == ["send_due_reminders", "clean_stored_files", "clearsessions", "verify_audit_chain", "recover_jobs"]
+    assert daily_jobs() == [
+        "send_due_reminders", "send_case_reminders", "clean_stored_files", "clearsessions", "verify_audit_chain",
+        "recover_jobs",
+    ]  # fmt: skip
     settings.NQI_DAILY_COMMANDS = []
     out = io.StringIO()
     call_command("run_daily", "--once", stdout=out)

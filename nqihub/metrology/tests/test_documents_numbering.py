@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from nqihub.documents.models import DocumentNumberCounter
+from nqihub.cases.models import NumberCounter
 from nqihub.metrology.models import IssuedDocument
 from nqihub.metrology.services.documents import document_issue
 
@@ -29,14 +29,14 @@ def _prefix(institution, year=None, kind="JD") -> str:
 
 
 def _counter(institution, kind="certificate") -> int:
-    return DocumentNumberCounter.objects.get(
-        issuer=institution, kind=f"metrology.{kind}", year=timezone.localdate().year
+    return NumberCounter.objects.get(
+        issuer=institution, series=f"metrology.{kind}", year=timezone.localdate().year
     ).last
 
 
 def test_numbers_roll_over_past_999999(world, make_result):
-    DocumentNumberCounter.objects.create(
-        issuer=world.institution, kind="metrology.certificate", year=timezone.localdate().year, last=999_998
+    NumberCounter.objects.create(
+        issuer=world.institution, series="metrology.certificate", year=timezone.localdate().year, last=999_998
     )
     numbers = [document_issue(actor=world.users["inst"], result=make_result()).number for _ in range(3)]
     prefix = _prefix(world.institution)
@@ -52,7 +52,7 @@ def test_a_missing_counter_starts_after_the_highest_number_issued(world, make_re
     prefix = _prefix(world.institution)
     IssuedDocument.objects.filter(pk=first.pk).update(number=f"{prefix}999999")
     IssuedDocument.objects.filter(pk=second.pk).update(number=f"{prefix}1000000")
-    DocumentNumberCounter.objects.all().delete()
+    NumberCounter.objects.filter(issuer__isnull=False).delete()
     third = document_issue(actor=world.users["inst"], result=make_result())
     assert third.number == f"{prefix}1000001"
     notice = document_issue(actor=world.users["inst"], result=make_result("fail", failure_reasons="超差"))
@@ -64,7 +64,7 @@ def test_a_number_taken_past_the_counter_is_stepped_over(world, make_result):
     the insert fail; the service moves past the numbers issued instead of failing."""
     document_issue(actor=world.users["inst"], result=make_result())
     document_issue(actor=world.users["inst"], result=make_result())
-    DocumentNumberCounter.objects.update(last=0)  # as if both had been loaded past the counter
+    NumberCounter.objects.filter(issuer__isnull=False).update(last=0)  # as if both had been loaded past the counter
     third = document_issue(actor=world.users["inst"], result=make_result())
     assert third.number == f"{_prefix(world.institution)}000003"
     assert _counter(world.institution) == 3
@@ -74,7 +74,7 @@ def test_two_documents_never_get_the_same_number(world, make_result, other_insti
     issued = [document_issue(actor=world.users["inst"], result=make_result()) for _ in range(4)]
     issued.append(document_issue(actor=world.users["inst"], result=make_result("fail", failure_reasons="超差")))
     issued.append(document_issue(actor=world.users["other_inst"], result=make_result(institution=other_institution)))
-    DocumentNumberCounter.objects.filter(issuer=world.institution, kind="metrology.certificate").update(last=2)
+    NumberCounter.objects.filter(issuer=world.institution, series="metrology.certificate").update(last=2)
     issued.append(document_issue(actor=world.users["inst"], result=make_result()))
     numbers = list(IssuedDocument.objects.values_list("institution_id", "number"))
     assert len(numbers) == len(set(numbers)) == 7
@@ -89,7 +89,8 @@ def test_two_documents_never_get_the_same_number(world, make_result, other_insti
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_migrations_initialise_counters_numerically_and_move_them_to_the_kernel(world, make_result):
     """0007 made the counters from the numbers issued; 0013 moves them, rows kept, to the
-    documents kernel (and fills in the content hash of the documents issued so far)."""
+    documents kernel (and fills in the content hash of the documents issued so far); documents
+    0002 moves them into the one number counter."""
     from django.db.migrations.executor import MigrationExecutor
 
     docs = [document_issue(actor=world.users["inst"], result=make_result()) for _ in range(4)]
@@ -100,7 +101,7 @@ def test_migrations_initialise_counters_numerically_and_move_them_to_the_kernel(
         IssuedDocument.objects.filter(pk=doc.pk).update(number=number)
     IssuedDocument.objects.filter(pk=notice.pk).update(number=f"{_prefix(world.institution, kind='TZ')}000003")
     hashes = {d.pk: d.compute_content_sha256() for d in IssuedDocument.objects.all()}
-    DocumentNumberCounter.objects.all().delete()
+    NumberCounter.objects.filter(issuer__isnull=False).delete()
     IssuedDocument.objects.update(content_sha256="")
 
     executor = MigrationExecutor(connection)
@@ -108,7 +109,8 @@ def test_migrations_initialise_counters_numerically_and_move_them_to_the_kernel(
     executor.migrate([before])  # back to before the counters existed
     executor.loader.build_graph()
     executor.migrate([kernel])  # 0007 initialises them, 0013 moves them and hashes the content
-    counters = set(DocumentNumberCounter.objects.values_list("issuer_id", "kind", "year", "last"))
+    old = executor.loader.project_state(kernel).apps.get_model("documents", "DocumentNumberCounter")
+    counters = set(old.objects.values_list("issuer_id", "kind", "year", "last"))
     assert counters == {
         (world.institution.pk, "metrology.certificate", year, 1_000_000),
         (world.institution.pk, "metrology.certificate", 2019, 42),
@@ -117,6 +119,9 @@ def test_migrations_initialise_counters_numerically_and_move_them_to_the_kernel(
     assert dict(IssuedDocument.objects.values_list("pk", "content_sha256")) == hashes
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+    # The one counter (cases 0002, documents 0002) holds the same rows, and goes on from them.
+    moved = NumberCounter.objects.filter(issuer__isnull=False).values_list("issuer_id", "series", "year", "last")
+    assert set(moved) == counters
     assert document_issue(actor=world.users["inst"], result=make_result()).number == f"{prefix}1000001"
 
 
