@@ -490,6 +490,10 @@ def read_workbook(data: bytes, extension: str, *, limits: Limits | None = None, 
     offset = sheet.start[1] if sheet.start else 0
     pad = [None] * offset
 
+    if not may_be_long and not offset:
+        # Nothing to measure or pad: calamine's rows as they come, without a step per row here.
+        return Table(rows=enumerate(sheet.iter_rows(), start=1), estimated_rows=height, sheet_name=sheet.name)
+
     def rows() -> Iterator[tuple[int, list]]:
         cap = limits.max_cell_chars
         for number, values in enumerate(sheet.iter_rows(), start=1):
