@@ -309,10 +309,10 @@ def _scan_part(
     size = 0
     run = 0  # bytes since the last "<"
     digits = len(str(limits.max_rows))
-    # A reference whose row number has as many digits as the limit or more, and one whose
-    # column has two letters or more: rare in an ordinary sheet, so the search is fast.
-    big_row = re.compile(rb'r="[A-Za-z]*(\d{%d,})"' % digits)
-    wide_column = re.compile(rb'r="([A-Za-z]{2,})\d')
+    # The references worth a look, found in one pass over the chunk: a row number with as
+    # many digits as the limit or more, a column of two letters or more, and a single letter
+    # above the widest column seen so far (rare in an ordinary sheet, so the search is fast).
+    big_row = rb"[A-Za-z]*\d{%d}" % digits
     tail = b""
     with archive.open(info) as source:
         while True:
@@ -328,22 +328,21 @@ def _scan_part(
             joined = tail + chunk
             scan.entries += joined.count(count) - tail.count(count)
             if cell_refs:
-                for number in big_row.findall(joined):
-                    scan.max_row = max(scan.max_row, int(number))
+                above = rb"|[%c-Z]\d" % (66 + scan.max_column) if scan.max_column < 25 else b""
+                pattern = re.compile(rb'r="(?=%s|[A-Za-z]{2}%s)([A-Za-z]*)(\d*)(")?' % (big_row, above))
+                for letters, number, quote in pattern.findall(joined):
+                    if quote and len(number) >= digits:
+                        scan.max_row = max(scan.max_row, int(number))
+                    if not number:
+                        continue
+                    if len(letters) > 4:  # beyond any spreadsheet: no need to count it exactly
+                        scan.max_column = max(scan.max_column, 26**4)
+                    elif len(letters) > 1 or (letters.isupper() and letters):
+                        scan.max_column = max(scan.max_column, column_index(letters))
                 last = joined.rfind(b"<row")
                 found = _LAST_ROW.match(joined, last) if last >= 0 else None
                 if found:  # rows come in order: the last one names the highest so far
                     scan.max_row = max(scan.max_row, int(found.group(1)))
-                for letters in wide_column.findall(joined):
-                    if len(letters) > 4:  # beyond any spreadsheet: no need to count it exactly
-                        scan.max_column = max(scan.max_column, 26**4)
-                    else:
-                        scan.max_column = max(scan.max_column, column_index(letters))
-                if scan.max_column < 25:
-                    # Single letters above the widest column seen so far: one pass over the chunk.
-                    above = re.compile(rb'r="([%c-Z])\d' % (66 + scan.max_column))
-                    if above.search(joined):
-                        scan.max_column = max(column_index(letter) for letter in set(above.findall(joined)))
             if ods:
                 # A repeated row or cell with a value is that many rows or cells for calamine;
                 # the empty ones LibreOffice adds at the end of every sheet are not.

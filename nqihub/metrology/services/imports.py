@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from itertools import chain, repeat, zip_longest
+from itertools import chain, islice, repeat, zip_longest
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -385,27 +385,28 @@ def _check(job: ImportJob, sheet: Table) -> _Checked:
         elif checked.batches:
             checked.batches = []  # nothing will be written: free the memory
 
-    numbers: list[int] = []
-    lines: list[Sequence] = []
+    rows = chain(pending, sheet.rows)
     count = 0
-    for number, cells in chain(pending, sheet.rows):
-        # A first cell with a value makes the row not blank (the usual case): no call needed.
-        first = cells[0] if cells else None
-        if (first is None or (first.__class__ is str and not first.strip())) and is_blank(cells):
+    while block := list(islice(rows, batch_size)):
+        # Blank rows are skipped. A first cell with a value makes a row not blank (the usual
+        # case): only the others are looked at cell by cell.
+        block = [
+            row
+            for row in block
+            if (row[1] and (first := row[1][0]) is not None and (first.__class__ is not str or first.strip()))
+            or not is_blank(row[1])
+        ]
+        if not block:
             continue
-        count += 1
+        before, count = count, count + len(block)
         if count > MAX_ROWS:
             raise ImportFileError(
                 _("The file has more than %(max)d rows: split it into several files.") % {"max": MAX_ROWS}
             )
-        numbers.append(number)
-        lines.append(cells)
-        if len(numbers) >= batch_size:
-            finish_batch(numbers, lines)
-            numbers, lines = [], []
-        if count % PROGRESS_EVERY == 0:
+        numbers, lines = zip(*block, strict=True)
+        finish_batch(list(numbers), lines)
+        if count // PROGRESS_EVERY > before // PROGRESS_EVERY:
             _set_progress(job, processed_rows=count, total_rows=max(job.total_rows, count))
-    finish_batch(numbers, lines)
     checked.data_rows = count
     if count == 0 and not checked.errors:
         checked.add(_error(None, "", _("The file has a header but no data rows.")))
