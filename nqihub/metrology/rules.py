@@ -63,8 +63,18 @@ def _labels(choices) -> dict[str, str]:
 
 
 # Short forms in everyday use on Chinese ledgers.
-_USE_FIELD_ALIASES = {"贸易结算": UseField.TRADE, "安全防护": UseField.SAFETY, "医疗卫生": UseField.MEDICAL, "环境监测": UseField.ENVIRONMENT, "其他": UseField.OTHER}
-_STATUS_ALIASES = {"在用": Instrument.Status.IN_USE, "停用": Instrument.Status.STOPPED, "报废": Instrument.Status.SCRAPPED}
+_USE_FIELD_ALIASES = {
+    "贸易结算": UseField.TRADE,
+    "安全防护": UseField.SAFETY,
+    "医疗卫生": UseField.MEDICAL,
+    "环境监测": UseField.ENVIRONMENT,
+    "其他": UseField.OTHER,
+}
+_STATUS_ALIASES = {
+    "在用": Instrument.Status.IN_USE,
+    "停用": Instrument.Status.STOPPED,
+    "报废": Instrument.Status.SCRAPPED,
+}
 
 
 def _lookup_tables() -> tuple[dict[str, str], dict[str, str]]:
@@ -195,7 +205,13 @@ def clean_instrument_columns(
             for at, value in enumerate(cleaned):
                 if len(value) > max_length:
                     found.append(
-                        (at, order, name, _("At most %(max)d characters (%(count)d given).") % {"max": max_length, "count": len(value)})
+                        (
+                            at,
+                            order,
+                            name,
+                            _("At most %(max)d characters (%(count)d given).")
+                            % {"max": max_length, "count": len(value)},
+                        )
                     )
                     cleaned[at] = ""  # refused: not a value of the record
         values[name] = cleaned
@@ -207,14 +223,18 @@ def clean_instrument_columns(
     if missing:
         for at, code in enumerate(codes):
             if code in missing:
-                message = _("“%(value)s” is not in the catalogue: give its code (e.g. 5.1) or its exact name.") % {"value": code}
+                message = _("“%(value)s” is not in the catalogue: give its code (e.g. 5.1) or its exact name.") % {
+                    "value": code
+                }
                 found.append((at, order, "catalogue_item", message))
     values["catalogue_item"] = list(map(items_by_code.get, codes))  # "" (none given): None
 
     texts = values["use_field"]
     uses_by_text = {text: use_fields.get(text.lower()) for text in set(texts) if text}
     if None in uses_by_text.values():
-        message = _("Use field must be one of: trade settlement, safety protection, medical care, environmental monitoring, other.")
+        message = _(
+            "Use field must be one of: trade settlement, safety protection, medical care, environmental monitoring, other."
+        )
         for at, text in enumerate(texts):
             if text and uses_by_text[text] is None:
                 found.append((at, order + 1, "use_field", message))

@@ -225,7 +225,9 @@ class _Batch:
 class _Checked:
     header: tables_columns.Header
     batches: list[_Batch] = field(default_factory=list)  # kept while no error has been found
-    found: tables_columns.ErrorList = field(default_factory=lambda: tables_columns.ErrorList(_limits().max_stored_errors))
+    found: tables_columns.ErrorList = field(
+        default_factory=lambda: tables_columns.ErrorList(_limits().max_stored_errors)
+    )
     data_rows: int = 0
 
     def add(self, error: dict) -> None:
@@ -488,7 +490,9 @@ class _InsertPlan:
         uses = list(map({use: str(use) for use in set(uses)}.__getitem__, uses))
         in_use = str(Instrument.Status.IN_USE)
         statuses = given("status")  # empty: a new instrument is in use
-        statuses = list(map({status: str(status) if status else in_use for status in set(statuses)}.__getitem__, statuses))
+        statuses = list(
+            map({status: str(status) if status else in_use for status in set(statuses)}.__getitem__, statuses)
+        )
         flags = [mandatory.get(pair, False) for pair in zip(catalogue_ids, uses, strict=True)]
         columns: list = [repeat(value) for value in self.template]
         for to, name in self.copies:
