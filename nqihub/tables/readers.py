@@ -14,6 +14,8 @@ because calamine loads a whole sheet and the shared strings into memory:
   ZZZZZZ would make calamine allocate a grid that wide), and the longest text between two
   tags (so no cell longer than the limit reaches memory);
 * the shared-strings part: its size and its number of entries;
+* an .xls: the BIFF cell records of its workbook stream (walked, not decoded), for the
+  highest row and column of each sheet, bounded as an .xlsx sheet's;
 * CSV: the size, the number of rows and columns and the length of each field, while parsing.
 
 A breach raises ``TableFileError`` with a message in the person's language and nothing is
