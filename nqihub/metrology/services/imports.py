@@ -10,8 +10,9 @@ calls ``import_run``:
    header with ``tables.columns.find_header`` against the ledger's columns
    (``rules.COLUMNS``: Chinese or English headers, in any order);
 2. clean the rows a batch at a time, column by column, with ``rules.clean_instrument_columns``
-   — the rules of ``clean_instrument_input``, which the ledger form and the API use: catalogue items in force (an instrument may keep its current item), and a
-   changed status must be an allowed transition (``status_change_allowed``; an empty status
+   — the rules of ``clean_instrument_input``, which the ledger form and the API use:
+   catalogue items in force (an instrument may keep its current item), and a changed status
+   must be an allowed transition (``status_change_allowed``; an empty status
    cell keeps the status of an instrument already in the ledger) — collecting every error
    with the row and the header the person sees; what the ledger holds is read in one query
    when it is no larger than the file, else once per batch of rows;
