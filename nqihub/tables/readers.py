@@ -14,6 +14,8 @@ because calamine loads a whole sheet and the shared strings into memory:
   ZZZZZZ would make calamine allocate a grid that wide), and the longest text between two
   tags (so no cell longer than the limit reaches memory);
 * the shared-strings part: its size and its number of entries;
+* an .xls: the BIFF cell records of its workbook stream (walked, not decoded), for the
+  highest row and column of each sheet, bounded as an .xlsx sheet's;
 * CSV: the size, the number of rows and columns and the length of each field, while parsing.
 
 A breach raises ``TableFileError`` with a message in the person's language and nothing is
@@ -309,10 +311,10 @@ def _scan_part(
     size = 0
     run = 0  # bytes since the last "<"
     digits = len(str(limits.max_rows))
-    # A reference whose row number has as many digits as the limit or more, and one whose
-    # column has two letters or more: rare in an ordinary sheet, so the search is fast.
-    big_row = re.compile(rb'r="[A-Za-z]*(\d{%d,})"' % digits)
-    wide_column = re.compile(rb'r="([A-Za-z]{2,})\d')
+    # The references worth a look, found in one pass over the chunk: a row number with as
+    # many digits as the limit or more, a column of two letters or more, and a single letter
+    # above the widest column seen so far (rare in an ordinary sheet, so the search is fast).
+    big_row = rb"[A-Za-z]*\d{%d}" % digits
     tail = b""
     with archive.open(info) as source:
         while True:
@@ -328,22 +330,21 @@ def _scan_part(
             joined = tail + chunk
             scan.entries += joined.count(count) - tail.count(count)
             if cell_refs:
-                for number in big_row.findall(joined):
-                    scan.max_row = max(scan.max_row, int(number))
+                above = rb"|[%c-Z]\d" % (66 + scan.max_column) if scan.max_column < 25 else b""
+                pattern = re.compile(rb'r="(?=%s|[A-Za-z]{2}%s)([A-Za-z]*)(\d*)(")?' % (big_row, above))
+                for letters, number, quote in pattern.findall(joined):
+                    if quote and len(number) >= digits:
+                        scan.max_row = max(scan.max_row, int(number))
+                    if not number:
+                        continue
+                    if len(letters) > 4:  # beyond any spreadsheet: no need to count it exactly
+                        scan.max_column = max(scan.max_column, 26**4)
+                    elif len(letters) > 1 or (letters.isupper() and letters):
+                        scan.max_column = max(scan.max_column, column_index(letters))
                 last = joined.rfind(b"<row")
                 found = _LAST_ROW.match(joined, last) if last >= 0 else None
                 if found:  # rows come in order: the last one names the highest so far
                     scan.max_row = max(scan.max_row, int(found.group(1)))
-                for letters in wide_column.findall(joined):
-                    if len(letters) > 4:  # beyond any spreadsheet: no need to count it exactly
-                        scan.max_column = max(scan.max_column, 26**4)
-                    else:
-                        scan.max_column = max(scan.max_column, column_index(letters))
-                if scan.max_column < 25:
-                    # Single letters above the widest column seen so far: one pass over the chunk.
-                    above = re.compile(rb'r="([%c-Z])\d' % (66 + scan.max_column))
-                    if above.search(joined):
-                        scan.max_column = max(column_index(letter) for letter in set(above.findall(joined)))
             if ods:
                 # A repeated row or cell with a value is that many rows or cells for calamine;
                 # the empty ones LibreOffice adds at the end of every sheet are not.
@@ -450,6 +451,119 @@ def _guard_ods(archive: zipfile.ZipFile, limits: Limits) -> bool:
     return _check_text(scan, limits)
 
 
+# --- .xls (BIFF8 in an OLE2 compound file) --------------------------------------------------------
+
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_END_OF_CHAIN = 0xFFFFFFFE
+_FREE = 0xFFFFFFFF
+# BIFF records that hold one cell (row and column in their first four bytes), and the two
+# that hold a run of cells of one row (their last column in their last two bytes).
+_BIFF_CELLS = frozenset({0x0006, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E, 0x0201, 0x00D6, 0x0406})
+_BIFF_CELL_RUNS = frozenset({0x00BD, 0x00BE})
+_BIFF_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
+_BIFF_EOF = 0x000A
+
+
+def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes:
+    """The first stream called one of ``names`` in the compound file ``data`` (MS-CFB),
+    following the sector chains without trusting them: a chain that loops or leaves the file
+    makes the file unreadable."""
+    import struct
+
+    if not data.startswith(_OLE_SIGNATURE) or len(data) < 512:
+        raise TableFileError(_UNREADABLE)
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if shift not in (9, 12) or mini_shift != 6:
+        raise TableFileError(_UNREADABLE)
+    size = 1 << shift
+    fat_count, directory_start = struct.unpack_from("<II", data, 0x2C)
+    cutoff, mini_fat_start, mini_fat_count, difat_start, difat_count = struct.unpack_from("<5I", data, 0x38)
+    sectors = (len(data) - size) // size + 1
+
+    def sector(number: int) -> bytes:
+        if number >= sectors:
+            raise TableFileError(_UNREADABLE)
+        return data[(number + 1) * size : (number + 2) * size]
+
+    fat_sectors = list(struct.unpack_from("<109I", data, 0x4C))
+    next_difat, seen = difat_start, 0
+    while next_difat < _END_OF_CHAIN - 2 and seen <= difat_count:
+        entries = struct.unpack(f"<{size // 4}I", sector(next_difat))
+        fat_sectors += entries[:-1]
+        next_difat, seen = entries[-1], seen + 1
+    fat: list[int] = []
+    for number in fat_sectors[: min(fat_count, sectors)]:
+        fat += struct.unpack(f"<{size // 4}I", sector(number))
+
+    def chain(start: int, table: list[int], limit: int) -> list[int]:
+        found: list[int] = []
+        while start != _END_OF_CHAIN and start != _FREE:
+            if start >= len(table) or len(found) >= limit:
+                raise TableFileError(_UNREADABLE)  # a loop, or a sector outside the file
+            found.append(start)
+            start = table[start]
+        return found
+
+    def read(start: int, length: int) -> bytes:
+        return b"".join(sector(n) for n in chain(start, fat, sectors))[:length]
+
+    directory = read(directory_start, sectors * size)
+    root_start = root_size = None
+    for offset in range(0, len(directory) - 127, 128):
+        name_length, kind = struct.unpack_from("<HB", directory, offset + 64)
+        start, length = struct.unpack_from("<II", directory, offset + 116)
+        name = directory[offset : offset + max(0, min(name_length, 64) - 2)].decode("utf-16-le", "replace")
+        if kind == 5:
+            root_start, root_size = start, length
+        elif kind == 2 and name in names:
+            if length >= cutoff:
+                return read(start, length)
+            if root_start is None:
+                raise TableFileError(_UNREADABLE)
+            # A small stream lives in the mini stream, in 64-byte sectors.
+            mini_fat_bytes = read(mini_fat_start, mini_fat_count * size)
+            mini_fat = list(struct.unpack(f"<{len(mini_fat_bytes) // 4}I", mini_fat_bytes))
+            mini = read(root_start, root_size or 0)
+            parts = [mini[n * 64 : (n + 1) * 64] for n in chain(start, mini_fat, len(mini) // 64 + 1)]
+            return b"".join(parts)[:length]
+    raise TableFileError(_UNREADABLE)
+
+
+def _guard_xls(data: bytes, limits: Limits) -> None:
+    """calamine makes a grid of every sheet of an .xls from its first to its last cell: a
+    5 KB file with a cell in A1 and one in IV65536 would take a gigabyte. Walk the BIFF
+    records of the workbook stream (no cell is decoded) and bound each sheet as
+    ``_check_extent`` bounds an .xlsx sheet, from the cells themselves (the DIMENSIONS record
+    is the writer's claim, not a bound)."""
+    import struct
+
+    stream = _ole_stream(data, ("Workbook", "Book", "WORKBOOK", "BOOK"))
+    unpack = struct.unpack_from
+    scan = _Scan()
+    offset, end = 0, len(stream) - 4
+    while offset <= end:
+        kind, length = unpack("<HH", stream, offset)
+        body = offset + 4
+        if kind in _BIFF_CELLS and length >= 4:
+            row, column = unpack("<HH", stream, body)
+            if row > scan.max_row:
+                scan.max_row = row
+            if column > scan.max_column:
+                scan.max_column = column
+        elif kind in _BIFF_CELL_RUNS and length >= 6:
+            row = unpack("<H", stream, body)[0]
+            column = unpack("<H", stream, body + length - 2)[0]
+            scan.max_row = max(scan.max_row, row)
+            scan.max_column = max(scan.max_column, column)
+        elif kind in _BIFF_BOF or kind == _BIFF_EOF:
+            scan.rows = scan.max_row + 1 if scan.max_column >= 0 else 0
+            _check_extent(scan, limits)  # the sheet (or globals) that just ended
+            scan = _Scan()
+        offset = body + length
+    scan.rows = scan.max_row + 1 if scan.max_column >= 0 else 0
+    _check_extent(scan, limits)
+
+
 def read_workbook(data: bytes, extension: str, *, limits: Limits | None = None, sheet_name: str = "") -> Table:
     from python_calamine import CalamineWorkbook
 
@@ -472,6 +586,13 @@ def read_workbook(data: bytes, extension: str, *, limits: Limits | None = None, 
                 raise
             except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError, OSError, EOFError) as exc:
                 raise TableFileError(_UNREADABLE) from exc
+    elif extension == ".xls":
+        try:
+            _guard_xls(data, limits)
+        except TableFileError:
+            raise
+        except (ValueError, UnicodeDecodeError, IndexError) as exc:  # struct.error is a ValueError
+            raise TableFileError(_UNREADABLE) from exc
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = workbook.sheet_names
@@ -489,6 +610,10 @@ def read_workbook(data: bytes, extension: str, *, limits: Limits | None = None, 
         raise _too_many_columns(limits)
     offset = sheet.start[1] if sheet.start else 0
     pad = [None] * offset
+
+    if not may_be_long and not offset:
+        # Nothing to measure or pad: calamine's rows as they come, without a step per row here.
+        return Table(rows=enumerate(sheet.iter_rows(), start=1), estimated_rows=height, sheet_name=sheet.name)
 
     def rows() -> Iterator[tuple[int, list]]:
         cap = limits.max_cell_chars

@@ -9,9 +9,10 @@ calls ``import_run``:
 1. read the file with ``tables.readers.read_table`` (within the kernel's limits) and find the
    header with ``tables.columns.find_header`` against the ledger's columns
    (``rules.COLUMNS``: Chinese or English headers, in any order);
-2. clean every row with ``rules.clean_instrument_input`` — the same rules as the ledger form
-   and the API: catalogue items in force (an instrument may keep its current item), and a
-   changed status must be an allowed transition (``status_change_allowed``; an empty status
+2. clean the rows a batch at a time, column by column, with ``rules.clean_instrument_columns``
+   — the rules of ``clean_instrument_input``, which the ledger form and the API use:
+   catalogue items in force (an instrument may keep its current item), and a changed status
+   must be an allowed transition (``status_change_allowed``; an empty status
    cell keeps the status of an instrument already in the ledger) — collecting every error
    with the row and the header the person sees; what the ledger holds is read in one query
    when it is no larger than the file, else once per batch of rows;
@@ -37,11 +38,11 @@ import logging
 import os
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from operator import itemgetter
+from itertools import chain, islice, repeat, zip_longest
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -212,10 +213,22 @@ _error = tables_columns.error
 
 
 @dataclass
+class _Batch:
+    """Rows of the file that passed the checks, column by column: ``numbers`` are their row
+    numbers, ``values`` the cleaned columns of ``rules.clean_instrument_columns`` (one value
+    per row, in the same order)."""
+
+    numbers: list[int]
+    values: dict[str, list]
+
+
+@dataclass
 class _Checked:
     header: tables_columns.Header
-    rows: list[tuple] = field(default_factory=list)  # cleaned values in _FIELDS order + row number
-    found: tables_columns.ErrorList = field(default_factory=lambda: tables_columns.ErrorList(_limits().max_stored_errors))
+    batches: list[_Batch] = field(default_factory=list)  # kept while no error has been found
+    found: tables_columns.ErrorList = field(
+        default_factory=lambda: tables_columns.ErrorList(_limits().max_stored_errors)
+    )
     data_rows: int = 0
 
     def add(self, error: dict) -> None:
@@ -228,6 +241,10 @@ class _Checked:
     @property
     def error_count(self) -> int:
         return self.found.count
+
+    @property
+    def kept_rows(self) -> int:
+        return sum(len(batch.numbers) for batch in self.batches)
 
 
 def _set_progress(job: ImportJob, **values) -> None:
@@ -261,10 +278,10 @@ def _transition_refused(current: str, wanted: str | None) -> str | None:
 def _check(job: ImportJob, sheet: Table) -> _Checked:
     """Clean every row; keep the cleaned rows only while no error has been found.
 
-    A row is cleaned as the ledger form cleans a record: against the catalogue items in force
-    (an instrument already in the ledger may keep its current item, even out of force), and a
-    changed status must be an allowed transition. What the ledger holds is read once per
-    batch of rows, never per row.
+    A row is cleaned as the ledger form cleans a record (``rules.clean_instrument_columns``,
+    a batch of rows at a time): against the catalogue items in force (an instrument already
+    in the ledger may keep its current item, even out of force), and a changed status must be
+    an allowed transition. What the ledger holds is read once per batch of rows, never per row.
     """
     header, pending = tables_columns.find_header(sheet.rows, rules.COLUMNS, ignored=IGNORED_HEADERS)
     if sheet.estimated_rows:
@@ -285,9 +302,10 @@ def _check(job: ImportJob, sheet: Table) -> _Checked:
     organization_id = job.organization_id
     seen: dict[str, int] = {}
     # An empty status is decided per row (an instrument in the ledger keeps its status): None.
-    clean = partial(rules.clean_instrument_input, use_fields=use_fields, statuses=statuses, default_status=None)
+    options = {"use_fields": use_fields, "statuses": statuses, "default_status": None}
+    clean = partial(rules.clean_instrument_input, **options)
+    clean_columns = partial(rules.clean_instrument_columns, catalogue=catalogue, **options)
     batch_size = _fetch_batch()
-    batch: list[tuple[int, dict, rules.CleanResult]] = []
     keep = not checked.errors  # whether the cleaned rows are kept for writing
     # A ledger no larger than the file is read in one query (none at all when it is empty,
     # as on a first import); a larger one a batch of factory numbers at a time.
@@ -299,85 +317,99 @@ def _check(job: ImportJob, sheet: Table) -> _Checked:
     if whole is not None:
         whole = {number: found[1:] for number, found in whole.items()}
 
-    def column(name: str) -> str:
-        return written.get(name, rules.COLUMN_BY_FIELD[name].header_zh)
+    def column(name: str | None) -> str:
+        return factory_header if name is None else written.get(name, rules.COLUMN_BY_FIELD[name].header_zh)
 
-    take = itemgetter(*_FIELDS)
-
-    def finish_batch() -> None:
+    def finish_batch(numbers: list[int], lines: list[Sequence]) -> None:
         nonlocal keep
-        numbers = [result.data["factory_number"] for _n, _r, result in batch if result.data.get("factory_number")]
-        existing: dict[str, tuple[str, int | None]] = {}
+        if not numbers:
+            return
+        cells = list(zip_longest(*lines))  # the sheet's columns; a short row's missing cells are None
+        raw = {name: cells[index] for index, name in positions if index < len(cells)}
+        cleaned = clean_columns(raw, len(numbers))
+        values = cleaned.values
+        # Rows with errors: [(field, message)], in the order they are reported.
+        problems: dict[int, list[tuple[str | None, str]]] = {}
+        for at, name, message in cleaned.errors:
+            problems.setdefault(at, []).append((name, message))
+        factory = values["factory_number"]
         if whole is not None:
             existing = whole
-        elif numbers:
+        else:
             existing = {
                 number: (status, catalogue_id)
                 for number, status, catalogue_id in Instrument.objects.filter(
-                    organization_id=organization_id, factory_number__in=numbers
+                    organization_id=organization_id, factory_number__in=[text for text in factory if text]
                 ).values_list("factory_number", "status", "catalogue_item_id")
             }
-        for number, raw, result in batch:
-            data = result.data
-            number_text = data.get("factory_number")
-            current = existing.get(number_text) if number_text else None
-            errors = result.errors
-            if current is not None:
+        if existing:
+            statuses_given = values["status"]
+            for at, number_text in enumerate(factory):
+                current = existing.get(number_text) if number_text else None
+                if current is None:
+                    continue
                 current_status, current_item = current
-                if current_item is not None and any(name == "catalogue_item" for name, _m in errors):
+                errors = problems.get(at)
+                if current_item is not None and errors and any(name == "catalogue_item" for name, _m in errors):
                     # The instrument may keep its item although it is no longer in force.
                     keeping = rules.catalogue_keeping(catalogue, items_by_pk.get(current_item))
-                    result = clean(raw, catalogue=keeping)
-                    data, errors = result.data, result.errors
-                if has_status and "status" in data:
-                    refused = _transition_refused(current_status, data["status"])
+                    result = clean({name: given[at] for name, given in raw.items()}, catalogue=keeping)
+                    if result.errors:
+                        problems[at] = list(result.errors)
+                    else:
+                        del problems[at]
+                        values["catalogue_item"][at] = result.data["catalogue_item"]
+                        values["is_mandatory"][at] = result.data["is_mandatory"]
+                if has_status:
+                    refused = _transition_refused(current_status, statuses_given[at])
                     if refused:
-                        errors = [*errors, ("status", refused)]
-            if errors:
-                keep = False
-                for name, message in errors:
-                    checked.add(_error(number, column(name), message))
-            if number_text:
-                first = seen.get(number_text)
-                if first is None:
-                    seen[number_text] = number
-                else:
-                    keep = False
-                    checked.add(
-                        _error(
-                            number,
-                            factory_header,
-                            _("Factory number “%(number)s” already appears in row %(row)d of this file.")
-                            % {"number": number_text, "row": first},
-                        )
-                    )
-            if keep:
-                checked.rows.append((*take(data), number))
-            elif checked.rows:
-                checked.rows = []  # nothing will be written: free the memory
-        batch.clear()
+                        problems.setdefault(at, []).append(("status", refused))
+        given = [text for text in factory if text]
+        if len(set(given)) == len(given) and seen.keys().isdisjoint(given):
+            seen.update((text, number) for text, number in zip(factory, numbers, strict=True) if text)
+        else:
+            for at, (text, number) in enumerate(zip(factory, numbers, strict=True)):
+                if not text:
+                    continue
+                first = seen.setdefault(text, number)
+                if first != number:
+                    message = _("Factory number “%(number)s” already appears in row %(row)d of this file.") % {
+                        "number": text,
+                        "row": first,
+                    }
+                    problems.setdefault(at, []).append((None, message))
+        if problems:
+            keep = False
+            for at in sorted(problems):
+                for name, message in problems[at]:
+                    checked.add(_error(numbers[at], column(name), message))
+        if keep:
+            checked.batches.append(_Batch(numbers=numbers, values=values))
+        elif checked.batches:
+            checked.batches = []  # nothing will be written: free the memory
 
-    def all_rows():
-        yield from pending
-        yield from sheet.rows
-
+    rows = chain(pending, sheet.rows)
     count = 0
-    for number, values in all_rows():
-        if is_blank(values):
+    while block := list(islice(rows, batch_size)):
+        # Blank rows are skipped. A first cell with a value makes a row not blank (the usual
+        # case): only the others are looked at cell by cell.
+        block = [
+            row
+            for row in block
+            if (row[1] and (first := row[1][0]) is not None and (first.__class__ is not str or first.strip()))
+            or not is_blank(row[1])
+        ]
+        if not block:
             continue
-        count += 1
+        before, count = count, count + len(block)
         if count > MAX_ROWS:
             raise ImportFileError(
                 _("The file has more than %(max)d rows: split it into several files.") % {"max": MAX_ROWS}
             )
-        width = len(values)
-        raw = {name: values[index] for index, name in positions if index < width}
-        batch.append((number, raw, clean(raw, catalogue=catalogue)))
-        if len(batch) >= batch_size:
-            finish_batch()
-        if count % PROGRESS_EVERY == 0:
+        numbers, lines = zip(*block, strict=True)
+        finish_batch(list(numbers), lines)
+        if count // PROGRESS_EVERY > before // PROGRESS_EVERY:
             _set_progress(job, processed_rows=count, total_rows=max(job.total_rows, count))
-    finish_batch()
     checked.data_rows = count
     if count == 0 and not checked.errors:
         checked.add(_error(None, "", _("The file has a header but no data rows.")))
@@ -386,11 +418,6 @@ def _check(job: ImportJob, sheet: Table) -> _Checked:
 
 
 # --- Writing --------------------------------------------------------------------------------
-
-
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 _CODE_TABLE = bytes.maketrans(
@@ -436,42 +463,47 @@ class _InsertPlan:
         for f in fields:
             value = constants.get(f.name, f.get_default())
             self.template.append(f.get_db_prep_save(value, connection) if value is not None else None)
-        self.copies = [
-            (at[name], i) for i, name in enumerate(_FIELDS) if name not in ("catalogue_item", "use_field", "status")
-        ]
-        self.catalogue = (at["catalogue_item"], _FIELDS.index("catalogue_item"))
-        self.use = (at["use_field"], _FIELDS.index("use_field"))
-        self.status = (at["status"], _FIELDS.index("status"))
+        self.copies = [(at[name], name) for name in _FIELDS if name not in ("catalogue_item", "use_field", "status")]
+        self.catalogue = at["catalogue_item"]
+        self.use = at["use_field"]
+        self.status = at["status"]
         self.mandatory = at["is_mandatory"]
         self.code = at["platform_code"]
 
-    def execute(self, rows: Sequence[tuple], mandatory: dict[tuple[int, str], bool]) -> None:
-        """Insert ``rows``; ``mandatory`` maps (catalogue item id, use field) to the flag, from
-        the locked catalogue rows."""
-        params = []
-        codes = _platform_codes(len(rows))
-        template, copies = self.template, self.copies
-        catalogue_to, catalogue_from = self.catalogue
-        use_to, use_from = self.use
-        status_to, status_from = self.status
-        mandatory_to = self.mandatory
+    def execute(self, batch: _Batch, mandatory: dict[tuple[int, str], bool], only: Sequence[int] | None = None) -> None:
+        """Insert the rows of ``batch`` (those at the indexes ``only``, or all); ``mandatory``
+        maps (catalogue item id, use field) to the flag, from the locked catalogue rows.
+
+        The statement's parameters are built a column at a time and zipped into rows, so no
+        Python code runs per row and value."""
+        values = batch.values
+
+        def given(name: str) -> list:
+            found = values[name]
+            return found if only is None else [found[at] for at in only]
+
+        count = len(batch.numbers) if only is None else len(only)
+        items = given("catalogue_item")
+        distinct = dict(zip(map(id, items), items, strict=True))  # the same few objects, many times
+        pk_of = {key: item.pk for key, item in distinct.items() if item is not None}
+        catalogue_ids = list(map(pk_of.get, map(id, items)))  # None for no item
+        uses = given("use_field")
+        uses = list(map({use: str(use) for use in set(uses)}.__getitem__, uses))
         in_use = str(Instrument.Status.IN_USE)
-        for code, row in zip(codes, rows, strict=True):
-            values = template.copy()
-            values[self.code] = code
-            for to, frm in copies:
-                values[to] = row[frm]
-            use = values[use_to] = str(row[use_from])
-            status = row[status_from]
-            values[status_to] = str(status) if status else in_use  # empty: a new instrument is in use
-            item = row[catalogue_from]
-            if item is None:
-                values[catalogue_to] = None
-                values[mandatory_to] = False
-            else:
-                values[catalogue_to] = item.pk
-                values[mandatory_to] = mandatory.get((item.pk, use), False)
-            params.append(values)
+        statuses = given("status")  # empty: a new instrument is in use
+        statuses = list(
+            map({status: str(status) if status else in_use for status in set(statuses)}.__getitem__, statuses)
+        )
+        flags = [mandatory.get(pair, False) for pair in zip(catalogue_ids, uses, strict=True)]
+        columns: list = [repeat(value) for value in self.template]
+        for to, name in self.copies:
+            columns[to] = given(name)
+        columns[self.code] = _platform_codes(count)
+        columns[self.catalogue] = catalogue_ids
+        columns[self.use] = uses
+        columns[self.status] = statuses
+        columns[self.mandatory] = flags
+        params = list(zip(*columns))  # noqa: B905 - the constant columns repeat without end
         with connection.cursor() as cursor:
             cursor.executemany(self.sql, params)
 
@@ -513,16 +545,10 @@ def _write(job: ImportJob, checked: _Checked) -> None:
     update_fields = [f for f in _FIELDS if f in present and f != "factory_number"]
     update_fields += ["is_mandatory", "updated_at"]
     plain = [name for name in update_fields[:-2] if name != "catalogue_item"]
-    plain_at = [_FIELDS.index(name) for name in plain]
     # Where the status is among the values compared: an empty cell keeps the instrument's.
     status_in_plain = plain.index("status") if "status" in plain else None
     has_catalogue = "catalogue_item" in present
-    factory_at = _FIELDS.index("factory_number")
-    catalogue_at = _FIELDS.index("catalogue_item")
-    use_at = _FIELDS.index("use_field")
-    number_at = len(_FIELDS)
     status_header = checked.header.written.get("status", "")
-    fetch_batch = _fetch_batch()
     jobs.beat(job)
     if not jobs.move(job, "write"):
         return  # no longer this worker's job (recovered after a stall)
@@ -535,44 +561,50 @@ def _write(job: ImportJob, checked: _Checked) -> None:
             insert = _InsertPlan(organization, now)
             catalogue = _LockedCatalogue()
             if has_catalogue:
-                catalogue.lock({row[catalogue_at].pk for row in checked.rows if row[catalogue_at] is not None})
+                used: dict[int, CatalogueItem] = {}
+                for batch in checked.batches:
+                    items = batch.values["catalogue_item"]
+                    used.update(zip(map(id, items), items, strict=True))
+                catalogue.lock(item.pk for item in used.values() if item is not None)
             mandatory = catalogue.mandatory
             refused: list[dict] = []
             # Locked (PostgreSQL), so the status checked again below is the one overwritten:
             # the whole ledger when it is no larger than the file, else a batch at a time.
             columns = ("factory_number", "pk", "catalogue_item_id", "is_mandatory", *plain)
             whole = _whole_ledger(
-                Instrument.objects.select_for_update().filter(organization=organization), len(checked.rows), columns
+                Instrument.objects.select_for_update().filter(organization=organization), checked.kept_rows, columns
             )
-            for batch in _chunks(checked.rows, fetch_batch):
+            for batch in checked.batches:  # at most _fetch_batch() rows each
+                values = batch.values
+                factory = values["factory_number"]
                 if whole is None:
                     existing = {
                         found[0]: found[1:]
                         for found in Instrument.objects.select_for_update()
-                        .filter(organization=organization, factory_number__in=[row[factory_at] for row in batch])
+                        .filter(organization=organization, factory_number__in=factory)
                         .values_list(*columns)
                     }
                 elif whole:
-                    existing = {row[factory_at]: whole[row[factory_at]][1:] for row in batch if row[factory_at] in whole}
+                    existing = {number: whole[number][1:] for number in factory if number in whole}
                 else:
                     existing = {}
                 if not existing:
                     if not refused:
                         insert.execute(batch, mandatory)
-                        created += len(batch)
+                        created += len(batch.numbers)
                     continue
                 if not has_catalogue:  # the instruments keep their items: lock those
                     catalogue.lock(found[1] for found in existing.values())
                 to_create = []
                 to_update = []
-                for row in batch:
-                    found = existing.get(row[factory_at])
+                for at, number in enumerate(factory):
+                    found = existing.get(number)
                     if found is None:
-                        to_create.append(row)
+                        to_create.append(at)
                         continue
                     updated += 1
                     pk, catalogue_id, was_mandatory, *old = found
-                    new = [row[at] for at in plain_at]
+                    new = [values[name][at] for name in plain]
                     if status_in_plain is not None:
                         wanted = new[status_in_plain]
                         if wanted is None:
@@ -581,14 +613,14 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                             # Checked before; checked again in case the ledger changed since.
                             problem = _transition_refused(old[status_in_plain], wanted)
                             if problem:
-                                refused.append(_error(row[number_at], status_header, problem))
+                                refused.append(_error(batch.numbers[at], status_header, problem))
                                 continue
                     if has_catalogue:
-                        item = row[catalogue_at]
+                        item = values["catalogue_item"][at]
                         new_catalogue_id = item.pk if item is not None else None
                     else:  # the file has no catalogue column: the instrument's item stands
                         new_catalogue_id = catalogue_id
-                    is_mandatory = mandatory.get((new_catalogue_id, row[use_at]), False)
+                    is_mandatory = mandatory.get((new_catalogue_id, values["use_field"][at]), False)
                     if new == old and new_catalogue_id == catalogue_id and is_mandatory == was_mandatory:
                         continue  # nothing to write
                     instrument = Instrument(
@@ -599,7 +631,7 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                 if refused:
                     continue  # nothing will be written: collect the other refusals
                 if to_create:
-                    insert.execute(to_create, mandatory)
+                    insert.execute(batch, mandatory, to_create)
                     created += len(to_create)
                 if to_update:
                     Instrument.objects.bulk_update(to_update, update_fields, batch_size=UPDATE_BATCH)

@@ -192,3 +192,69 @@ def _zip64_sizes(data: bytearray, start: int, length: int, size: int) -> None:
         if tag == 0x0001 and field_length >= 8:
             struct.pack_into("<Q", data, at + 4, size)  # the uncompressed size comes first
         at += 4 + field_length
+
+
+# --- .xls ------------------------------------------------------------------------------------
+
+
+def xls(cells: Iterable[tuple[int, int, object]]) -> bytes:
+    """An .xls workbook (BIFF8, written by xlwt) with ``cells`` as (row, column, value),
+    0-based: xlwt writes a far cell as one record, as Excel does."""
+    import io
+
+    import xlwt
+
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("台账")
+    for row, column, value in cells:
+        sheet.write(row, column, value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xls_in_mini_stream(data: bytes) -> bytes:
+    """The same workbook in a compound file whose workbook stream is smaller than 4,096 bytes,
+    so that it lives in the mini stream (64-byte sectors), as small files from other writers
+    do (xlwt pads the stream to 4,096 bytes)."""
+    import struct
+
+    from nqihub.tables.readers import _ole_stream
+
+    stream = _ole_stream(data, ("Workbook",))
+    end = stream.rfind(b"\x0a\x00\x00\x00") + 4  # after the last EOF record: drop the padding
+    stream = stream[:end]
+    assert len(stream) < 4096
+    mini = stream + b"\0" * (-len(stream) % 512)  # the mini stream, in whole 512-byte sectors
+    mini_sectors = len(mini) // 512
+    free, end_of_chain = 0xFFFFFFFF, 0xFFFFFFFE
+    # Sectors: 0 FAT, 1 directory, 2 mini FAT, 3… the mini stream.
+    fat = [0xFFFFFFFD, end_of_chain, end_of_chain]
+    fat += [3 + n + 1 for n in range(mini_sectors - 1)] + [end_of_chain]
+    fat += [free] * (128 - len(fat))
+    count = -(-len(stream) // 64)
+    mini_fat = [n + 1 for n in range(count - 1)] + [end_of_chain]
+    mini_fat += [free] * (128 - len(mini_fat))
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        encoded = (name + "\0").encode("utf-16-le")
+        return (
+            encoded.ljust(64, b"\0")
+            + struct.pack("<HBB3I", len(encoded), kind, 1, free, free, child)
+            + b"\0" * 36
+            + struct.pack("<III", start, size, 0)
+        )
+
+    directory = entry("Root Entry", 5, 1, 3, len(mini)) + entry("Workbook", 2, free, 0, len(stream))
+    directory += entry("", 0, free, free, 0) * 2
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIII", 0, 1, 1, 0)
+        + struct.pack("<IIIII", 4096, 2, 1, end_of_chain, 0)
+        + struct.pack("<109I", 0, *([free] * 108))
+    )
+    assert len(header) == 512
+    return header + struct.pack("<128I", *fat) + directory + struct.pack("<128I", *mini_fat) + mini

@@ -163,3 +163,40 @@ def test_a_zip_that_understates_its_sizes_is_refused(tmp_path):
     crafted.understate_size(path, "xl/worksheets/sheet1.xml", 1_000)
     result = _read_in_child(path)
     assert result["code"] == "unreadable", result
+
+
+# --- .xls: calamine makes a grid from the first to the last cell of every sheet ---------------
+
+
+def test_an_xls_with_two_far_apart_cells_is_refused_before_calamine_reads_it(tmp_path):
+    # 5 KB on disk; calamine alone would hold a 65,536 x 256 grid (about 1 GB).
+    path = tmp_path / "sparse.xls"
+    path.write_bytes(crafted.xls([(0, 0, "出厂编号"), (65_535, 255, "x")]))
+    assert path.stat().st_size < 10_000
+    result = _read_in_child(path)
+    assert result["code"] == "too_many_columns", result
+
+
+def test_an_xls_whose_grid_is_too_large_within_the_columns_is_refused(tmp_path):
+    path = tmp_path / "sparse.xls"
+    path.write_bytes(crafted.xls([(0, 0, "出厂编号"), (45_000, 99, "x")]))  # 45,001 x 100 cells
+    result = _read_in_child(path)
+    assert result["code"] == "too_many_cells", result
+
+
+def test_a_small_xls_in_the_mini_stream_is_read_and_a_crafted_one_refused(tmp_path):
+    ordinary = tmp_path / "ok.xls"
+    ordinary.write_bytes(crafted.xls_in_mini_stream(crafted.xls([(0, 0, "出厂编号"), (1, 0, "A-1"), (1, 2, 3.5)])))
+    result = _read_in_child(ordinary)
+    assert (result["code"], result["rows"], result["cells"]) == ("", 2, 3), result
+    sparse = tmp_path / "sparse.xls"
+    sparse.write_bytes(crafted.xls_in_mini_stream(crafted.xls([(0, 0, "a"), (65_535, 255, "x")])))
+    assert _read_in_child(sparse)["code"] == "too_many_columns"
+
+
+def test_an_xls_whose_sector_chain_loops_is_unreadable(tmp_path):
+    data = bytearray(crafted.xls_in_mini_stream(crafted.xls([(0, 0, "a")])))
+    data[512 + 4 : 512 + 8] = (1).to_bytes(4, "little")  # the directory's sector is its own successor
+    path = tmp_path / "loop.xls"
+    path.write_bytes(bytes(data))
+    assert _read_in_child(path)["code"] == "unreadable"
