@@ -10,7 +10,20 @@ The decorator
   success with ``audit_record`` inside that transaction, so the success and the change commit
   or roll back together);
 * on a ``ServiceError`` records the refusal OUTSIDE the rolled-back transaction (``denied`` for
-  Forbidden/NotFound, ``failure`` for invalid input or a conflict) and raises it again.
+  Forbidden/NotFound, ``failure`` for invalid input or a conflict) and raises it again; an
+  ``IntegrityError`` (a unique row another request saved between the service's check and its
+  insert) becomes the service's ``conflict`` error, recorded and raised the same way.
+
+A refusal names its ``target`` (the keyword argument of that name, or what a function of the
+service's arguments returns) and its ``details``. A service whose action depends on its input
+(activate or deactivate) is two decorated services and a function choosing between them::
+
+    @audited_service("tariff.update", _("Tariff changed"), check=_require_editor, target="tariff")
+    def tariff_update(*, actor, tariff, data):
+        locked = locked_for(Tariff.objects.for_user(actor), None, tariff.pk)
+        ...  # clean ``data``, change ``locked``
+        audit_record(action="tariff.update", actor=actor, target=locked, details=...)
+        return locked
 
 ``locked_for`` is the one locked lookup: not visible to the actor → NotFound, visible but not
 allowed → Forbidden, else the row locked with ``select_for_update`` (404 before 403, so an
@@ -21,9 +34,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from nqihub.core.errors import Forbidden, NotFound, ServiceError
 
@@ -42,15 +55,37 @@ def audited_service(
     *,
     check: Check | None = None,
     atomic: bool = True,
-    target: Describe | None = None,
+    target: str | Describe | None = None,
     details: Callable[..., dict | None] | None = None,
+    conflict: Callable[[], ServiceError] | None = None,
 ) -> Callable[[F], F]:
     """Wrap a write service. ``check(actor, *args, **kwargs)`` raises Forbidden/NotFound before
-    the input is read; ``target``/``details`` (same arguments) describe a refusal in the audit
-    trail; ``atomic=False`` leaves the transaction to the body (for a service that must commit
-    in steps)."""
+    the input is read; ``target`` (a keyword argument's name, or a function of the same
+    arguments) and ``details`` describe a refusal in the audit trail; ``conflict()`` is the
+    error an ``IntegrityError`` of the body becomes (without it, an IntegrityError is a bug and
+    propagates unrecorded); ``atomic=False`` leaves the transaction to the body (for a service
+    that must commit in steps)."""
     if label is not None:
         register_audit_action(action, label)
+
+    def refuse(error: ServiceError, actor: Any, args: tuple, kwargs: dict) -> NoReturn:
+        audit_refusal(
+            error,
+            actor=actor,
+            action=action,
+            target=_describe(target, actor, args, kwargs),
+            details=_describe(details, actor, args, kwargs),
+        )
+
+    def check_permission(*args: Any, actor: Any, **kwargs: Any) -> None:
+        """``check`` alone, its refusal recorded as the service's: what the API asks before
+        it reads a body (the arguments not known yet may be left out)."""
+        if check is None:
+            return
+        try:
+            check(actor, *args, **kwargs)
+        except ServiceError as exc:
+            refuse(exc, actor, args, kwargs)
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
@@ -62,24 +97,26 @@ def audited_service(
                     with transaction.atomic():
                         return fn(*args, actor=actor, **kwargs)
                 return fn(*args, actor=actor, **kwargs)
+            except IntegrityError:
+                if conflict is None:
+                    raise
+                error = conflict()
             except ServiceError as exc:
-                audit_refusal(
-                    exc,
-                    actor=actor,
-                    action=action,
-                    target=_safe(target, actor, args, kwargs),
-                    details=_safe(details, actor, args, kwargs),
-                )
+                error = exc
+            refuse(error, actor, args, kwargs)
 
         wrapper.audit_action = action  # type: ignore[attr-defined]
+        wrapper.check_permission = check_permission  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
 
 
-def _safe(describe: Describe | None, actor: Any, args: tuple, kwargs: dict) -> Any:
+def _describe(describe: str | Describe | None, actor: Any, args: tuple, kwargs: dict) -> Any:
     if describe is None:
         return None
+    if isinstance(describe, str):
+        return kwargs.get(describe)
     return describe(actor, *args, **kwargs)
 
 
@@ -134,3 +171,9 @@ def locked_for(
     if not permitted:
         raise Forbidden(forbidden)
     return row
+
+
+def ask_permission(service: Callable[..., Any], *args: Any, actor: Any, **kwargs: Any) -> None:
+    """The permission check of ``service`` (an ``@audited_service``) alone, a refusal recorded
+    under the service's action: the API asks it before it reads a body."""
+    cast(Any, service).check_permission(*args, actor=actor, **kwargs)
