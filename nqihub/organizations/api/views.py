@@ -162,7 +162,7 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
             request,
             ReturnInputSerializer,
             may=lambda: services.registration_check_permission(
-                actor=request.user, action="registration.return", registration=registration, step="review"
+                actor=request.user, action="registration.return", registration=registration
             ),
         )
         registration = services.registration_return(
@@ -178,7 +178,7 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
             request,
             RegistrationInputSerializer,
             may=lambda: services.registration_check_permission(
-                actor=request.user, action="registration.resubmit", registration=registration, step="change"
+                actor=request.user, action="registration.resubmit", registration=registration
             ),
         )
         registration = services.registration_resubmit(actor=request.user, registration=registration, data=data)
