@@ -33,6 +33,7 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -134,7 +135,7 @@ def export_start(*, actor, kind: str, params) -> ExportJob:
     """Queue the export ``kind`` of the search ``params`` for ``actor``, acting for their
     current organisation. Refused: an unknown kind, an export the person may not make, an
     unreadable search, or more than ``MAX_OPEN_JOBS`` exports under way."""
-    entry = get_export(kind)
+    entry = cast(ExportKind, get_export(kind))  # the check found it
     clean = clean_params(params)
     organization = get_actor(actor).organization
     # One request at a time per person, so two clicks cannot pass the limit together.

@@ -8,6 +8,7 @@ one audit record with it. A refusal changes nothing and is itself recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -302,7 +303,7 @@ def registration_return(*, actor, registration: EnterpriseRegistration, reason: 
     return locked
 
 
-_REGISTRATION_SERVICES = {
+_REGISTRATION_SERVICES: dict[str, Callable[..., Any]] = {
     "registration.submit": registration_submit,
     "registration.resubmit": registration_resubmit,
     "registration.withdraw": registration_withdraw,
