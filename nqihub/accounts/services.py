@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from nqihub.audit.service import ask_permission, audited_service
+from nqihub.audit.service import ask_permission, audited_service, requires
 from nqihub.audit.services import audit_record
-from nqihub.core.access import Capability, StaffRole, has_capability
+from nqihub.core.access import Capability, StaffRole
 from nqihub.core.errors import INVALID, Forbidden, NotFound
 
 from . import errors
@@ -65,14 +65,6 @@ def _username(actor, **kwargs) -> dict[str, str]:
     return {"username": (kwargs.get("username") or "")[:150]}
 
 
-def _require(capability: str):
-    def check(actor, **_kwargs) -> None:
-        if not has_capability(actor, capability):
-            raise Forbidden()
-
-    return check
-
-
 def account_register(*, username: str, password: str, display_name: str, phone: str = "", email: str = ""):
     """A person opens their own account (to apply for their enterprise afterwards)."""
     return _account_register(
@@ -92,7 +84,7 @@ def _account_register(*, actor: None, username: str, password: str, display_name
 
 
 @audited_service(
-    "account.create", _lazy("Account created"), check=_require(Capability.MANAGE_ACCOUNTS), details=_username
+    "account.create", _lazy("Account created"), check=requires(Capability.MANAGE_ACCOUNTS), details=_username
 )
 def account_create(*, actor, username: str, password: str, display_name: str, email: str = "", phone: str = ""):
     """The system administrator creates an account (roles are granted separately)."""
@@ -121,20 +113,20 @@ def _set_active(actor, user, *, active: bool, action: str):
 
 
 @audited_service(
-    "account.activate", _lazy("Account activated"), check=_require(Capability.MANAGE_ACCOUNTS), target="user"
+    "account.activate", _lazy("Account activated"), check=requires(Capability.MANAGE_ACCOUNTS), target="user"
 )
 def _account_activate(*, actor, user):
     return _set_active(actor, user, active=True, action="account.activate")
 
 
 @audited_service(
-    "account.deactivate", _lazy("Account deactivated"), check=_require(Capability.MANAGE_ACCOUNTS), target="user"
+    "account.deactivate", _lazy("Account deactivated"), check=requires(Capability.MANAGE_ACCOUNTS), target="user"
 )
 def _account_deactivate(*, actor, user):
     return _set_active(actor, user, active=False, action="account.deactivate")
 
 
-@audited_service("account.staff_role", _lazy("Staff role changed"), check=_require(Capability.GRANT_ROLES), target="user")
+@audited_service("account.staff_role", _lazy("Staff role changed"), check=requires(Capability.GRANT_ROLES), target="user")
 def staff_role_grant(*, actor, user, role: str):
     """Give an account one of the three staff roles, or take it away (``role=""``).
 
@@ -160,7 +152,7 @@ def staff_role_grant(*, actor, user, role: str):
 @audited_service(
     "account.unlock",
     _lazy("Account unlocked"),
-    check=_require(Capability.UNLOCK_ACCOUNTS),
+    check=requires(Capability.UNLOCK_ACCOUNTS),
     details=lambda actor, **kw: {"username": kw["username"]},
 )
 def account_unlock(*, actor, username: str) -> int:
@@ -184,7 +176,7 @@ POLICY_FIELDS = (
 @audited_service(
     "security_policy.update",
     _lazy("Security policy changed"),
-    check=_require(Capability.MANAGE_SECURITY_POLICY),
+    check=requires(Capability.MANAGE_SECURITY_POLICY),
     atomic=False,
 )
 def security_policy_update(*, actor, data: dict[str, Any]) -> SecurityPolicy:

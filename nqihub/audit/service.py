@@ -38,6 +38,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 from django.db import IntegrityError, models, transaction
 
+from nqihub.core.access import has_capability
 from nqihub.core.errors import Forbidden, NotFound, ServiceError
 
 from .actions import register as register_audit_action
@@ -177,3 +178,34 @@ def ask_permission(service: Callable[..., Any], *args: Any, actor: Any, **kwargs
     """The permission check of ``service`` (an ``@audited_service``) alone, a refusal recorded
     under the service's action: the API asks it before it reads a body."""
     cast(Any, service).check_permission(*args, actor=actor, **kwargs)
+
+
+def may(model: Any, step: str, argument: str, *, forbidden: Any = None) -> Check:
+    """The ``check`` of a service that acts on one row: the row (or its id) is the keyword
+    argument ``argument``; NotFound when the actor cannot see it (``for_user(actor, "view")``),
+    Forbidden (``forbidden``: a message, or a function giving it) when they see it but
+    ``for_user(actor, step)`` does not hold it. The body then locks the row with
+    :func:`locked_for`, which asks again under the lock."""
+
+    def check(actor: Any, *args: Any, **kwargs: Any) -> None:
+        row = kwargs[argument]
+        manager = model._default_manager
+        check_allowed(
+            manager.for_user(actor, "view"),
+            manager.for_user(actor, step),
+            getattr(row, "pk", row),
+            forbidden=forbidden() if callable(forbidden) else forbidden,
+        )
+
+    return check
+
+
+def requires(capability: str, message: Any = None) -> Check:
+    """The ``check`` of a service reserved to a capability (the system administrator's
+    ``configuration.manage`` …): Forbidden, with ``message`` if given, for anyone else."""
+
+    def check(actor: Any, *args: Any, **kwargs: Any) -> None:
+        if not has_capability(actor, capability):
+            raise Forbidden(message)
+
+    return check

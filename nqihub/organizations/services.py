@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from nqihub.audit.service import ask_permission, audited_service, check_allowed, locked_for
+from nqihub.audit.service import ask_permission, audited_service, locked_for, may, requires
 from nqihub.audit.services import audit_record
 from nqihub.cases import services as cases
 from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
@@ -122,20 +122,6 @@ def _require_applicant(actor, **_kwargs) -> None:
         raise Forbidden(_("Platform staff accounts cannot apply for enterprises."), code="staff_cannot_apply")
 
 
-def _may(step: str):
-    """The check of a step on an application: NotFound when the actor cannot see it, Forbidden
-    when they may not take ``step`` ("change", "withdraw", "review")."""
-
-    def check(actor, **kwargs) -> None:
-        check_allowed(
-            EnterpriseRegistration.objects.for_user(actor, "view"),
-            EnterpriseRegistration.objects.for_user(actor, step),
-            kwargs["registration"].pk,
-        )
-
-    return check
-
-
 def _registration_for(actor, registration_id: int, step: str) -> EnterpriseRegistration:
     """The application locked, the actor's right to take ``step`` asked again under the lock."""
     return locked_for(
@@ -186,7 +172,7 @@ def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistratio
 @audited_service(
     "registration.resubmit",
     _lazy("Enterprise registration resubmitted"),
-    check=_may("change"),
+    check=may(EnterpriseRegistration, "change", "registration"),
     target="registration",
     conflict=lambda: Conflict(code="credit_code_pending"),
 )
@@ -210,7 +196,7 @@ def registration_resubmit(
 @audited_service(
     "registration.withdraw",
     _lazy("Enterprise registration withdrawn"),
-    check=_may("withdraw"),
+    check=may(EnterpriseRegistration, "withdraw", "registration"),
     target="registration",
 )
 def registration_withdraw(*, actor, registration: EnterpriseRegistration) -> EnterpriseRegistration:
@@ -224,7 +210,7 @@ def registration_withdraw(*, actor, registration: EnterpriseRegistration) -> Ent
 @audited_service(
     "registration.approve",
     _lazy("Enterprise registration approved"),
-    check=_may("review"),
+    check=may(EnterpriseRegistration, "review", "registration"),
     target="registration",
     conflict=lambda: Conflict(code="credit_code_registered"),
 )
@@ -280,7 +266,7 @@ def registration_approve(*, actor, registration: EnterpriseRegistration) -> Ente
 @audited_service(
     "registration.return",
     _lazy("Enterprise registration returned"),
-    check=_may("review"),
+    check=may(EnterpriseRegistration, "review", "registration"),
     target="registration",
 )
 def registration_return(*, actor, registration: EnterpriseRegistration, reason: str) -> EnterpriseRegistration:
@@ -368,23 +354,10 @@ def _set_disciplines(organization: Organization, disciplines) -> None:
     )
 
 
-def _require_manager(actor, **_kwargs) -> None:
-    if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
-        raise Forbidden()
-
-
-def _may_change(actor, **kwargs) -> None:
-    check_allowed(
-        Organization.objects.for_user(actor, "view"),
-        Organization.objects.for_user(actor, "change"),
-        kwargs["organization"].pk,
-    )
-
-
 @audited_service(
     "organization.create",
     _lazy("Organisation created"),
-    check=_require_manager,
+    check=requires(Capability.MANAGE_ORGANIZATIONS),
     conflict=lambda: Conflict(code="credit_code_registered", field="credit_code"),
 )
 def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=None) -> Organization:
@@ -403,7 +376,12 @@ def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=N
     return organization
 
 
-@audited_service("organization.update", _lazy("Organisation changed"), check=_may_change, target="organization")
+@audited_service(
+    "organization.update",
+    _lazy("Organisation changed"),
+    check=may(Organization, "change", "organization"),
+    target="organization",
+)
 def organization_update(*, actor, organization: Organization, data: dict[str, Any], disciplines=None) -> Organization:
     """Change an organisation's profile: its own manager, or the system administrator.
 
@@ -472,14 +450,14 @@ def _set_organization_active(actor, organization: Organization, *, active: bool,
 
 
 @audited_service(
-    "organization.activate", _lazy("Organisation activated"), check=_require_manager, target="organization"
+    "organization.activate", _lazy("Organisation activated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
 )
 def _organization_activate(*, actor, organization: Organization) -> Organization:
     return _set_organization_active(actor, organization, active=True, action="organization.activate")
 
 
 @audited_service(
-    "organization.deactivate", _lazy("Organisation deactivated"), check=_require_manager, target="organization"
+    "organization.deactivate", _lazy("Organisation deactivated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
 )
 def _organization_deactivate(*, actor, organization: Organization) -> Organization:
     return _set_organization_active(actor, organization, active=False, action="organization.deactivate")
@@ -498,16 +476,13 @@ def membership_grant_check(*, actor, user, role: str) -> None:
         raise errors.STAFF_NO_MEMBERSHIP(field="user")
 
 
-def _require_granter(actor, **_kwargs) -> None:
-    if not has_capability(actor, Capability.GRANT_ROLES):
-        raise Forbidden()
-
-
 def _grantee(actor, **kwargs) -> dict[str, str] | None:
     return {"user": getattr(kwargs["user"], "username", "")} if "user" in kwargs else None
 
 
-@audited_service("membership.grant", _lazy("Role granted"), check=_require_granter, details=_grantee)
+@audited_service(
+    "membership.grant", _lazy("Role granted"), check=requires(Capability.GRANT_ROLES), details=_grantee
+)
 def membership_grant(*, actor, user, organization: Organization, role: str) -> Membership:
     """Give a person a role in an organisation (or change it). Security administrator only."""
     membership_grant_check(actor=actor, user=user, role=role)
@@ -537,7 +512,9 @@ def membership_check_permission(*, actor) -> None:
     ask_permission(membership_grant, actor=actor)
 
 
-@audited_service("membership.revoke", _lazy("Role revoked"), check=_require_granter, target="membership")
+@audited_service(
+    "membership.revoke", _lazy("Role revoked"), check=requires(Capability.GRANT_ROLES), target="membership"
+)
 def membership_revoke(*, actor, membership: Membership) -> Membership:
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
     locked.is_active = False

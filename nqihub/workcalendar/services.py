@@ -31,10 +31,10 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import audited_service, locked_for
+from nqihub.audit.service import audited_service, locked_for, requires
 from nqihub.audit.services import audit_record
-from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Forbidden, InvalidInput, ServiceError, invalid_fields
+from nqihub.core.access import Capability
+from nqihub.core.errors import InvalidInput, ServiceError, invalid_fields
 from nqihub.core.inputs import clean_date
 
 from . import errors
@@ -260,21 +260,12 @@ def _describe(entry: CalendarEntry) -> dict[str, str]:
     return {"date": f"{entry.date:%Y-%m-%d}", "kind": entry.kind, "name": entry.name, "source": entry.source}
 
 
-def _require_editor(actor) -> None:
-    if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
-        raise Forbidden()
-
-
 def _locked_entry(actor, entry, action: str) -> CalendarEntry:
     """The entry, locked: NotFound when the actor may not see it (or it is gone), Forbidden
     when they may see it but not change it."""
     return locked_for(
         CalendarEntry.objects.for_user(actor, "view"), CalendarEntry.objects.for_user(actor, action), _entry_id(entry)
     )
-
-
-def _may_edit(actor, **_kwargs) -> None:
-    _require_editor(actor)
 
 
 def _period(actor, **kw) -> dict[str, str]:
@@ -289,7 +280,7 @@ def _entry_target(actor, **kw):
 @audited_service(
     "calendar_entry.create",
     gettext_lazy("Calendar entry added"),
-    check=_may_edit,
+    check=requires(Capability.MANAGE_CONFIGURATION),
     details=_period,
     conflict=_date_taken_race,  # another entry on one of the dates, saved between the check and the insert
 )
