@@ -156,13 +156,17 @@ def locked_for(
     *,
     not_found: str | None = None,
     forbidden: str | None = None,
+    locking: models.QuerySet | None = None,
 ) -> Any:
     """The row ``pk`` locked for update. ``visible`` is what the actor may see (its
     ``for_user``); ``allowed`` narrows it to what the actor may act on, as a queryset or as a
-    predicate on the visible row. Must be called inside a transaction."""
+    predicate on the visible row; ``locking`` is the locking query to read the row through
+    (default: the model's ``select_for_update()``). Must be called inside a transaction."""
     model = visible.model
     key = _visible_key(visible, pk, not_found)
-    row = model._default_manager.select_for_update().get(pk=key)
+    if locking is None:
+        locking = model._default_manager.select_for_update()
+    row = locking.get(pk=key)
     if allowed is None:
         return row
     if isinstance(allowed, models.QuerySet):
