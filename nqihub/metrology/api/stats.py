@@ -21,12 +21,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from nqihub.audit.services import audit_refusal
-from nqihub.core.access import Capability, get_actor, has_capability
+from nqihub.audit.service import ask_permission
+from nqihub.core.access import get_actor
 from nqihub.core.api.schema import AutoSchema
-from nqihub.core.api.views import ScopedViewSetMixin
+from nqihub.core.api.views import ScopedViewSetMixin, body_after_permission
 from nqihub.core.auditing import record_regulator_query
-from nqihub.core.errors import INVALID, Forbidden
+from nqihub.core.errors import INVALID
 
 from ..models import Instrument, IssuedDocument, Tariff, WaiverPolicy
 from ..selectors_stats import BadParameter, coverage_stats, waiver_stats
@@ -254,14 +254,6 @@ class _FeeConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def get_queryset(self):
         return self.queryset.for_user(self.request.user, "view")
 
-    def _may_write(self, action: str, target=None) -> None:
-        """Refuse (403, recorded as the service records it) a caller who may not write fee
-        configuration, before the body is validated: a regulator gets 403 whatever it sends,
-        never a 400 that would say nothing about its right to write. The services check the
-        same capability again."""
-        if not has_capability(self.request.user, Capability.MANAGE_CONFIGURATION):
-            audit_refusal(Forbidden(), actor=self.request.user, action=action, target=target)
-
 
 class TariffViewSet(_FeeConfigViewSet):
     """Verification tariffs (per catalogue item; a division's tariff beats a platform-wide one)."""
@@ -271,19 +263,22 @@ class TariffViewSet(_FeeConfigViewSet):
 
     @extend_schema(request=TariffInputSerializer, responses={201: TariffSerializer})
     def create(self, request, *args, **kwargs):
-        self._may_write("tariff.create")
-        data = TariffInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        tariff = services.tariff_create(actor=request.user, data=data.validated_data)
+        data = body_after_permission(
+            request, TariffInputSerializer, may=lambda: ask_permission(services.tariff_create, actor=request.user)
+        )
+        tariff = services.tariff_create(actor=request.user, data=data)
         return Response(TariffSerializer(tariff).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TariffInputSerializer, responses=TariffSerializer)
     def partial_update(self, request, *args, **kwargs):
         tariff = self.get_object()
-        self._may_write("tariff.update", tariff)
-        data = TariffInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        tariff = services.tariff_update(actor=request.user, tariff=tariff, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            TariffInputSerializer,
+            partial=True,
+            may=lambda: ask_permission(services.tariff_update, actor=request.user, tariff=tariff),
+        )
+        tariff = services.tariff_update(actor=request.user, tariff=tariff, data=data)
         return Response(TariffSerializer(tariff).data)
 
 
@@ -295,19 +290,24 @@ class WaiverPolicyViewSet(_FeeConfigViewSet):
 
     @extend_schema(request=WaiverPolicyInputSerializer, responses={201: WaiverPolicySerializer})
     def create(self, request, *args, **kwargs):
-        self._may_write("waiver_policy.create")
-        data = WaiverPolicyInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        policy = services.waiver_policy_create(actor=request.user, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            WaiverPolicyInputSerializer,
+            may=lambda: ask_permission(services.waiver_policy_create, actor=request.user),
+        )
+        policy = services.waiver_policy_create(actor=request.user, data=data)
         return Response(WaiverPolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=WaiverPolicyInputSerializer, responses=WaiverPolicySerializer)
     def partial_update(self, request, *args, **kwargs):
         policy = self.get_object()
-        self._may_write("waiver_policy.update", policy)
-        data = WaiverPolicyInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        policy = services.waiver_policy_update(actor=request.user, policy=policy, data=data.validated_data)
+        data = body_after_permission(
+            request,
+            WaiverPolicyInputSerializer,
+            partial=True,
+            may=lambda: ask_permission(services.waiver_policy_update, actor=request.user, policy=policy),
+        )
+        policy = services.waiver_policy_update(actor=request.user, policy=policy, data=data)
         return Response(WaiverPolicySerializer(policy).data)
 
 
