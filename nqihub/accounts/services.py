@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from nqihub.audit.service import ask_permission, audited_service, requires
+from nqihub.audit.service import apply_changes, ask_permission, audited_service, requires
 from nqihub.audit.services import audit_record
 from nqihub.core.access import Capability, StaffRole
 from nqihub.core.errors import INVALID, Forbidden, NotFound
@@ -185,11 +185,7 @@ def security_policy_update(*, actor, data: dict[str, Any]) -> SecurityPolicy:
     with transaction.atomic():
         get_policy()  # make sure the row exists
         policy = SecurityPolicy.objects.select_for_update().get(pk=1)
-        changes = {}
-        for key in POLICY_FIELDS:
-            if key in data and getattr(policy, key) != data[key]:
-                changes[key] = [getattr(policy, key), data[key]]
-                setattr(policy, key, data[key])
+        changes = apply_changes(policy, {key: data[key] for key in POLICY_FIELDS if key in data})
         try:
             policy.full_clean(exclude=["updated_by"])
         except ValidationError as exc:

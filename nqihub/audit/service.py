@@ -213,3 +213,16 @@ def requires(capability: str, message: Any = None) -> Check:
             raise Forbidden(message)
 
     return check
+
+
+def apply_changes(row: Any, values: Any, describe: Callable[[Any], Any] = lambda value: value) -> dict[str, list]:
+    """Set ``values`` (a mapping of field names to cleaned values) on ``row`` and return what
+    changed, ``{field: [before, after]}`` as ``describe`` writes each value: the ``changes``
+    an update service records in its audit details. The caller saves the row."""
+    changes: dict[str, list] = {}
+    for name, value in values.items():
+        old = getattr(row, name)
+        if old != value:
+            changes[name] = [describe(old), describe(value)]
+            setattr(row, name, value)
+    return changes

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from nqihub.audit.service import ask_permission, audited_service, locked_for, may, requires
+from nqihub.audit.service import apply_changes, ask_permission, audited_service, locked_for, may, requires
 from nqihub.audit.services import audit_record
 from nqihub.cases import services as cases
 from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
@@ -397,13 +397,8 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
     if cleaned.get("credit_code") and cleaned["credit_code"] != locked.credit_code:
         if Organization.objects.filter(credit_code=cleaned["credit_code"]).exclude(pk=locked.pk).exists():
             raise errors.CREDIT_CODE_REGISTERED(field="credit_code")
-    changes = {}
     old_division_id = locked.division_id
-    for key, value in cleaned.items():
-        old = getattr(locked, key)
-        if old != value:
-            changes[key] = [str(getattr(old, "pk", old) or ""), str(getattr(value, "pk", value) or "")]
-            setattr(locked, key, value)
+    changes = apply_changes(locked, cleaned, lambda value: str(getattr(value, "pk", value) or ""))
     try:
         locked.full_clean(exclude=["division"])
     except ValidationError as exc:

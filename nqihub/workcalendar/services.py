@@ -31,7 +31,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import audited_service, locked_for, requires
+from nqihub.audit.service import apply_changes, audited_service, locked_for, requires
 from nqihub.audit.services import audit_record
 from nqihub.core.access import Capability
 from nqihub.core.errors import InvalidInput, ServiceError, invalid_fields
@@ -333,12 +333,7 @@ def calendar_entry_update(*, actor, entry: CalendarEntry | int, data: Mapping[st
         taken = CalendarEntry.objects.filter(date=cleaned["date"]).exclude(pk=locked.pk).first()
         if taken is not None:
             raise _date_taken(taken)
-    changes = {}
-    for name, value in cleaned.items():
-        old = getattr(locked, name)
-        if old != value:
-            changes[name] = [str(old), str(value)]
-            setattr(locked, name, value)
+    changes = apply_changes(locked, cleaned, str)
     locked.save()
     audit_record(action="calendar_entry.update", actor=actor, target=locked, details={"changes": changes})
     return locked

@@ -17,7 +17,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import ask_permission, audited_service, locked_for, may, requires
+from nqihub.audit.service import apply_changes, ask_permission, audited_service, locked_for, may, requires
 from nqihub.audit.services import audit_record
 from nqihub.core.access import Capability
 from nqihub.core.errors import InvalidInput, ServiceError, invalid_fields
@@ -254,12 +254,7 @@ def catalogue_item_update(*, actor, item: CatalogueItem, data: Mapping[str, Any]
     cleaned = catalogue_item_clean_data(data, instance=locked)
     if cleaned["code"] != locked.code:
         _ensure_code_free(cleaned["code"], exclude=locked.pk)
-    changes = {}
-    for name, value in cleaned.items():
-        old = getattr(locked, name)
-        if old != value:
-            changes[name] = [old, value]
-            setattr(locked, name, value)
+    changes = apply_changes(locked, cleaned)
     locked.save()
     instruments_changed = refresh_mandatory(locked) if changes.keys() & set(MANDATORY_FIELDS) else 0
     audit_record(

@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import audited_service, locked_for, requires
+from nqihub.audit.service import apply_changes, audited_service, locked_for, requires
 from nqihub.audit.services import audit_record
 from nqihub.core.access import Capability
 from nqihub.core.errors import ServiceError
@@ -383,12 +383,7 @@ def _update(*, actor, action: str, obj, clean, data: Mapping[str, Any]):
     model = type(obj)
     locked = locked_for(model.objects.all(), None, obj.pk)
     cleaned = clean(data, instance=locked)
-    changes = {}
-    for name, value in cleaned.items():
-        old = getattr(locked, name)
-        if old != value:
-            changes[name] = [_plain(old), _plain(value)]
-            setattr(locked, name, value)
+    changes = apply_changes(locked, cleaned, _plain)
     locked.save()
     audit_record(action=action, actor=actor, target=locked, details={"changes": changes})
     return locked

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import ask_permission, audited_service, locked_for, may
+from nqihub.audit.service import apply_changes, ask_permission, audited_service, locked_for, may
 from nqihub.audit.services import audit_record
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.errors import ServiceError
@@ -201,12 +201,7 @@ def instrument_update(*, actor, instrument: Instrument, data: Mapping[str, Any])
         _check_transition(locked.status, cleaned["status"])
     if cleaned["factory_number"] != locked.factory_number:
         _ensure_factory_number_free(locked.organization_id, cleaned["factory_number"], exclude=locked.pk)
-    changes = {}
-    for name, value in cleaned.items():
-        old = getattr(locked, name)
-        if old != value:
-            changes[name] = [_describe(old), _describe(value)]
-            setattr(locked, name, value)
+    changes = apply_changes(locked, cleaned, _describe)
     locked.save()
     audit_record(action="instrument.update", actor=actor, target=locked, details={"changes": changes})
     return locked
