@@ -14,9 +14,11 @@ count verifications by the day of the verification, so a reissued document stays
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -245,70 +247,68 @@ class WaiverPolicyInputSerializer(serializers.Serializer):
 
 
 class _FeeConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSetMixin, viewsets.GenericViewSet):
-    """Readable by regulators and the system administrator; other callers see an empty list."""
+    """Readable by regulators and the system administrator; other callers see an empty list.
+    Writes: the subclass names its input serializer, its two services and the keyword the
+    update service takes the row as."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]
     audit_regulator_queries = False  # configuration, not enterprise data
     filter_backends: list = []
+    input_serializer: type[serializers.Serializer]
+    create_service: Any
+    update_service: Any
+    row_argument: str
 
     def get_queryset(self):
         return self.queryset.for_user(self.request.user, "view")
 
+    def create(self, request, *args, **kwargs):
+        create = type(self).create_service
+        data = body_after_permission(
+            request, self.input_serializer, may=lambda: ask_permission(create, actor=request.user)
+        )
+        row = create(actor=request.user, data=data)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
 
+    def partial_update(self, request, *args, **kwargs):
+        update, row = type(self).update_service, {self.row_argument: self.get_object()}
+        data = body_after_permission(
+            request,
+            self.input_serializer,
+            partial=True,
+            may=lambda: ask_permission(update, actor=request.user, **row),
+        )
+        return Response(self.get_serializer(update(actor=request.user, data=data, **row)).data)
+
+
+@extend_schema_view(
+    create=extend_schema(request=TariffInputSerializer, responses={201: TariffSerializer}),
+    partial_update=extend_schema(request=TariffInputSerializer, responses=TariffSerializer),
+)
 class TariffViewSet(_FeeConfigViewSet):
     """Verification tariffs (per catalogue item; a division's tariff beats a platform-wide one)."""
 
     queryset = Tariff.objects.select_related("catalogue_item").order_by("catalogue_item__code", "-valid_from", "pk")
     serializer_class = TariffSerializer
-
-    @extend_schema(request=TariffInputSerializer, responses={201: TariffSerializer})
-    def create(self, request, *args, **kwargs):
-        data = body_after_permission(
-            request, TariffInputSerializer, may=lambda: ask_permission(services.tariff_create, actor=request.user)
-        )
-        tariff = services.tariff_create(actor=request.user, data=data)
-        return Response(TariffSerializer(tariff).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=TariffInputSerializer, responses=TariffSerializer)
-    def partial_update(self, request, *args, **kwargs):
-        tariff = self.get_object()
-        data = body_after_permission(
-            request,
-            TariffInputSerializer,
-            partial=True,
-            may=lambda: ask_permission(services.tariff_update, actor=request.user, tariff=tariff),
-        )
-        tariff = services.tariff_update(actor=request.user, tariff=tariff, data=data)
-        return Response(TariffSerializer(tariff).data)
+    input_serializer = TariffInputSerializer
+    create_service = services.tariff_create
+    update_service = services.tariff_update
+    row_argument = "tariff"
 
 
+@extend_schema_view(
+    create=extend_schema(request=WaiverPolicyInputSerializer, responses={201: WaiverPolicySerializer}),
+    partial_update=extend_schema(request=WaiverPolicyInputSerializer, responses=WaiverPolicySerializer),
+)
 class WaiverPolicyViewSet(_FeeConfigViewSet):
     """Fee waiver policies (by catalogue item, kind of user or campaign)."""
 
     queryset = WaiverPolicy.objects.order_by("-is_active", "-valid_from", "pk")
     serializer_class = WaiverPolicySerializer
-
-    @extend_schema(request=WaiverPolicyInputSerializer, responses={201: WaiverPolicySerializer})
-    def create(self, request, *args, **kwargs):
-        data = body_after_permission(
-            request,
-            WaiverPolicyInputSerializer,
-            may=lambda: ask_permission(services.waiver_policy_create, actor=request.user),
-        )
-        policy = services.waiver_policy_create(actor=request.user, data=data)
-        return Response(WaiverPolicySerializer(policy).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=WaiverPolicyInputSerializer, responses=WaiverPolicySerializer)
-    def partial_update(self, request, *args, **kwargs):
-        policy = self.get_object()
-        data = body_after_permission(
-            request,
-            WaiverPolicyInputSerializer,
-            partial=True,
-            may=lambda: ask_permission(services.waiver_policy_update, actor=request.user, policy=policy),
-        )
-        policy = services.waiver_policy_update(actor=request.user, policy=policy, data=data)
-        return Response(WaiverPolicySerializer(policy).data)
+    input_serializer = WaiverPolicyInputSerializer
+    create_service = services.waiver_policy_create
+    update_service = services.waiver_policy_update
+    row_argument = "policy"
 
 
 ROUTES = [
