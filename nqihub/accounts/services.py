@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from nqihub.audit.service import apply_changes, ask_permission, audited_service, requires
+from nqihub.audit.service import apply_changes, audited_service, requires
 from nqihub.audit.services import audit_record
 from nqihub.core.access import Capability, StaffRole
 from nqihub.core.errors import INVALID, Forbidden, NotFound
@@ -204,12 +204,6 @@ def _check_may_hold_token(actor, membership) -> None:
         # A token is a machine credential without a second factor; platform staff work
         # only through the signed-in UI.
         raise errors.STAFF_NO_TOKENS()
-
-
-def api_token_check_permission(*, actor, membership=None) -> None:
-    """Refuse, recorded as denied, an actor who may not create a token (``api_token_create``'s
-    first check). The API asks it before it answers about a body."""
-    ask_permission(api_token_create, actor=actor, membership=membership)
 
 
 def _may_hold_token(actor, **kwargs) -> None:

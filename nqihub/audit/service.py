@@ -59,12 +59,14 @@ def audited_service(
     target: str | Describe | None = None,
     details: Callable[..., dict | None] | None = None,
     conflict: Callable[[], ServiceError] | None = None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Callable[[F], F]:
     """Wrap a write service. ``check(actor, *args, **kwargs)`` raises Forbidden/NotFound before
     the input is read; ``target`` (a keyword argument's name, or a function of the same
     arguments) and ``details`` describe a refusal in the audit trail; ``conflict()`` is the
     error an ``IntegrityError`` of the body becomes (without it, an IntegrityError is a bug and
-    propagates unrecorded); ``atomic=False`` leaves the transaction to the body (for a service
+    propagates unrecorded); ``prepare(kwargs)`` normalises the input first (ids given as a
+    generator become a list, so the check, the body and a refusal read the same); ``atomic=False`` leaves the transaction to the body (for a service
     that must commit in steps)."""
     if label is not None:
         register_audit_action(action, label)
@@ -91,6 +93,8 @@ def audited_service(
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, actor: Any, **kwargs: Any) -> Any:
+            if prepare is not None:
+                kwargs = prepare(kwargs)
             try:
                 if check is not None:
                     check(actor, *args, **kwargs)

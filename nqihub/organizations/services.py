@@ -8,7 +8,6 @@ one audit record with it. A refusal changes nothing and is itself recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from nqihub.audit.service import apply_changes, ask_permission, audited_service, locked_for, may, requires
+from nqihub.audit.service import apply_changes, audited_service, locked_for, may, requires
 from nqihub.audit.services import audit_record
 from nqihub.cases import services as cases
 from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
@@ -289,21 +288,6 @@ def registration_return(*, actor, registration: EnterpriseRegistration, reason: 
     return locked
 
 
-_REGISTRATION_SERVICES: dict[str, Callable[..., Any]] = {
-    "registration.submit": registration_submit,
-    "registration.resubmit": registration_resubmit,
-    "registration.withdraw": registration_withdraw,
-    "registration.approve": registration_approve,
-    "registration.return": registration_return,
-}
-
-
-def registration_check_permission(*, actor, action: str, registration: EnterpriseRegistration | None = None) -> None:
-    """The permission check of the service of ``action`` alone, a refusal recorded as denied:
-    the API asks it before it answers about a body."""
-    ask_permission(_REGISTRATION_SERVICES[action], actor=actor, registration=registration)
-
-
 # --- Organisations ----------------------------------------------------------------------
 
 ORGANIZATION_FIELDS = (
@@ -421,16 +405,6 @@ def organization_update(*, actor, organization: Organization, data: dict[str, An
     return locked
 
 
-def organization_check_permission(*, actor, action: str, organization: Organization | None = None) -> None:
-    """The permission check of ``organization_create`` (``organization`` None) or
-    ``organization_update`` alone, a refusal recorded as denied under ``action``: the API asks
-    it before it answers about a body."""
-    if organization is None:
-        ask_permission(organization_create, actor=actor)
-    else:
-        ask_permission(organization_update, actor=actor, organization=organization)
-
-
 def organization_set_active(*, actor, organization: Organization, active: bool) -> Organization:
     """The system administrator activates or deactivates an organisation."""
     return (_organization_activate if active else _organization_deactivate)(actor=actor, organization=organization)
@@ -499,12 +473,6 @@ def membership_grant(*, actor, user, organization: Organization, role: str) -> M
         details={"user": user.username, "organization_id": organization.pk, "role": role, "before": before},
     )
     return membership
-
-
-def membership_check_permission(*, actor) -> None:
-    """The permission check of ``membership_grant`` alone, a refusal recorded as denied: the
-    API asks it before it reads a body."""
-    ask_permission(membership_grant, actor=actor)
 
 
 @audited_service(

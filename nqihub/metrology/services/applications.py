@@ -18,10 +18,10 @@ visible timeline and writes one audit record; a refusal changes nothing and is r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.actions import register as register_audit_action
-from nqihub.audit.service import ask_permission, audited_service, locked_for, may
+from nqihub.audit.service import audited_service, locked_for, may
 from nqihub.audit.services import audit_record
 from nqihub.cases import services as cases
 from nqihub.core.access import OrganizationKind, get_actor
@@ -245,6 +245,31 @@ def _text(value, limit: int) -> str:
 # --- Enterprise ------------------------------------------------------------------------------
 
 
+def _asked(actor, **kw) -> dict[str, Any] | None:
+    if "instrument_ids" not in kw:
+        return None
+    return {
+        "instrument_ids": [str(i)[:20] for i in kw["instrument_ids"][:MAX_INSTRUMENTS_PER_APPLICATION]],
+        "institution": str(kw.get("institution_id"))[:20],
+    }
+
+
+_LIMITS = {"site_address": 300, "contact_name": 100, "contact_phone": 40, "note": 2000}
+
+
+def _submitted(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The ids as a list and the texts trimmed, before anything reads them."""
+    texts = {name: _text(kwargs.get(name), limit) for name, limit in _LIMITS.items()}
+    return {**kwargs, **texts, "instrument_ids": rules.as_id_list(kwargs.get("instrument_ids"))}
+
+
+@audited_service(
+    "verification_application.submit",
+    gettext_lazy("Verification application submitted"),
+    prepare=_submitted,
+    check=lambda actor, **kw: _require_applicant(actor),  # who, before what
+    details=_asked,
+)
 def application_submit(
     *,
     actor,
@@ -260,50 +285,8 @@ def application_submit(
 ) -> VerificationApplication:
     """The acting enterprise applies to an institution for the verification of its
     instruments. Refused as a whole if any instrument or detail may not be accepted."""
-    return _application_submit(
-        actor=actor,
-        raw_ids=rules.as_id_list(instrument_ids),
-        institution_id=institution_id,
-        mode=mode,
-        site_address=_text(site_address, 300),
-        wished_from=wished_from,
-        wished_until=wished_until,
-        contact_name=_text(contact_name, 100),
-        contact_phone=_text(contact_phone, 40),
-        note=_text(note, 2000),
-    )
-
-
-def _asked(actor, **kw) -> dict[str, Any] | None:
-    if "raw_ids" not in kw:
-        return None
-    return {
-        "instrument_ids": [str(i)[:20] for i in kw["raw_ids"][:MAX_INSTRUMENTS_PER_APPLICATION]],
-        "institution": str(kw["institution_id"])[:20],
-    }
-
-
-@audited_service(
-    "verification_application.submit",
-    gettext_lazy("Verification application submitted"),
-    check=lambda actor, **kw: _require_applicant(actor),  # who, before what
-    details=_asked,
-)
-def _application_submit(
-    *,
-    actor,
-    raw_ids: list,
-    institution_id: int | str | None,
-    mode: str,
-    site_address: str,
-    wished_from: date | None,
-    wished_until: date | None,
-    contact_name: str,
-    contact_phone: str,
-    note: str,
-) -> VerificationApplication:
     action = "verification_application.submit"
-    ids = _clean_ids(raw_ids)
+    ids = _clean_ids(cast(list, instrument_ids))
     _check_details(
         mode=mode,
         site_address=site_address,
@@ -501,23 +484,3 @@ def application_schedule(
         },
     )
     return locked
-
-
-_SERVICES: dict[str, Callable[..., Any]] = {
-    "verification_application.submit": _application_submit,
-    "verification_application.withdraw": application_withdraw,
-    "verification_application.accept": application_accept,
-    "verification_application.reject": application_reject,
-    "verification_application.schedule": application_schedule,
-}
-
-
-def application_check_permission(
-    *, actor, action: str, application: VerificationApplication | int | None = None
-) -> None:
-    """The permission check of the service of the audit ``action`` alone, a refusal recorded
-    as denied: the API asks it before it answers about a body."""
-    if application is None:
-        ask_permission(_SERVICES[action], actor=actor)
-    else:
-        ask_permission(_SERVICES[action], actor=actor, application=application)

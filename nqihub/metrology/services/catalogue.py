@@ -17,7 +17,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import apply_changes, ask_permission, audited_service, locked_for, may, requires
+from nqihub.audit.service import apply_changes, audited_service, locked_for, may, requires
 from nqihub.audit.services import audit_record
 from nqihub.core.access import Capability
 from nqihub.core.errors import InvalidInput, ServiceError, invalid_fields
@@ -264,13 +264,3 @@ def catalogue_item_update(*, actor, item: CatalogueItem, data: Mapping[str, Any]
         details={"changes": changes, "instruments_changed": instruments_changed},
     )
     return locked
-
-
-def catalogue_item_check_permission(*, actor, action: str, item: CatalogueItem | None = None) -> None:
-    """The permission check of ``catalogue_item_create`` (``item`` None) or
-    ``catalogue_item_update`` alone, a refusal recorded as denied under ``action``: the API
-    asks it before it answers about a body."""
-    if item is None:
-        ask_permission(catalogue_item_create, actor=actor)
-    else:
-        ask_permission(catalogue_item_update, actor=actor, item=item)

@@ -26,6 +26,7 @@ hand over an id from a URL unresolved and the refusal is still recorded here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -195,23 +196,24 @@ def _check_state(filing: InstrumentFiling, *states: str) -> None:
 # --- Use cases -------------------------------------------------------------------------------
 
 
-def filing_submit(*, actor, instrument_ids: Iterable[int | str]) -> InstrumentFiling:
-    """The acting enterprise files a set of its mandatory instruments with the regulator of
-    its county. Refused as a whole if any instrument may not be filed."""
-    return _filing_submit(actor=actor, instrument_ids=rules.as_id_list(instrument_ids))
+def _ids_given(actor, **kw) -> dict[str, list[str]] | None:
+    return {"instrument_ids": _ids_for_log(kw["instrument_ids"])} if "instrument_ids" in kw else None
 
 
-def _ids_given(actor, **kw) -> dict[str, list[str]]:
-    return {"instrument_ids": _ids_for_log(kw["instrument_ids"])}
+def _id_list(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {**kwargs, "instrument_ids": rules.as_id_list(kwargs.get("instrument_ids"))}
 
 
 @audited_service(
     "instrument_filing.submit",
     gettext_lazy("Instrument filing submitted"),
-    check=lambda actor, **kw: _check_may_file(actor, kw["instrument_ids"]),  # permission first, then input
+    prepare=_id_list,
+    check=lambda actor, **kw: _check_may_file(actor, kw.get("instrument_ids", [])),  # permission first, then input
     details=_ids_given,
 )
-def _filing_submit(*, actor, instrument_ids: list) -> InstrumentFiling:
+def filing_submit(*, actor, instrument_ids: Iterable[int | str]) -> InstrumentFiling:
+    """The acting enterprise files a set of its mandatory instruments with the regulator of
+    its county. Refused as a whole if any instrument may not be filed."""
     action = "instrument_filing.submit"
     ids = _clean_ids(instrument_ids)
     instruments = _checked_instruments(actor, ids)
@@ -234,19 +236,16 @@ def _filing_submit(*, actor, instrument_ids: list) -> InstrumentFiling:
     return filing
 
 
-def filing_resubmit(*, actor, filing: InstrumentFiling | int, instrument_ids: Iterable[int | str]) -> InstrumentFiling:
-    """After a return, the enterprise files the corrected set of instruments again under the
-    same number. The last return's reason and reviewer stay on the filing as its history."""
-    return _filing_resubmit(actor=actor, filing=filing, instrument_ids=rules.as_id_list(instrument_ids))
-
-
 @audited_service(
     "instrument_filing.resubmit",
     gettext_lazy("Instrument filing resubmitted"),
+    prepare=_id_list,
     target=lambda actor, **kw: _target(kw["filing"]),
     details=_ids_given,
 )
-def _filing_resubmit(*, actor, filing: InstrumentFiling | int, instrument_ids: list) -> InstrumentFiling:
+def filing_resubmit(*, actor, filing: InstrumentFiling | int, instrument_ids: Iterable[int | str]) -> InstrumentFiling:
+    """After a return, the enterprise files the corrected set of instruments again under the
+    same number. The last return's reason and reviewer stay on the filing as its history."""
     action = "instrument_filing.resubmit"
     locked = _locked_filing(actor, filing, "change")  # permission first
     _check_state(locked, InstrumentFiling.State.RETURNED)

@@ -13,7 +13,7 @@ another enterprise is NotFound, as if it did not exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import apply_changes, ask_permission, audited_service, locked_for, may
+from nqihub.audit.service import apply_changes, audited_service, locked_for, may
 from nqihub.audit.services import audit_record
 from nqihub.core.access import OrganizationKind, get_actor
 from nqihub.core.errors import ServiceError
@@ -228,22 +228,6 @@ def instrument_set_status(*, actor, instrument: Instrument, status: str) -> Inst
     locked.save(update_fields=["status", "updated_at"])
     audit_record(action="instrument.set_status", actor=actor, target=locked, details={"from": before, "to": wanted})
     return locked
-
-
-_SERVICES: dict[str, Callable[..., Any]] = {
-    "instrument.create": instrument_create,
-    "instrument.update": instrument_update,
-    "instrument.set_status": instrument_set_status,
-}
-
-
-def instrument_check_permission(*, actor, action: str, instrument: Instrument | None = None) -> None:
-    """The permission check of the service of ``action`` alone, a refusal recorded as denied:
-    the API asks it before it answers about a body."""
-    if instrument is None:
-        ask_permission(_SERVICES[action], actor=actor)
-    else:
-        ask_permission(_SERVICES[action], actor=actor, instrument=instrument)
 
 
 def follow_organization(*, organization, new_division_id, **_kwargs) -> dict[str, int]:
