@@ -218,19 +218,7 @@ class TariffInputSerializer(serializers.Serializer):
 class WaiverPolicySerializer(serializers.ModelSerializer):
     class Meta:
         model = WaiverPolicy
-        fields = [
-            "id",
-            "name",
-            "basis",
-            "catalogue_item",
-            "credit_code_prefix",
-            "division",
-            "percentage",
-            "valid_from",
-            "valid_until",
-            "is_active",
-            "source",
-        ]
+        fields = ["id", *services.POLICY_FIELDS]  # the fields the services write
 
 
 class WaiverPolicyInputSerializer(serializers.Serializer):
