@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from nqihub.audit.service import apply_changes, audited_service, requires
 from nqihub.audit.services import audit_record
@@ -72,7 +72,7 @@ def account_register(*, username: str, password: str, display_name: str, phone: 
     )
 
 
-@audited_service("account.register", _lazy("Account opened"), details=_username)
+@audited_service("account.register", gettext_lazy("Account opened"), details=_username)
 def _account_register(*, actor: None, username: str, password: str, display_name: str, phone: str, email: str):
     """Nobody is signed in (``actor`` None): the new account is the actor of its success record."""
     if not (display_name or "").strip():
@@ -84,7 +84,7 @@ def _account_register(*, actor: None, username: str, password: str, display_name
 
 
 @audited_service(
-    "account.create", _lazy("Account created"), check=requires(Capability.MANAGE_ACCOUNTS), details=_username
+    "account.create", gettext_lazy("Account created"), check=requires(Capability.MANAGE_ACCOUNTS), details=_username
 )
 def account_create(*, actor, username: str, password: str, display_name: str, email: str = "", phone: str = ""):
     """The system administrator creates an account (roles are granted separately)."""
@@ -113,20 +113,20 @@ def _set_active(actor, user, *, active: bool, action: str):
 
 
 @audited_service(
-    "account.activate", _lazy("Account activated"), check=requires(Capability.MANAGE_ACCOUNTS), target="user"
+    "account.activate", gettext_lazy("Account activated"), check=requires(Capability.MANAGE_ACCOUNTS), target="user"
 )
 def _account_activate(*, actor, user):
     return _set_active(actor, user, active=True, action="account.activate")
 
 
 @audited_service(
-    "account.deactivate", _lazy("Account deactivated"), check=requires(Capability.MANAGE_ACCOUNTS), target="user"
+    "account.deactivate", gettext_lazy("Account deactivated"), check=requires(Capability.MANAGE_ACCOUNTS), target="user"
 )
 def _account_deactivate(*, actor, user):
     return _set_active(actor, user, active=False, action="account.deactivate")
 
 
-@audited_service("account.staff_role", _lazy("Staff role changed"), check=requires(Capability.GRANT_ROLES), target="user")
+@audited_service("account.staff_role", gettext_lazy("Staff role changed"), check=requires(Capability.GRANT_ROLES), target="user")
 def staff_role_grant(*, actor, user, role: str):
     """Give an account one of the three staff roles, or take it away (``role=""``).
 
@@ -151,7 +151,7 @@ def staff_role_grant(*, actor, user, role: str):
 
 @audited_service(
     "account.unlock",
-    _lazy("Account unlocked"),
+    gettext_lazy("Account unlocked"),
     check=requires(Capability.UNLOCK_ACCOUNTS),
     details=lambda actor, **kw: {"username": kw["username"]},
 )
@@ -175,7 +175,7 @@ POLICY_FIELDS = (
 
 @audited_service(
     "security_policy.update",
-    _lazy("Security policy changed"),
+    gettext_lazy("Security policy changed"),
     check=requires(Capability.MANAGE_SECURITY_POLICY),
     atomic=False,
 )
@@ -210,7 +210,7 @@ def _may_hold_token(actor, **kwargs) -> None:
     _check_may_hold_token(actor, kwargs.get("membership"))
 
 
-@audited_service("api_token.create", _lazy("API token created"), check=_may_hold_token)
+@audited_service("api_token.create", gettext_lazy("API token created"), check=_may_hold_token)
 def api_token_create(*, actor, name: str, membership=None, days: int | None = 365) -> tuple[ApiToken, str]:
     """Create a token for the acting person; returns the token and its key (shown once)."""
     name = (name or "").strip()
@@ -234,7 +234,7 @@ def _token_visible(actor, **kwargs) -> None:
         raise NotFound()
 
 
-@audited_service("api_token.revoke", _lazy("API token revoked"), check=_token_visible)
+@audited_service("api_token.revoke", gettext_lazy("API token revoked"), check=_token_visible)
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     """Revoke one of the acting person's tokens (another's is not found)."""
     token.revoked_at = timezone.now()

@@ -13,7 +13,7 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from nqihub.audit.service import apply_changes, audited_service, locked_for, may, requires
 from nqihub.audit.services import audit_record
@@ -141,7 +141,7 @@ def _check_state(registration: EnterpriseRegistration, *states: str) -> None:
 
 @audited_service(
     "registration.submit",
-    _lazy("Enterprise registration submitted"),
+    gettext_lazy("Enterprise registration submitted"),
     check=_require_applicant,
     details=_credit_code,
     conflict=lambda: Conflict(  # another application for the same code committed a moment ago
@@ -170,7 +170,7 @@ def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistratio
 
 @audited_service(
     "registration.resubmit",
-    _lazy("Enterprise registration resubmitted"),
+    gettext_lazy("Enterprise registration resubmitted"),
     check=may(EnterpriseRegistration, "change", "registration"),
     target="registration",
     conflict=lambda: Conflict(code="credit_code_pending"),
@@ -194,7 +194,7 @@ def registration_resubmit(
 
 @audited_service(
     "registration.withdraw",
-    _lazy("Enterprise registration withdrawn"),
+    gettext_lazy("Enterprise registration withdrawn"),
     check=may(EnterpriseRegistration, "withdraw", "registration"),
     target="registration",
 )
@@ -208,7 +208,7 @@ def registration_withdraw(*, actor, registration: EnterpriseRegistration) -> Ent
 
 @audited_service(
     "registration.approve",
-    _lazy("Enterprise registration approved"),
+    gettext_lazy("Enterprise registration approved"),
     check=may(EnterpriseRegistration, "review", "registration"),
     target="registration",
     conflict=lambda: Conflict(code="credit_code_registered"),
@@ -264,7 +264,7 @@ def registration_approve(*, actor, registration: EnterpriseRegistration) -> Ente
 
 @audited_service(
     "registration.return",
-    _lazy("Enterprise registration returned"),
+    gettext_lazy("Enterprise registration returned"),
     check=may(EnterpriseRegistration, "review", "registration"),
     target="registration",
 )
@@ -340,7 +340,7 @@ def _set_disciplines(organization: Organization, disciplines) -> None:
 
 @audited_service(
     "organization.create",
-    _lazy("Organisation created"),
+    gettext_lazy("Organisation created"),
     check=requires(Capability.MANAGE_ORGANIZATIONS),
     conflict=lambda: Conflict(code="credit_code_registered", field="credit_code"),
 )
@@ -362,7 +362,7 @@ def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=N
 
 @audited_service(
     "organization.update",
-    _lazy("Organisation changed"),
+    gettext_lazy("Organisation changed"),
     check=may(Organization, "change", "organization"),
     target="organization",
 )
@@ -419,14 +419,14 @@ def _set_organization_active(actor, organization: Organization, *, active: bool,
 
 
 @audited_service(
-    "organization.activate", _lazy("Organisation activated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
+    "organization.activate", gettext_lazy("Organisation activated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
 )
 def _organization_activate(*, actor, organization: Organization) -> Organization:
     return _set_organization_active(actor, organization, active=True, action="organization.activate")
 
 
 @audited_service(
-    "organization.deactivate", _lazy("Organisation deactivated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
+    "organization.deactivate", gettext_lazy("Organisation deactivated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
 )
 def _organization_deactivate(*, actor, organization: Organization) -> Organization:
     return _set_organization_active(actor, organization, active=False, action="organization.deactivate")
@@ -450,7 +450,7 @@ def _grantee(actor, **kwargs) -> dict[str, str] | None:
 
 
 @audited_service(
-    "membership.grant", _lazy("Role granted"), check=requires(Capability.GRANT_ROLES), details=_grantee
+    "membership.grant", gettext_lazy("Role granted"), check=requires(Capability.GRANT_ROLES), details=_grantee
 )
 def membership_grant(*, actor, user, organization: Organization, role: str) -> Membership:
     """Give a person a role in an organisation (or change it). Security administrator only."""
@@ -476,7 +476,7 @@ def membership_grant(*, actor, user, organization: Organization, role: str) -> M
 
 
 @audited_service(
-    "membership.revoke", _lazy("Role revoked"), check=requires(Capability.GRANT_ROLES), target="membership"
+    "membership.revoke", gettext_lazy("Role revoked"), check=requires(Capability.GRANT_ROLES), target="membership"
 )
 def membership_revoke(*, actor, membership: Membership) -> Membership:
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -488,7 +488,7 @@ def membership_revoke(*, actor, membership: Membership) -> Membership:
 
 @audited_service(
     "membership.switch",
-    _lazy("Organisation switched"),
+    gettext_lazy("Organisation switched"),
     details=lambda actor, **kw: {"organization_id": str(kw["organization_id"])},
 )
 def membership_switch(*, actor, organization_id) -> Membership:
