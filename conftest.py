@@ -30,6 +30,17 @@ def _fresh_policy_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request sent in English (``Accept-Language: en``) leaves English active in the
+    thread (the locale middleware activates, nothing deactivates): every test ends with the
+    default language again, so what one test asked for cannot change another's messages."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _api_responses_match_the_schema(monkeypatch):
     """Every /api/v1/ response any test receives is checked against the committed OpenAPI
     schema (its status documented, its body of that status's shape), so every API test is

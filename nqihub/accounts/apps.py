@@ -10,7 +10,8 @@ class AccountsConfig(AppConfig):
         from nqihub.audit.actions import register as register_audit_action
         from nqihub.core.registries import register_daily_job, register_home_panel
 
-        from . import selectors
+        # The services register their own audit labels (``@audited_service``) when loaded.
+        from . import selectors, services  # noqa: F401
         from .api import schema  # noqa: F401  (registers the token scheme with drf-spectacular)
 
         for code, label in {
@@ -19,16 +20,7 @@ class AccountsConfig(AppConfig):
             "auth.lockout": _("Account locked"),
             "auth.otp_enrol": _("Second factor enrolled"),
             "auth.otp_verify": _("Second factor checked"),
-            "account.register": _("Account opened"),
-            "account.create": _("Account created"),
-            "account.activate": _("Account activated"),
-            "account.deactivate": _("Account deactivated"),
-            "account.staff_role": _("Staff role changed"),
-            "account.unlock": _("Account unlocked"),
             "account.password_change": _("Password changed"),
-            "api_token.create": _("API token created"),
-            "api_token.revoke": _("API token revoked"),
-            "security_policy.update": _("Security policy changed"),
         }.items():
             register_audit_action(code, label)
         register_home_panel("accounts.security", selectors.security_dashboard, audiences=["security_admin"])

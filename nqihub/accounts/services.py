@@ -16,11 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from nqihub.audit.services import audit_record, refusals_recorded
-from nqihub.audit.services import audit_refusal as _refuse
-from nqihub.core.access import Capability, StaffRole, has_capability
-from nqihub.core.errors import INVALID, Forbidden, ServiceError
+from nqihub.audit.service import apply_changes, audited_service, requires
+from nqihub.audit.services import audit_record
+from nqihub.core.access import Capability, StaffRole
+from nqihub.core.errors import INVALID, Forbidden, NotFound
 
 from . import errors
 from .models import ApiToken, SecurityPolicy
@@ -60,95 +61,105 @@ def _new_account(*, username: str, password: str, display_name: str, email: str,
     return candidate
 
 
+def _username(actor, **kwargs) -> dict[str, str]:
+    return {"username": (kwargs.get("username") or "")[:150]}
+
+
 def account_register(*, username: str, password: str, display_name: str, phone: str = "", email: str = ""):
     """A person opens their own account (to apply for their enterprise afterwards)."""
-    action = "account.register"
-    try:
-        if not (display_name or "").strip():
-            raise errors.REQUIRED(_("Your name is required."), field="display_name")
-        candidate = _new_account(username=username, password=password, display_name=display_name, email=email, phone=phone)
-        with transaction.atomic():
-            candidate.save()
-            audit_record(action=action, actor=candidate, target=candidate)
-            return candidate
-    except ServiceError as exc:
-        _refuse(exc, actor=None, action=action, details={"username": (username or "")[:150]})
+    return _account_register(
+        actor=None, username=username, password=password, display_name=display_name, phone=phone, email=email
+    )
 
 
+@audited_service("account.register", gettext_lazy("Account opened"), details=_username)
+def _account_register(*, actor: None, username: str, password: str, display_name: str, phone: str, email: str):
+    """Nobody is signed in (``actor`` None): the new account is the actor of its success record."""
+    if not (display_name or "").strip():
+        raise errors.REQUIRED(_("Your name is required."), field="display_name")
+    candidate = _new_account(username=username, password=password, display_name=display_name, email=email, phone=phone)
+    candidate.save()
+    audit_record(action="account.register", actor=candidate, target=candidate)
+    return candidate
+
+
+@audited_service(
+    "account.create", gettext_lazy("Account created"), check=requires(Capability.MANAGE_ACCOUNTS), details=_username
+)
 def account_create(*, actor, username: str, password: str, display_name: str, email: str = "", phone: str = ""):
     """The system administrator creates an account (roles are granted separately)."""
-    action = "account.create"
-    try:
-        if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
-            raise Forbidden()
-        candidate = _new_account(username=username, password=password, display_name=display_name, email=email, phone=phone)
-        with transaction.atomic():
-            candidate.save()
-            audit_record(action=action, actor=actor, target=candidate)
-            return candidate
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details={"username": (username or "")[:150]})
+    candidate = _new_account(username=username, password=password, display_name=display_name, email=email, phone=phone)
+    candidate.save()
+    audit_record(action="account.create", actor=actor, target=candidate)
+    return candidate
 
 
 def account_set_active(*, actor, user, active: bool):
-    action = "account.activate" if active else "account.deactivate"
-    try:
-        if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
-            raise Forbidden()
-        if user.pk == actor.pk:
-            raise errors.SELF_DEACTIVATION()
-        with transaction.atomic():
-            locked = User.objects.select_for_update().get(pk=user.pk)
-            locked.is_active = active
-            locked.save(update_fields=["is_active"])
-            if not active:
-                ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=timezone.now())
-            audit_record(action=action, actor=actor, target=locked)
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=user)
+    """The system administrator activates or deactivates an account (not their own); a
+    deactivated account's API tokens are revoked."""
+    return (_account_activate if active else _account_deactivate)(actor=actor, user=user)
 
 
+def _set_active(actor, user, *, active: bool, action: str):
+    if user.pk == actor.pk:
+        raise errors.SELF_DEACTIVATION()
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked.is_active = active
+    locked.save(update_fields=["is_active"])
+    if not active:
+        ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(action=action, actor=actor, target=locked)
+    return locked
+
+
+@audited_service(
+    "account.activate", gettext_lazy("Account activated"), check=requires(Capability.MANAGE_ACCOUNTS), target="user"
+)
+def _account_activate(*, actor, user):
+    return _set_active(actor, user, active=True, action="account.activate")
+
+
+@audited_service(
+    "account.deactivate", gettext_lazy("Account deactivated"), check=requires(Capability.MANAGE_ACCOUNTS), target="user"
+)
+def _account_deactivate(*, actor, user):
+    return _set_active(actor, user, active=False, action="account.deactivate")
+
+
+@audited_service("account.staff_role", gettext_lazy("Staff role changed"), check=requires(Capability.GRANT_ROLES), target="user")
 def staff_role_grant(*, actor, user, role: str):
     """Give an account one of the three staff roles, or take it away (``role=""``).
 
     The security administrator grants; nobody changes their own role, and a person who acts
     for organisations cannot also hold a staff role (least privilege, 三员分立).
     """
-    action = "account.staff_role"
-    try:
-        if not has_capability(actor, Capability.GRANT_ROLES):
-            raise Forbidden()
-        if role and role not in StaffRole.values:
-            raise errors.INVALID_ROLE(field="role")
-        if user.pk == actor.pk:
-            raise errors.SELF_GRANT()
-        if role and user.memberships.filter(is_active=True).exists():
-            raise errors.STAFF_NO_MEMBERSHIP()
-        with transaction.atomic():
-            locked = User.objects.select_for_update().get(pk=user.pk)
-            before = locked.staff_role
-            locked.staff_role = role
-            locked.save(update_fields=["staff_role", "is_staff", "is_superuser"])
-            if role:
-                ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=timezone.now())
-            audit_record(action=action, actor=actor, target=locked, details={"before": before, "after": role})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=user)
+    if role and role not in StaffRole.values:
+        raise errors.INVALID_ROLE(field="role")
+    if user.pk == actor.pk:
+        raise errors.SELF_GRANT()
+    if role and user.memberships.filter(is_active=True).exists():
+        raise errors.STAFF_NO_MEMBERSHIP()
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    before = locked.staff_role
+    locked.staff_role = role
+    locked.save(update_fields=["staff_role", "is_staff", "is_superuser"])
+    if role:
+        ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(action="account.staff_role", actor=actor, target=locked, details={"before": before, "after": role})
+    return locked
 
 
+@audited_service(
+    "account.unlock",
+    gettext_lazy("Account unlocked"),
+    check=requires(Capability.UNLOCK_ACCOUNTS),
+    details=lambda actor, **kw: {"username": kw["username"]},
+)
 def account_unlock(*, actor, username: str) -> int:
     """Lift a lockout after repeated failed sign-ins. Returns how many lock records ended."""
-    action = "account.unlock"
-    try:
-        if not has_capability(actor, Capability.UNLOCK_ACCOUNTS):
-            raise Forbidden()
-        count = axes_reset(username=username)
-        audit_record(action=action, actor=actor, target=("accounts.user", "", username), details={"cleared": count})
-        return count
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details={"username": username})
+    count = axes_reset(username=username)
+    audit_record(action="account.unlock", actor=actor, target=("accounts.user", "", username), details={"cleared": count})
+    return count
 
 
 POLICY_FIELDS = (
@@ -162,30 +173,28 @@ POLICY_FIELDS = (
 )
 
 
+@audited_service(
+    "security_policy.update",
+    gettext_lazy("Security policy changed"),
+    check=requires(Capability.MANAGE_SECURITY_POLICY),
+    atomic=False,
+)
 def security_policy_update(*, actor, data: dict[str, Any]) -> SecurityPolicy:
-    action = "security_policy.update"
-    try:
-        if not has_capability(actor, Capability.MANAGE_SECURITY_POLICY):
-            raise Forbidden()
-        with transaction.atomic():
-            get_policy()  # make sure the row exists
-            policy = SecurityPolicy.objects.select_for_update().get(pk=1)
-            changes = {}
-            for key in POLICY_FIELDS:
-                if key in data and getattr(policy, key) != data[key]:
-                    changes[key] = [getattr(policy, key), data[key]]
-                    setattr(policy, key, data[key])
-            try:
-                policy.full_clean(exclude=["updated_by"])
-            except ValidationError as exc:
-                raise INVALID("; ".join(exc.messages), errors=exc.message_dict) from exc
-            policy.updated_by = actor
-            policy.save()
-            audit_record(action=action, actor=actor, target=policy, details={"changes": changes})
-        clear_policy_cache()
-        return policy
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action)
+    """The security administrator changes the policy; the cached policy is dropped once the
+    change is committed (so the transaction is the body's)."""
+    with transaction.atomic():
+        get_policy()  # make sure the row exists
+        policy = SecurityPolicy.objects.select_for_update().get(pk=1)
+        changes = apply_changes(policy, {key: data[key] for key in POLICY_FIELDS if key in data})
+        try:
+            policy.full_clean(exclude=["updated_by"])
+        except ValidationError as exc:
+            raise INVALID("; ".join(exc.messages), errors=exc.message_dict) from exc
+        policy.updated_by = actor
+        policy.save()
+        audit_record(action="security_policy.update", actor=actor, target=policy, details={"changes": changes})
+    clear_policy_cache()
+    return policy
 
 
 def _check_may_hold_token(actor, membership) -> None:
@@ -197,45 +206,38 @@ def _check_may_hold_token(actor, membership) -> None:
         raise errors.STAFF_NO_TOKENS()
 
 
-def api_token_check_permission(*, actor, membership=None) -> None:
-    """Refuse, recorded as denied, an actor who may not create a token (``api_token_create``'s
-    first check). The API asks it before it answers about a body."""
-    with refusals_recorded(actor=actor, action="api_token.create"):
-        _check_may_hold_token(actor, membership)
+def _may_hold_token(actor, **kwargs) -> None:
+    _check_may_hold_token(actor, kwargs.get("membership"))
 
 
+@audited_service("api_token.create", gettext_lazy("API token created"), check=_may_hold_token)
 def api_token_create(*, actor, name: str, membership=None, days: int | None = 365) -> tuple[ApiToken, str]:
     """Create a token for the acting person; returns the token and its key (shown once)."""
-    action = "api_token.create"
-    try:
-        _check_may_hold_token(actor, membership)  # who, before what
-        name = (name or "").strip()
-        if not name:
-            raise errors.REQUIRED(_("Give the token a name, such as the system that will use it."), field="name")
-        key = ApiToken.generate_key()
-        with transaction.atomic():
-            token = ApiToken.objects.create(
-                user=actor,
-                membership=membership,
-                name=name[:100],
-                prefix=key[: ApiToken.PREFIX_LENGTH],
-                key_hash=ApiToken.hash_key(key),
-                expires_at=timezone.now() + timedelta(days=days) if days else None,
-            )
-            audit_record(action=action, actor=actor, target=token)
-        return token, key
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action)
+    name = (name or "").strip()
+    if not name:
+        raise errors.REQUIRED(_("Give the token a name, such as the system that will use it."), field="name")
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(
+        user=actor,
+        membership=membership,
+        name=name[:100],
+        prefix=key[: ApiToken.PREFIX_LENGTH],
+        key_hash=ApiToken.hash_key(key),
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
+    )
+    audit_record(action="api_token.create", actor=actor, target=token)
+    return token, key
 
 
+def _token_visible(actor, **kwargs) -> None:
+    if not ApiToken.objects.for_user(actor).filter(pk=kwargs["token"].pk).exists():
+        raise NotFound()
+
+
+@audited_service("api_token.revoke", gettext_lazy("API token revoked"), check=_token_visible)
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
-    action = "api_token.revoke"
-    if not ApiToken.objects.for_user(actor).filter(pk=token.pk).exists():
-        from nqihub.core.errors import NotFound
-
-        _refuse(NotFound(), actor=actor, action=action)
-    with transaction.atomic():
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit_record(action=action, actor=actor, target=token)
+    """Revoke one of the acting person's tokens (another's is not found)."""
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(action="api_token.revoke", actor=actor, target=token)
     return token

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from django.db import models, transaction
@@ -92,16 +90,6 @@ def audit_record(
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
     return event
-
-
-@contextlib.contextmanager
-def refusals_recorded(*, actor, action: str, target=None) -> Iterator[None]:
-    """Record a ``ServiceError`` raised inside the block as a refusal of ``action`` (see
-    :func:`audit_refusal`) and raise it again: the tail every permission check shares."""
-    try:
-        yield
-    except ServiceError as exc:
-        audit_refusal(exc, actor=actor, action=action, target=target)
 
 
 def audit_refusal(exc: ServiceError, *, actor, action: str, target=None, details: dict | None = None) -> NoReturn:

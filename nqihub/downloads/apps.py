@@ -7,15 +7,14 @@ class DownloadsConfig(AppConfig):
     verbose_name = _("Downloads")
 
     def ready(self) -> None:
-        from nqihub.audit.actions import register as register_audit_action
         from nqihub.core.files import register_retention
         from nqihub.tables.jobs import register_job
 
         from .models import ExportJob
-        from .services import ACTION_DOWNLOAD, ACTION_REQUEST, fail_stale, purge_expired_files
+
+        # The services register their own audit labels (``@audited_service``) when loaded.
+        from .services import fail_stale, purge_expired_files
         from .tasks import run_export
 
-        register_audit_action(ACTION_REQUEST, _("Background export requested"))
-        register_audit_action(ACTION_DOWNLOAD, _("Background export downloaded"))
         register_retention("export_files", purge_expired_files)
         register_job(ExportJob, run_export, fail=fail_stale)

@@ -33,6 +33,7 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,14 +41,15 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nqihub.audit.models import Outcome
+from nqihub.audit.service import audited_service
 from nqihub.audit.services import audit_record
-from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core import context
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
 from nqihub.core.auditing import record_regulator_query
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, ServiceError
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput
 from nqihub.core.files import release_files
 from nqihub.tables import jobs, writers
 from nqihub.tables.writers import sheet_title, write_workbook  # noqa: F401 - sheet_title: part of this API
@@ -113,52 +115,56 @@ def clean_params(params) -> dict[str, str]:
     return clean
 
 
+def _may_export(actor, **kwargs) -> None:
+    """An unknown kind, or one the person may not export, is refused before the search is read."""
+    kind = kwargs["kind"]
+    entry = get_export(kind) if isinstance(kind, str) else None
+    if entry is None:
+        raise InvalidInput(_("There is no such export."), code="export_unknown", field="kind")
+    if entry.allowed is not None and not entry.allowed(actor):
+        raise Forbidden(_("You may not export this list."), code="export_not_allowed")
+
+
+@audited_service(
+    ACTION_REQUEST,
+    gettext_lazy("Background export requested"),
+    check=_may_export,
+    details=lambda actor, **kw: {"kind": str(kw["kind"])[:64]},
+)
 def export_start(*, actor, kind: str, params) -> ExportJob:
     """Queue the export ``kind`` of the search ``params`` for ``actor``, acting for their
     current organisation. Refused: an unknown kind, an export the person may not make, an
     unreadable search, or more than ``MAX_OPEN_JOBS`` exports under way."""
-    entry = get_export(kind) if isinstance(kind, str) else None
-    try:
-        if entry is None:
-            raise InvalidInput(_("There is no such export."), code="export_unknown", field="kind")
-        if entry.allowed is not None and not entry.allowed(actor):
-            raise Forbidden(_("You may not export this list."), code="export_not_allowed")
-        clean = clean_params(params)
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=ACTION_REQUEST, details={"kind": str(kind)[:64]})
-
+    entry = cast(ExportKind, get_export(kind))  # the check found it
+    clean = clean_params(params)
     organization = get_actor(actor).organization
-    try:
-        with transaction.atomic():
-            # One request at a time per person, so two clicks cannot pass the limit together.
-            get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
-            under_way = ExportJob.objects.filter(
-                created_by=actor, state__in=OPEN_STATES, created_at__gte=timezone.now() - OPEN_JOB_WINDOW
-            ).count()
-            if under_way >= MAX_OPEN_JOBS:
-                raise Conflict(
-                    _("You already have %(count)d exports under way: wait until one is ready.") % {"count": under_way},
-                    code="export_too_many",
-                )
-            job = ExportJob.objects.create(
-                created_by=actor,
-                organization=organization,
-                kind=entry.kind,
-                params=clean,
-                title=str(entry.title)[:200],
-                task_context=jobs.request_context(),
-            )
-            # A worker must find the job: it is queued once it is committed.
-            jobs.enqueue(job, on_failure=_not_queued)
-            audit_record(
-                action=ACTION_REQUEST,
-                actor=actor,
-                target=job,
-                organization=organization,
-                details={"job_id": job.pk, "kind": job.kind, "params": clean},
-            )
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=ACTION_REQUEST, details={"kind": entry.kind})
+    # One request at a time per person, so two clicks cannot pass the limit together.
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+    under_way = ExportJob.objects.filter(
+        created_by=actor, state__in=OPEN_STATES, created_at__gte=timezone.now() - OPEN_JOB_WINDOW
+    ).count()
+    if under_way >= MAX_OPEN_JOBS:
+        raise Conflict(
+            _("You already have %(count)d exports under way: wait until one is ready.") % {"count": under_way},
+            code="export_too_many",
+        )
+    job = ExportJob.objects.create(
+        created_by=actor,
+        organization=organization,
+        kind=entry.kind,
+        params=clean,
+        title=str(entry.title)[:200],
+        task_context=jobs.request_context(),
+    )
+    # A worker must find the job: it is queued once it is committed.
+    jobs.enqueue(job, on_failure=_not_queued)
+    audit_record(
+        action=ACTION_REQUEST,
+        actor=actor,
+        target=job,
+        organization=organization,
+        details={"job_id": job.pk, "kind": job.kind, "params": clean},
+    )
     return job
 
 
@@ -335,6 +341,7 @@ def download_filename(job: ExportJob) -> str:
     return f"{stem}-{timezone.localtime(job.created_at):%Y%m%d}.xlsx"
 
 
+@audited_service(ACTION_DOWNLOAD, gettext_lazy("Background export downloaded"))
 def export_downloaded(*, actor, job: ExportJob) -> None:
     """Record that ``actor`` took the file of ``job`` (the view has checked it is theirs)."""
     audit_record(

@@ -11,16 +11,15 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import check_allowed, locked_for
-from nqihub.audit.services import audit_record, refusals_recorded
-from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.audit.service import apply_changes, audited_service, locked_for, may, requires
+from nqihub.audit.services import audit_record
 from nqihub.cases import services as cases
 from nqihub.core.access import Capability, MembershipRole, OrganizationKind, has_capability
-from nqihub.core.errors import INVALID, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import INVALID, Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.divisions.models import AdminDivision
 
 from . import errors
@@ -110,41 +109,25 @@ def organization_check_code_free(
         raise errors.CREDIT_CODE_PENDING(field="credit_code")
 
 
-def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistration:
-    """An enterprise applies to join the platform with its credit code."""
-    action = "registration.submit"
-    try:
-        _require_applicant(actor)
-        cleaned = _clean_registration(data)
-        organization_check_code_free(cleaned["credit_code"])
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details={"credit_code": str(data.get("credit_code", ""))[:40]})
-    try:
-        with transaction.atomic():
-            now = timezone.now()
-            case = cases.case_open(kind=REGISTRATION.code, actor=actor, division=cleaned["division"], at=now)
-            registration = EnterpriseRegistration.objects.create(
-                case=case, number=case.number, state=case.state, applicant=actor, submitted_at=now, **cleaned
-            )
-            audit_record(
-                action=action, actor=actor, target=registration, details={"credit_code": registration.credit_code}
-            )
-    except IntegrityError:
-        # Another application for the same code was committed a moment ago.
-        _refuse(
-            Conflict(
-                _("An application for this unified social credit code is already being processed."),
-                code="credit_code_pending",
-                field="credit_code",
-            ),
-            actor=actor,
-            action=action,
-        )
-    return registration
+def _credit_code(actor, **kwargs) -> dict[str, str] | None:
+    """A submission's refusal names the code applied for (none when only permission was asked)."""
+    if "data" not in kwargs:
+        return None
+    return {"credit_code": str(kwargs["data"].get("credit_code", ""))[:40]}
 
 
-def _locked_registration(registration_id: int) -> EnterpriseRegistration:
-    return EnterpriseRegistration.objects.select_for_update().get(pk=registration_id)
+def _require_applicant(actor, **_kwargs) -> None:
+    if not actor.is_authenticated or actor.staff_role:
+        raise Forbidden(_("Platform staff accounts cannot apply for enterprises."), code="staff_cannot_apply")
+
+
+def _registration_for(actor, registration_id: int, step: str) -> EnterpriseRegistration:
+    """The application locked, the actor's right to take ``step`` asked again under the lock."""
+    return locked_for(
+        EnterpriseRegistration.objects.for_user(actor, "view"),
+        EnterpriseRegistration.objects.for_user(actor, step),
+        registration_id,
+    )
 
 
 def _check_state(registration: EnterpriseRegistration, *states: str) -> None:
@@ -156,152 +139,153 @@ def _check_state(registration: EnterpriseRegistration, *states: str) -> None:
         )
 
 
-def _registration_for(actor, registration_id: int, action: str) -> EnterpriseRegistration:
-    return locked_for(
-        EnterpriseRegistration.objects.for_user(actor, "view"),
-        EnterpriseRegistration.objects.for_user(actor, action),
-        registration_id,
+@audited_service(
+    "registration.submit",
+    gettext_lazy("Enterprise registration submitted"),
+    check=_require_applicant,
+    details=_credit_code,
+    conflict=lambda: Conflict(  # another application for the same code committed a moment ago
+        _("An application for this unified social credit code is already being processed."),
+        code="credit_code_pending",
+        field="credit_code",
+    ),
+)
+def registration_submit(*, actor, data: dict[str, Any]) -> EnterpriseRegistration:
+    """An enterprise applies to join the platform with its credit code."""
+    cleaned = _clean_registration(data)
+    organization_check_code_free(cleaned["credit_code"])
+    now = timezone.now()
+    case = cases.case_open(kind=REGISTRATION.code, actor=actor, division=cleaned["division"], at=now)
+    registration = EnterpriseRegistration.objects.create(
+        case=case, number=case.number, state=case.state, applicant=actor, submitted_at=now, **cleaned
     )
+    audit_record(
+        action="registration.submit",
+        actor=actor,
+        target=registration,
+        details={"credit_code": registration.credit_code},
+    )
+    return registration
 
 
-def _require_applicant(actor) -> None:
-    if not actor.is_authenticated or actor.staff_role:
-        raise Forbidden(_("Platform staff accounts cannot apply for enterprises."), code="staff_cannot_apply")
-
-
-def registration_check_permission(
-    *, actor, action: str, registration: EnterpriseRegistration | None = None, step: str = "view"
-) -> None:
-    """Refuse, recorded as denied under ``action``, an actor who may not apply (``registration``
-    None) or take ``step`` ("change", "review") on this application: the check the services
-    make first. The API asks it before it answers about a body."""
-    with refusals_recorded(actor=actor, action=action, target=registration):
-        if registration is None:
-            _require_applicant(actor)
-        else:
-            check_allowed(
-                EnterpriseRegistration.objects.for_user(actor, "view"),
-                EnterpriseRegistration.objects.for_user(actor, step),
-                registration.pk,
-            )
-
-
+@audited_service(
+    "registration.resubmit",
+    gettext_lazy("Enterprise registration resubmitted"),
+    check=may(EnterpriseRegistration, "change", "registration"),
+    target="registration",
+    conflict=lambda: Conflict(code="credit_code_pending"),
+)
 def registration_resubmit(
     *, actor, registration: EnterpriseRegistration, data: dict[str, Any]
 ) -> EnterpriseRegistration:
-    action = "registration.resubmit"
-    try:
-        with transaction.atomic():
-            locked = _registration_for(actor, registration.pk, "change")
-            _check_state(locked, EnterpriseRegistration.State.RETURNED)
-            cleaned = _clean_registration(data)
-            organization_check_code_free(cleaned["credit_code"], exclude_registration=locked.pk)
-            for key, value in cleaned.items():
-                setattr(locked, key, value)
-            now = timezone.now()
-            locked.submitted_at = now
-            locked.save()
-            cases.case_resubmit(locked.case, actor=actor, subject=locked, at=now)
-            audit_record(action=action, actor=actor, target=locked)
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=registration)
-    except IntegrityError:
-        _refuse(Conflict(code="credit_code_pending"), actor=actor, action=action, target=registration)
+    locked = _registration_for(actor, registration.pk, "change")
+    _check_state(locked, EnterpriseRegistration.State.RETURNED)
+    cleaned = _clean_registration(data)
+    organization_check_code_free(cleaned["credit_code"], exclude_registration=locked.pk)
+    for key, value in cleaned.items():
+        setattr(locked, key, value)
+    now = timezone.now()
+    locked.submitted_at = now
+    locked.save()
+    cases.case_resubmit(locked.case, actor=actor, subject=locked, at=now)
+    audit_record(action="registration.resubmit", actor=actor, target=locked)
+    return locked
 
 
+@audited_service(
+    "registration.withdraw",
+    gettext_lazy("Enterprise registration withdrawn"),
+    check=may(EnterpriseRegistration, "withdraw", "registration"),
+    target="registration",
+)
 def registration_withdraw(*, actor, registration: EnterpriseRegistration) -> EnterpriseRegistration:
-    action = "registration.withdraw"
-    try:
-        with transaction.atomic():
-            locked = _registration_for(actor, registration.pk, "withdraw")
-            _check_state(locked, *EnterpriseRegistration.OPEN_STATES)
-            cases.case_withdraw(locked.case, actor=actor, subject=locked)
-            audit_record(action=action, actor=actor, target=locked)
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=registration)
+    locked = _registration_for(actor, registration.pk, "withdraw")
+    _check_state(locked, *EnterpriseRegistration.OPEN_STATES)
+    cases.case_withdraw(locked.case, actor=actor, subject=locked)
+    audit_record(action="registration.withdraw", actor=actor, target=locked)
+    return locked
 
 
+@audited_service(
+    "registration.approve",
+    gettext_lazy("Enterprise registration approved"),
+    check=may(EnterpriseRegistration, "review", "registration"),
+    target="registration",
+    conflict=lambda: Conflict(code="credit_code_registered"),
+)
 def registration_approve(*, actor, registration: EnterpriseRegistration) -> EnterpriseRegistration:
     """The county regulator approves: the enterprise is created and the applicant becomes
     its manager, acting for it from their next request on."""
-    action = "registration.approve"
-    try:
-        with transaction.atomic():
-            locked = _registration_for(actor, registration.pk, "review")
-            _check_state(locked, EnterpriseRegistration.State.SUBMITTED)
-            if Organization.objects.filter(credit_code=locked.credit_code).exists():
-                raise Conflict(
-                    _("An organisation with this unified social credit code is already registered on the platform."),
-                    code="credit_code_registered",
-                )
-            organization = Organization.objects.create(
-                kind=OrganizationKind.ENTERPRISE,
-                name=locked.name,
-                credit_code=locked.credit_code,
-                division=locked.division,
-                address=locked.address,
-                legal_representative=locked.legal_representative,
-                industry=locked.industry,
-            )
-            OrganizationContact.objects.create(
-                organization=organization,
-                name=locked.contact_name,
-                phone=locked.contact_phone,
-                email=locked.contact_email,
-                is_primary=True,
-            )
-            has_default = Membership.objects.filter(user=locked.applicant, is_default=True).exists()
-            membership = Membership.objects.create(
-                user=locked.applicant,
-                organization=organization,
-                role=MembershipRole.MANAGER,
-                is_default=not has_default,
-            )
-            now = timezone.now()
-            locked.organization = organization
-            locked.reviewed_at = now
-            locked.reviewed_by = actor
-            locked.save()
-            cases.case_approve(locked.case, actor=actor, subject=locked, at=now)
-            cases.case_set_parties(locked.case, applicant_organization=organization)
-            audit_record(
-                action=action,
-                actor=actor,
-                target=locked,
-                details={"organization_id": organization.pk, "membership_id": membership.pk},
-            )
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=registration)
-    except IntegrityError:
-        _refuse(Conflict(code="credit_code_registered"), actor=actor, action=action, target=registration)
+    locked = _registration_for(actor, registration.pk, "review")
+    _check_state(locked, EnterpriseRegistration.State.SUBMITTED)
+    if Organization.objects.filter(credit_code=locked.credit_code).exists():
+        raise Conflict(
+            _("An organisation with this unified social credit code is already registered on the platform."),
+            code="credit_code_registered",
+        )
+    organization = Organization.objects.create(
+        kind=OrganizationKind.ENTERPRISE,
+        name=locked.name,
+        credit_code=locked.credit_code,
+        division=locked.division,
+        address=locked.address,
+        legal_representative=locked.legal_representative,
+        industry=locked.industry,
+    )
+    OrganizationContact.objects.create(
+        organization=organization,
+        name=locked.contact_name,
+        phone=locked.contact_phone,
+        email=locked.contact_email,
+        is_primary=True,
+    )
+    has_default = Membership.objects.filter(user=locked.applicant, is_default=True).exists()
+    membership = Membership.objects.create(
+        user=locked.applicant,
+        organization=organization,
+        role=MembershipRole.MANAGER,
+        is_default=not has_default,
+    )
+    now = timezone.now()
+    locked.organization = organization
+    locked.reviewed_at = now
+    locked.reviewed_by = actor
+    locked.save()
+    cases.case_approve(locked.case, actor=actor, subject=locked, at=now)
+    cases.case_set_parties(locked.case, applicant_organization=organization)
+    audit_record(
+        action="registration.approve",
+        actor=actor,
+        target=locked,
+        details={"organization_id": organization.pk, "membership_id": membership.pk},
+    )
+    return locked
 
 
+@audited_service(
+    "registration.return",
+    gettext_lazy("Enterprise registration returned"),
+    check=may(EnterpriseRegistration, "review", "registration"),
+    target="registration",
+)
 def registration_return(*, actor, registration: EnterpriseRegistration, reason: str) -> EnterpriseRegistration:
-    action = "registration.return"
-    try:
-        with transaction.atomic():
-            locked = _registration_for(actor, registration.pk, "review")  # who, before what
-            reason = (reason or "").strip()
-            if not reason:
-                raise InvalidInput(
-                    _("Give the reason for returning the application, so the applicant can correct it."),
-                    code="reason_required",
-                    field="reason",
-                )
-            _check_state(locked, EnterpriseRegistration.State.SUBMITTED)
-            now = timezone.now()
-            locked.return_reason = reason[:2000]
-            locked.reviewed_at = now
-            locked.reviewed_by = actor
-            locked.save()
-            cases.case_return(locked.case, actor=actor, reason=locked.return_reason, subject=locked, at=now)
-            audit_record(action=action, actor=actor, target=locked, details={"reason": locked.return_reason})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=registration)
+    locked = _registration_for(actor, registration.pk, "review")  # who, before what
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            _("Give the reason for returning the application, so the applicant can correct it."),
+            code="reason_required",
+            field="reason",
+        )
+    _check_state(locked, EnterpriseRegistration.State.SUBMITTED)
+    now = timezone.now()
+    locked.return_reason = reason[:2000]
+    locked.reviewed_at = now
+    locked.reviewed_by = actor
+    locked.save()
+    cases.case_return(locked.case, actor=actor, reason=locked.return_reason, subject=locked, at=now)
+    audit_record(action="registration.return", actor=actor, target=locked, details={"reason": locked.return_reason})
+    return locked
 
 
 # --- Organisations ----------------------------------------------------------------------
@@ -354,117 +338,98 @@ def _set_disciplines(organization: Organization, disciplines) -> None:
     )
 
 
-def _check_may_change(actor, organization_id: int) -> None:
-    if not Organization.objects.for_user(actor, "view").filter(pk=organization_id).exists():
-        raise NotFound()
-    if not Organization.objects.for_user(actor, "change").filter(pk=organization_id).exists():
-        raise Forbidden()
-
-
-def organization_check_permission(*, actor, action: str, organization: Organization | None = None) -> None:
-    """Refuse, recorded as denied under ``action``, an actor who may not add an organisation
-    (``organization`` None) or change this one: the check ``organization_create`` and
-    ``organization_update`` make first. The API asks it before it answers about a body."""
-    with refusals_recorded(actor=actor, action=action, target=organization):
-        if organization is None:
-            if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
-                raise Forbidden()
-        else:
-            _check_may_change(actor, organization.pk)
-
-
-def membership_check_permission(*, actor) -> None:
-    """Refuse, recorded as denied, an actor who may not grant roles (``membership_grant``'s
-    first check). The API asks it before it answers about a body."""
-    if not has_capability(actor, Capability.GRANT_ROLES):
-        _refuse(Forbidden(), actor=actor, action="membership.grant")
-
-
+@audited_service(
+    "organization.create",
+    gettext_lazy("Organisation created"),
+    check=requires(Capability.MANAGE_ORGANIZATIONS),
+    conflict=lambda: Conflict(code="credit_code_registered", field="credit_code"),
+)
 def organization_create(*, actor, kind: str, data: dict[str, Any], disciplines=None) -> Organization:
     """The system administrator adds an institution, a regulator or an enterprise."""
-    action = "organization.create"
-    try:
-        if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
-            raise Forbidden()
-        if kind not in OrganizationKind.values:
-            raise errors.INVALID_KIND(field="kind")
-        cleaned = organization_clean_data(data, kind=kind)
-        if "division" not in cleaned:
-            raise errors.REQUIRED(_("Choose a division."), field="division")
-        if cleaned.get("credit_code"):
-            organization_check_code_free(cleaned["credit_code"])
-        with transaction.atomic():
-            organization = Organization.objects.create(kind=kind, **cleaned)
-            if kind == OrganizationKind.INSTITUTION:
-                _set_disciplines(organization, disciplines)
-            audit_record(action=action, actor=actor, target=organization, details={"kind": kind})
-            return organization
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action)
-    except IntegrityError:
-        _refuse(Conflict(code="credit_code_registered", field="credit_code"), actor=actor, action=action)
+    if kind not in OrganizationKind.values:
+        raise errors.INVALID_KIND(field="kind")
+    cleaned = organization_clean_data(data, kind=kind)
+    if "division" not in cleaned:
+        raise errors.REQUIRED(_("Choose a division."), field="division")
+    if cleaned.get("credit_code"):
+        organization_check_code_free(cleaned["credit_code"])
+    organization = Organization.objects.create(kind=kind, **cleaned)
+    if kind == OrganizationKind.INSTITUTION:
+        _set_disciplines(organization, disciplines)
+    audit_record(action="organization.create", actor=actor, target=organization, details={"kind": kind})
+    return organization
 
 
+@audited_service(
+    "organization.update",
+    gettext_lazy("Organisation changed"),
+    check=may(Organization, "change", "organization"),
+    target="organization",
+)
 def organization_update(*, actor, organization: Organization, data: dict[str, Any], disciplines=None) -> Organization:
     """Change an organisation's profile: its own manager, or the system administrator.
 
     Enterprises cannot change their credit code or division here: those identify them and
     changing them is the system administrator's correction.
     """
-    action = "organization.update"
+    locked = locked_for(
+        Organization.objects.for_user(actor, "view"), Organization.objects.for_user(actor, "change"), organization.pk
+    )
+    if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
+        data = {k: v for k, v in data.items() if k not in ("credit_code", "division")}
+    cleaned = organization_clean_data(data, kind=locked.kind)
+    if cleaned.get("credit_code") and cleaned["credit_code"] != locked.credit_code:
+        if Organization.objects.filter(credit_code=cleaned["credit_code"]).exclude(pk=locked.pk).exists():
+            raise errors.CREDIT_CODE_REGISTERED(field="credit_code")
+    old_division_id = locked.division_id
+    changes = apply_changes(locked, cleaned, lambda value: str(getattr(value, "pk", value) or ""))
     try:
-        with transaction.atomic():
-            _check_may_change(actor, organization.pk)
-            locked = Organization.objects.select_for_update().get(pk=organization.pk)
-            if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
-                data = {k: v for k, v in data.items() if k not in ("credit_code", "division")}
-            cleaned = organization_clean_data(data, kind=locked.kind)
-            if cleaned.get("credit_code") and cleaned["credit_code"] != locked.credit_code:
-                if Organization.objects.filter(credit_code=cleaned["credit_code"]).exclude(pk=locked.pk).exists():
-                    raise errors.CREDIT_CODE_REGISTERED(field="credit_code")
-            changes = {}
-            old_division_id = locked.division_id
-            for key, value in cleaned.items():
-                old = getattr(locked, key)
-                if old != value:
-                    changes[key] = [str(getattr(old, "pk", old) or ""), str(getattr(value, "pk", value) or "")]
-                    setattr(locked, key, value)
-            locked.full_clean(exclude=["division"])
-            locked.save()
-            if disciplines is not None and locked.kind == OrganizationKind.INSTITUTION:
-                _set_disciplines(locked, disciplines)
-            details: dict[str, Any] = {"changes": changes}
-            if locked.division_id != old_division_id:
-                moved = organization_moved.send(
-                    sender=Organization,
-                    organization=locked,
-                    old_division_id=old_division_id,
-                    new_division_id=locked.division_id,
-                )
-                details["moved"] = {
-                    name: count for _receiver, result in moved for name, count in cast(dict, result or {}).items()
-                }
-            audit_record(action=action, actor=actor, target=locked, details=details)
-            return locked
+        locked.full_clean(exclude=["division"])
     except ValidationError as exc:
-        _refuse(INVALID("; ".join(exc.messages)), actor=actor, action=action, target=organization)
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=organization)
+        raise INVALID("; ".join(exc.messages)) from exc
+    locked.save()
+    if disciplines is not None and locked.kind == OrganizationKind.INSTITUTION:
+        _set_disciplines(locked, disciplines)
+    details: dict[str, Any] = {"changes": changes}
+    if locked.division_id != old_division_id:
+        moved = organization_moved.send(
+            sender=Organization,
+            organization=locked,
+            old_division_id=old_division_id,
+            new_division_id=locked.division_id,
+        )
+        details["moved"] = {
+            name: count for _receiver, result in moved for name, count in cast(dict, result or {}).items()
+        }
+    audit_record(action="organization.update", actor=actor, target=locked, details=details)
+    return locked
 
 
 def organization_set_active(*, actor, organization: Organization, active: bool) -> Organization:
-    action = "organization.activate" if active else "organization.deactivate"
-    try:
-        if not has_capability(actor, Capability.MANAGE_ORGANIZATIONS):
-            raise Forbidden()
-        with transaction.atomic():
-            locked = Organization.objects.select_for_update().get(pk=organization.pk)
-            locked.is_active = active
-            locked.save(update_fields=["is_active", "updated_at"])
-            audit_record(action=action, actor=actor, target=locked)
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=organization)
+    """The system administrator activates or deactivates an organisation."""
+    return (_organization_activate if active else _organization_deactivate)(actor=actor, organization=organization)
+
+
+def _set_organization_active(actor, organization: Organization, *, active: bool, action: str) -> Organization:
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    locked.is_active = active
+    locked.save(update_fields=["is_active", "updated_at"])
+    audit_record(action=action, actor=actor, target=locked)
+    return locked
+
+
+@audited_service(
+    "organization.activate", gettext_lazy("Organisation activated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
+)
+def _organization_activate(*, actor, organization: Organization) -> Organization:
+    return _set_organization_active(actor, organization, active=True, action="organization.activate")
+
+
+@audited_service(
+    "organization.deactivate", gettext_lazy("Organisation deactivated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
+)
+def _organization_deactivate(*, actor, organization: Organization) -> Organization:
+    return _set_organization_active(actor, organization, active=False, action="organization.deactivate")
 
 
 # --- Memberships (role grants) --------------------------------------------------------
@@ -480,49 +445,52 @@ def membership_grant_check(*, actor, user, role: str) -> None:
         raise errors.STAFF_NO_MEMBERSHIP(field="user")
 
 
+def _grantee(actor, **kwargs) -> dict[str, str] | None:
+    return {"user": getattr(kwargs["user"], "username", "")} if "user" in kwargs else None
+
+
+@audited_service(
+    "membership.grant", gettext_lazy("Role granted"), check=requires(Capability.GRANT_ROLES), details=_grantee
+)
 def membership_grant(*, actor, user, organization: Organization, role: str) -> Membership:
     """Give a person a role in an organisation (or change it). Security administrator only."""
-    action = "membership.grant"
-    try:
-        membership_grant_check(actor=actor, user=user, role=role)
-        with transaction.atomic():
-            membership, created = Membership.objects.select_for_update().get_or_create(
-                user=user,
-                organization=organization,
-                defaults={"role": role, "is_default": not Membership.objects.filter(user=user).exists()},
-            )
-            before = None if created else membership.role
-            if not created:
-                membership.role = role
-                membership.is_active = True
-                membership.save(update_fields=["role", "is_active"])
-            audit_record(
-                action=action,
-                actor=actor,
-                target=membership,
-                organization=None,
-                details={"user": user.username, "organization_id": organization.pk, "role": role, "before": before},
-            )
-            return membership
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details={"user": getattr(user, "username", "")})
+    membership_grant_check(actor=actor, user=user, role=role)
+    membership, created = Membership.objects.select_for_update().get_or_create(
+        user=user,
+        organization=organization,
+        defaults={"role": role, "is_default": not Membership.objects.filter(user=user).exists()},
+    )
+    before = None if created else membership.role
+    if not created:
+        membership.role = role
+        membership.is_active = True
+        membership.save(update_fields=["role", "is_active"])
+    audit_record(
+        action="membership.grant",
+        actor=actor,
+        target=membership,
+        organization=None,
+        details={"user": user.username, "organization_id": organization.pk, "role": role, "before": before},
+    )
+    return membership
 
 
+@audited_service(
+    "membership.revoke", gettext_lazy("Role revoked"), check=requires(Capability.GRANT_ROLES), target="membership"
+)
 def membership_revoke(*, actor, membership: Membership) -> Membership:
-    action = "membership.revoke"
-    try:
-        if not has_capability(actor, Capability.GRANT_ROLES):
-            raise Forbidden()
-        with transaction.atomic():
-            locked = Membership.objects.select_for_update().get(pk=membership.pk)
-            locked.is_active = False
-            locked.save(update_fields=["is_active"])
-            audit_record(action=action, actor=actor, target=locked)
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=membership)
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    locked.is_active = False
+    locked.save(update_fields=["is_active"])
+    audit_record(action="membership.revoke", actor=actor, target=locked)
+    return locked
 
 
+@audited_service(
+    "membership.switch",
+    gettext_lazy("Organisation switched"),
+    details=lambda actor, **kw: {"organization_id": str(kw["organization_id"])},
+)
 def membership_switch(*, actor, organization_id) -> Membership:
     """Which of their organisations a person acts for from now on (recorded, since every
     later record names that organisation)."""
@@ -530,6 +498,6 @@ def membership_switch(*, actor, organization_id) -> Membership:
 
     membership = resolve_acting_membership(actor, organization_id)
     if membership is None:
-        _refuse(NotFound(), actor=actor, action="membership.switch", details={"organization_id": str(organization_id)})
+        raise NotFound()
     audit_record(action="membership.switch", actor=actor, target=membership, organization=membership.organization)
     return membership

@@ -7,8 +7,5 @@ class WorkcalendarConfig(AppConfig):
     verbose_name = _("Working-day calendar")
 
     def ready(self) -> None:
-        from nqihub.audit.actions import register as register_audit_action
-
-        register_audit_action("calendar_entry.create", _("Calendar entry added"))
-        register_audit_action("calendar_entry.update", _("Calendar entry changed"))
-        register_audit_action("calendar_entry.delete", _("Calendar entry deleted"))
+        # The services register their own audit labels (``@audited_service``) when loaded.
+        from . import services  # noqa: F401

@@ -25,17 +25,16 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import audited_service, locked_for
+from nqihub.audit.service import apply_changes, audited_service, locked_for, requires
 from nqihub.audit.services import audit_record
-from nqihub.audit.services import audit_refusal as _refuse
-from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Forbidden, InvalidInput, ServiceError, invalid_fields
+from nqihub.core.access import Capability
+from nqihub.core.errors import InvalidInput, ServiceError, invalid_fields
 from nqihub.core.inputs import clean_date
 
 from . import errors
@@ -261,11 +260,6 @@ def _describe(entry: CalendarEntry) -> dict[str, str]:
     return {"date": f"{entry.date:%Y-%m-%d}", "kind": entry.kind, "name": entry.name, "source": entry.source}
 
 
-def _require_editor(actor) -> None:
-    if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
-        raise Forbidden()
-
-
 def _locked_entry(actor, entry, action: str) -> CalendarEntry:
     """The entry, locked: NotFound when the actor may not see it (or it is gone), Forbidden
     when they may see it but not change it."""
@@ -274,77 +268,78 @@ def _locked_entry(actor, entry, action: str) -> CalendarEntry:
     )
 
 
+def _period(actor, **kw) -> dict[str, str]:
+    data = kw["data"]
+    return {"date": str(data.get("date") or "")[:10], "date_until": str(data.get("date_until") or "")[:10]}
+
+
+def _entry_target(actor, **kw):
+    return _target(kw["entry"])
+
+
+@audited_service(
+    "calendar_entry.create",
+    gettext_lazy("Calendar entry added"),
+    check=requires(Capability.MANAGE_CONFIGURATION),
+    details=_period,
+    conflict=_date_taken_race,  # another entry on one of the dates, saved between the check and the insert
+)
 def calendar_entry_create(*, actor, data: Mapping[str, Any]) -> list[CalendarEntry]:
     """The system administrator adds the entry of one date, or, with ``date_until``, one entry
     for every date of a period (a holiday of several days), all or nothing. Returns the entries
     made, in date order."""
-    action = "calendar_entry.create"
-    details = {"date": str(data.get("date") or "")[:10], "date_until": str(data.get("date_until") or "")[:10]}
-    try:
-        _require_editor(actor)
-        cleaned, dates = _clean(data, period=True)
-        with transaction.atomic():
-            taken = CalendarEntry.objects.select_for_update().filter(date__in=dates).order_by("date").first()
-            if taken is not None:
-                raise _date_taken(taken)
-            fields = {k: v for k, v in cleaned.items() if k != "date"}
-            entries = [CalendarEntry.objects.create(date=day, **fields) for day in dates]
-            first, last = entries[0], entries[-1]
-            target = (
-                first
-                if len(entries) == 1
-                else (
-                    CalendarEntry._meta.label_lower,
-                    ",".join(str(e.pk) for e in entries),
-                    f"{first.date:%Y-%m-%d} – {last.date:%Y-%m-%d} {first.name} ({first.get_kind_display()})",
-                )
-            )
-            audit_record(
-                action=action,
-                actor=actor,
-                target=target,
-                details={
-                    "dates": [f"{e.date:%Y-%m-%d}" for e in entries],
-                    "ids": [e.pk for e in entries],
-                    "kind": first.kind,
-                    "name": first.name,
-                    "source": first.source,
-                },
-            )
-            return entries
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details=details)
-    except IntegrityError:  # another entry on one of the dates, saved between the check and the insert
-        _refuse(_date_taken_race(), actor=actor, action=action, details=details)
+    cleaned, dates = _clean(data, period=True)
+    taken = CalendarEntry.objects.select_for_update().filter(date__in=dates).order_by("date").first()
+    if taken is not None:
+        raise _date_taken(taken)
+    fields = {k: v for k, v in cleaned.items() if k != "date"}
+    entries = [CalendarEntry.objects.create(date=day, **fields) for day in dates]
+    first, last = entries[0], entries[-1]
+    target = (
+        first
+        if len(entries) == 1
+        else (
+            CalendarEntry._meta.label_lower,
+            ",".join(str(e.pk) for e in entries),
+            f"{first.date:%Y-%m-%d} – {last.date:%Y-%m-%d} {first.name} ({first.get_kind_display()})",
+        )
+    )
+    audit_record(
+        action="calendar_entry.create",
+        actor=actor,
+        target=target,
+        details={
+            "dates": [f"{e.date:%Y-%m-%d}" for e in entries],
+            "ids": [e.pk for e in entries],
+            "kind": first.kind,
+            "name": first.name,
+            "source": first.source,
+        },
+    )
+    return entries
 
 
+@audited_service(
+    "calendar_entry.update",
+    gettext_lazy("Calendar entry changed"),
+    target=_entry_target,
+    conflict=_date_taken_race,
+)
 def calendar_entry_update(*, actor, entry: CalendarEntry | int, data: Mapping[str, Any]) -> CalendarEntry:
     """The system administrator changes an entry; ``data`` may hold only the fields to change."""
-    action = "calendar_entry.update"
-    try:
-        with transaction.atomic():
-            locked = _locked_entry(actor, entry, "change")
-            cleaned = calendar_entry_clean_data(data, instance=locked)
-            if cleaned["date"] != locked.date:
-                taken = CalendarEntry.objects.filter(date=cleaned["date"]).exclude(pk=locked.pk).first()
-                if taken is not None:
-                    raise _date_taken(taken)
-            changes = {}
-            for name, value in cleaned.items():
-                old = getattr(locked, name)
-                if old != value:
-                    changes[name] = [str(old), str(value)]
-                    setattr(locked, name, value)
-            locked.save()
-            audit_record(action=action, actor=actor, target=locked, details={"changes": changes})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(entry))
-    except IntegrityError:
-        _refuse(_date_taken_race(), actor=actor, action=action, target=_target(entry))
+    locked = _locked_entry(actor, entry, "change")
+    cleaned = calendar_entry_clean_data(data, instance=locked)
+    if cleaned["date"] != locked.date:
+        taken = CalendarEntry.objects.filter(date=cleaned["date"]).exclude(pk=locked.pk).first()
+        if taken is not None:
+            raise _date_taken(taken)
+    changes = apply_changes(locked, cleaned, str)
+    locked.save()
+    audit_record(action="calendar_entry.update", actor=actor, target=locked, details={"changes": changes})
+    return locked
 
 
-@audited_service("calendar_entry.delete", target=lambda actor, **kw: _target(kw["entry"]))
+@audited_service("calendar_entry.delete", gettext_lazy("Calendar entry deleted"), target=_entry_target)
 def calendar_entry_delete(*, actor, entry: CalendarEntry | int) -> None:
     """The system administrator deletes an entry: the date follows the week's rule again."""
     locked = _locked_entry(actor, entry, "delete")

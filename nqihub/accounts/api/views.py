@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nqihub.audit.service import ask_permission
 from nqihub.core.access import get_actor
 from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 from nqihub.organizations.models import Membership
@@ -79,7 +80,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         data = body_after_permission(
             request,
             TokenCreateSerializer,
-            may=lambda: services.api_token_check_permission(actor=request.user, membership=membership),
+            may=lambda: ask_permission(services.api_token_create, actor=request.user, membership=membership),
         )
         token, key = services.api_token_create(
             actor=request.user, name=data["name"], membership=membership, days=data["days"]

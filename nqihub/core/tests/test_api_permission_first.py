@@ -87,3 +87,35 @@ def test_staff_are_refused_a_token_whatever_the_body(world, api):
     assert _denied("api_token.create") == 1
     bad = api(world.users["ent_manager"]).post("/api/v1/tokens/", {"name": ["x"], "days": "many"}, format="json")
     assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_imports_refuse_before_reading_the_upload(world, api):
+    """A regulator who sends no file (or no form at all) is refused the import, not told the
+    file is missing; the ledger keeper is told."""
+    for body in ({}, {"file": "not-a-file"}):
+        response = api(world.users["kundulun"]).post("/api/v1/instrument-imports/", body, format="multipart")
+        assert (response.status_code, response.json()["code"]) == (403, "import_not_allowed")
+    assert _denied("instrument.import") == 2
+    missing = api(world.users["ent_manager"]).post("/api/v1/instrument-imports/", {}, format="multipart")
+    assert missing.status_code == 400
+    assert _denied("instrument.import") == 2
+
+
+@pytest.mark.django_db
+def test_fee_configuration_refuses_before_reading_the_body(world, api):
+    from nqihub.metrology.models import Tariff
+
+    item = CatalogueItem.objects.active().order_by("pk").first()
+    tariff = Tariff.objects.create(catalogue_item=item, price="10", valid_from="2026-01-01", source="文件")
+    regulator = api(world.users["baotou"])
+    bad = {"price": ["x"], "valid_from": "someday"}
+    for method, path, action in (
+        ("post", "/api/v1/tariffs/", "tariff.create"),
+        ("patch", f"/api/v1/tariffs/{tariff.pk}/", "tariff.update"),
+        ("post", "/api/v1/waiver-policies/", "waiver_policy.create"),
+    ):
+        response = getattr(regulator, method)(path, bad, format="json")
+        assert (response.status_code, response.json()["code"]) == (403, "permission_denied"), path
+        assert _denied(action) == 1
+    assert api(world.users["sysadmin"]).post("/api/v1/tariffs/", bad, format="json").status_code == 400

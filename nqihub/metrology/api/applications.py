@@ -23,6 +23,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from nqihub.accounts.api.authentication import ApiTokenAuthentication
+from nqihub.audit.service import ask_permission
 from nqihub.cases.serializers import CaseTimelineField, timeline_queryset
 from nqihub.core.access import get_actor
 from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
@@ -264,9 +265,7 @@ class VerificationApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModel
             body_after_permission(
                 request,
                 ApplicationInputSerializer,
-                may=lambda: services.application_check_permission(
-                    actor=request.user, action="verification_application.submit"
-                ),
+                may=lambda: ask_permission(services.application_submit, actor=request.user),
             )
         )
         values["institution_id"] = values.pop("institution")
@@ -284,9 +283,7 @@ class VerificationApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModel
         validated = body_after_permission(
             request,
             RejectInputSerializer,
-            may=lambda: services.application_check_permission(
-                actor=request.user, action="verification_application.reject", application=pk
-            ),
+            may=lambda: ask_permission(services.application_reject, actor=request.user, application=pk),
         )
         application = services.application_reject(actor=request.user, application=int(pk), reason=validated["reason"])
         return self._detail(application.pk)
@@ -297,9 +294,7 @@ class VerificationApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModel
         validated = body_after_permission(
             request,
             ScheduleInputSerializer,
-            may=lambda: services.application_check_permission(
-                actor=request.user, action="verification_application.schedule", application=pk
-            ),
+            may=lambda: ask_permission(services.application_schedule, actor=request.user, application=pk),
         )
         application = services.application_schedule(actor=request.user, application=int(pk), **validated)
         return self._detail(application.pk)

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
+from nqihub.audit.service import ask_permission
 from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 
 from ..models import CatalogueItem
@@ -30,7 +31,7 @@ class CatalogueItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
         data = body_after_permission(
             request,
             CatalogueItemInputSerializer,
-            may=lambda: services.catalogue_item_check_permission(actor=request.user, action="catalogue_item.create"),
+            may=lambda: ask_permission(services.catalogue_item_create, actor=request.user),
         )
         item = services.catalogue_item_create(actor=request.user, data=data)
         return Response(CatalogueItemSerializer(item).data, status=status.HTTP_201_CREATED)
@@ -42,9 +43,7 @@ class CatalogueItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
             request,
             CatalogueItemInputSerializer,
             partial=True,
-            may=lambda: services.catalogue_item_check_permission(
-                actor=request.user, action="catalogue_item.update", item=item
-            ),
+            may=lambda: ask_permission(services.catalogue_item_update, actor=request.user, item=item),
         )
         item = services.catalogue_item_update(actor=request.user, item=item, data=data)
         return Response(CatalogueItemSerializer(item).data)

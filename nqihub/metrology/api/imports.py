@@ -12,7 +12,8 @@ from rest_framework import mixins, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from nqihub.core.api.views import ScopedGenericViewSet
+from nqihub.audit.service import ask_permission
+from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 from nqihub.tables.jobs import recover_if_stale
 
 from ..models import ImportJob
@@ -99,9 +100,10 @@ class InstrumentImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     @extend_schema(request={"multipart/form-data": ImportStartSerializer}, responses={202: ImportJobSerializer})
     def create(self, request, *args, **kwargs):
-        data = ImportStartSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        job = services.import_start(actor=request.user, uploaded_file=data.validated_data["file"])
+        data = body_after_permission(
+            request, ImportStartSerializer, may=lambda: ask_permission(services.import_start, actor=request.user)
+        )
+        job = services.import_start(actor=request.user, uploaded_file=data["file"])
         job.refresh_from_db()  # the task may already have run (inline backend)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

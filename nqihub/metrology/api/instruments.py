@@ -10,6 +10,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from nqihub.audit.service import ask_permission
 from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 
 from ..models import Instrument
@@ -31,7 +32,7 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         data = body_after_permission(
             request,
             InstrumentInputSerializer,
-            may=lambda: services.instrument_check_permission(actor=request.user, action="instrument.create"),
+            may=lambda: ask_permission(services.instrument_create, actor=request.user),
         )
         instrument = services.instrument_create(actor=request.user, data=data)
         return Response(InstrumentSerializer(instrument).data, status=status.HTTP_201_CREATED)
@@ -43,9 +44,7 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             request,
             InstrumentInputSerializer,
             partial=True,
-            may=lambda: services.instrument_check_permission(
-                actor=request.user, action="instrument.update", instrument=instrument
-            ),
+            may=lambda: ask_permission(services.instrument_update, actor=request.user, instrument=instrument),
         )
         instrument = services.instrument_update(actor=request.user, instrument=instrument, data=data)
         return Response(InstrumentSerializer(instrument).data)
@@ -57,9 +56,7 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         data = body_after_permission(
             request,
             InstrumentStatusInputSerializer,
-            may=lambda: services.instrument_check_permission(
-                actor=request.user, action="instrument.set_status", instrument=instrument
-            ),
+            may=lambda: ask_permission(services.instrument_set_status, actor=request.user, instrument=instrument),
         )
         instrument = services.instrument_set_status(actor=request.user, instrument=instrument, status=data["status"])
         return Response(InstrumentSerializer(instrument).data)

@@ -10,33 +10,13 @@ from nqihub.organizations.api.serializers import DivisionRefSerializer
 
 from .. import selectors
 from ..models import CatalogueItem, Instrument
+from ..services.catalogue import CATALOGUE_FIELDS
 
 
 class CatalogueItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = CatalogueItem
-        fields = [
-            "id",
-            "code",
-            "level1_no",
-            "level1_name",
-            "level2_no",
-            "name",
-            "supervision",
-            "verification_mode",
-            "use_trade",
-            "use_safety",
-            "use_medical",
-            "use_environment",
-            "scope_note",
-            "period_months",
-            "service_life_months",
-            "regulation",
-            "source",
-            "evidence",
-            "is_active",
-            "updated_at",
-        ]
+        fields = ["id", *CATALOGUE_FIELDS, "updated_at"]  # the fields the services write
 
 
 class CatalogueItemInputSerializer(serializers.Serializer):

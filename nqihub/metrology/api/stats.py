@@ -14,18 +14,20 @@ count verifications by the day of the verification, so a reissued document stays
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from nqihub.audit.services import audit_refusal
-from nqihub.core.access import Capability, get_actor, has_capability
+from nqihub.audit.service import ask_permission
+from nqihub.core.access import get_actor
 from nqihub.core.api.schema import AutoSchema
-from nqihub.core.api.views import ScopedViewSetMixin
-from nqihub.core.errors import INVALID, Forbidden
+from nqihub.core.api.views import ScopedViewSetMixin, body_after_permission
+from nqihub.core.errors import INVALID
 
 from ..models import Instrument, IssuedDocument, Tariff, WaiverPolicy
 from ..selectors_stats import BadParameter, coverage_stats, waiver_stats
@@ -214,19 +216,7 @@ class TariffInputSerializer(serializers.Serializer):
 class WaiverPolicySerializer(serializers.ModelSerializer):
     class Meta:
         model = WaiverPolicy
-        fields = [
-            "id",
-            "name",
-            "basis",
-            "catalogue_item",
-            "credit_code_prefix",
-            "division",
-            "percentage",
-            "valid_from",
-            "valid_until",
-            "is_active",
-            "source",
-        ]
+        fields = ["id", *services.POLICY_FIELDS]  # the fields the services write
 
 
 class WaiverPolicyInputSerializer(serializers.Serializer):
@@ -243,70 +233,68 @@ class WaiverPolicyInputSerializer(serializers.Serializer):
 
 
 class _FeeConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSetMixin, viewsets.GenericViewSet):
-    """Readable by regulators and the system administrator; other callers see an empty list."""
+    """Readable by regulators and the system administrator; other callers see an empty list.
+    Writes: the subclass names its input serializer, its two services and the keyword the
+    update service takes the row as."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]
     audit_regulator_queries = False  # configuration, not enterprise data
     filter_backends: list = []
+    input_serializer: type[serializers.Serializer]
+    create_service: Any
+    update_service: Any
+    row_argument: str
 
     def get_queryset(self):
         return self.queryset.for_user(self.request.user, "view")
 
-    def _may_write(self, action: str, target=None) -> None:
-        """Refuse (403, recorded as the service records it) a caller who may not write fee
-        configuration, before the body is validated: a regulator gets 403 whatever it sends,
-        never a 400 that would say nothing about its right to write. The services check the
-        same capability again."""
-        if not has_capability(self.request.user, Capability.MANAGE_CONFIGURATION):
-            audit_refusal(Forbidden(), actor=self.request.user, action=action, target=target)
+    def create(self, request, *args, **kwargs):
+        create = type(self).create_service
+        data = body_after_permission(
+            request, self.input_serializer, may=lambda: ask_permission(create, actor=request.user)
+        )
+        row = create(actor=request.user, data=data)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        update, row = type(self).update_service, {self.row_argument: self.get_object()}
+        data = body_after_permission(
+            request,
+            self.input_serializer,
+            partial=True,
+            may=lambda: ask_permission(update, actor=request.user, **row),
+        )
+        return Response(self.get_serializer(update(actor=request.user, data=data, **row)).data)
 
 
+@extend_schema_view(
+    create=extend_schema(request=TariffInputSerializer, responses={201: TariffSerializer}),
+    partial_update=extend_schema(request=TariffInputSerializer, responses=TariffSerializer),
+)
 class TariffViewSet(_FeeConfigViewSet):
     """Verification tariffs (per catalogue item; a division's tariff beats a platform-wide one)."""
 
     queryset = Tariff.objects.select_related("catalogue_item").order_by("catalogue_item__code", "-valid_from", "pk")
     serializer_class = TariffSerializer
-
-    @extend_schema(request=TariffInputSerializer, responses={201: TariffSerializer})
-    def create(self, request, *args, **kwargs):
-        self._may_write("tariff.create")
-        data = TariffInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        tariff = services.tariff_create(actor=request.user, data=data.validated_data)
-        return Response(TariffSerializer(tariff).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=TariffInputSerializer, responses=TariffSerializer)
-    def partial_update(self, request, *args, **kwargs):
-        tariff = self.get_object()
-        self._may_write("tariff.update", tariff)
-        data = TariffInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        tariff = services.tariff_update(actor=request.user, tariff=tariff, data=data.validated_data)
-        return Response(TariffSerializer(tariff).data)
+    input_serializer = TariffInputSerializer
+    create_service = services.tariff_create
+    update_service = services.tariff_update
+    row_argument = "tariff"
 
 
+@extend_schema_view(
+    create=extend_schema(request=WaiverPolicyInputSerializer, responses={201: WaiverPolicySerializer}),
+    partial_update=extend_schema(request=WaiverPolicyInputSerializer, responses=WaiverPolicySerializer),
+)
 class WaiverPolicyViewSet(_FeeConfigViewSet):
     """Fee waiver policies (by catalogue item, kind of user or campaign)."""
 
     queryset = WaiverPolicy.objects.order_by("-is_active", "-valid_from", "pk")
     serializer_class = WaiverPolicySerializer
-
-    @extend_schema(request=WaiverPolicyInputSerializer, responses={201: WaiverPolicySerializer})
-    def create(self, request, *args, **kwargs):
-        self._may_write("waiver_policy.create")
-        data = WaiverPolicyInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        policy = services.waiver_policy_create(actor=request.user, data=data.validated_data)
-        return Response(WaiverPolicySerializer(policy).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=WaiverPolicyInputSerializer, responses=WaiverPolicySerializer)
-    def partial_update(self, request, *args, **kwargs):
-        policy = self.get_object()
-        self._may_write("waiver_policy.update", policy)
-        data = WaiverPolicyInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        policy = services.waiver_policy_update(actor=request.user, policy=policy, data=data.validated_data)
-        return Response(WaiverPolicySerializer(policy).data)
+    input_serializer = WaiverPolicyInputSerializer
+    create_service = services.waiver_policy_create
+    update_service = services.waiver_policy_update
+    row_argument = "policy"
 
 
 ROUTES = [

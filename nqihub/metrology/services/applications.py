@@ -21,20 +21,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.actions import register as register_audit_action
-from nqihub.audit.service import check_allowed, locked_for
-from nqihub.audit.services import audit_record, refusals_recorded
-from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.audit.service import audited_service, locked_for, may
+from nqihub.audit.services import audit_record
 from nqihub.cases import services as cases
 from nqihub.core.access import OrganizationKind, get_actor
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.organizations.models import AuthorisationScope, Discipline, Organization
 
 from .. import rules
@@ -47,15 +46,8 @@ MAX_INSTRUMENTS_PER_APPLICATION = 200
 State = VerificationApplication.State
 Mode = VerificationApplication.Mode
 
-for _code, _label in {
-    "verification_application.submit": gettext_lazy("Verification application submitted"),
-    "verification_application.withdraw": gettext_lazy("Verification application withdrawn"),
-    "verification_application.accept": gettext_lazy("Verification application accepted"),
-    "verification_application.reject": gettext_lazy("Verification application rejected"),
-    "verification_application.schedule": gettext_lazy("Verification scheduled"),
-    "verification_application.complete": gettext_lazy("Verification application completed"),
-}.items():
-    register_audit_action(_code, _label)
+# Recorded by ``results.result_record`` when the last result of an application is in.
+register_audit_action("verification_application.complete", gettext_lazy("Verification application completed"))
 
 # --- Reads shared with the pages -------------------------------------------------------------
 
@@ -206,53 +198,35 @@ def _check_details(*, mode, site_address, wished_from, wished_until, contact_nam
         )
 
 
-def _application_id(application) -> int:
-    value = application.pk if isinstance(application, VerificationApplication) else application
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-
-
 def _target(application):
     if isinstance(application, VerificationApplication):
         return application
     return (VerificationApplication._meta.label_lower, str(application)[:64], "")
 
 
-def locked_application(user, application_id: int, action: str) -> VerificationApplication:
-    """The application, locked, if ``user`` may do ``action`` on it: 404 when they may not
-    even see it, 403 when they see it but the step is not theirs."""
+def locked_application(user, application, action: str) -> VerificationApplication:
+    """The application (a row or its id), locked, if ``user`` may do ``action`` on it: 404
+    when they may not even see it, 403 when they see it but the step is not theirs."""
     return locked_for(
         VerificationApplication.objects.for_user(user, "view"),
         VerificationApplication.objects.for_user(user, action),
-        application_id,
+        getattr(application, "pk", application),
         forbidden=_forbidden_message(action),
     )
+
+
+def _may(step: str):
+    return may(VerificationApplication, step, "application", forbidden=lambda: _forbidden_message(step))
+
+
+def _application_target(actor, **kw):
+    return _target(kw["application"])
 
 
 def _forbidden_message(action: str) -> str:
     if action in ("decide", "record"):
         return _("Only a manager or clerk of the institution the application is addressed to may do this.")
     return _("Only a manager or clerk of the enterprise may do this.")
-
-
-def application_check_permission(
-    *, actor, action: str, application: VerificationApplication | int | None = None
-) -> None:
-    """Refuse, recorded as denied under the audit ``action``, an actor who may not submit an
-    application (``application`` None) or decide this one: the check the services make first.
-    The API asks it before it answers about a body."""
-    with refusals_recorded(actor=actor, action=action, target=None if application is None else _target(application)):
-        if application is None:
-            _require_applicant(actor)
-        else:
-            check_allowed(
-                VerificationApplication.objects.for_user(actor, "view"),
-                VerificationApplication.objects.for_user(actor, "decide"),
-                _application_id(application),
-                forbidden=_forbidden_message("decide"),
-            )
 
 
 def check_state(application: VerificationApplication, *states: str) -> None:
@@ -271,6 +245,31 @@ def _text(value, limit: int) -> str:
 # --- Enterprise ------------------------------------------------------------------------------
 
 
+def _asked(actor, **kw) -> dict[str, Any] | None:
+    if "instrument_ids" not in kw:
+        return None
+    return {
+        "instrument_ids": [str(i)[:20] for i in kw["instrument_ids"][:MAX_INSTRUMENTS_PER_APPLICATION]],
+        "institution": str(kw.get("institution_id"))[:20],
+    }
+
+
+_LIMITS = {"site_address": 300, "contact_name": 100, "contact_phone": 40, "note": 2000}
+
+
+def _submitted(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The ids as a list and the texts trimmed, before anything reads them."""
+    texts = {name: _text(kwargs.get(name), limit) for name, limit in _LIMITS.items()}
+    return {**kwargs, **texts, "instrument_ids": rules.as_id_list(kwargs.get("instrument_ids"))}
+
+
+@audited_service(
+    "verification_application.submit",
+    gettext_lazy("Verification application submitted"),
+    prepare=_submitted,
+    check=lambda actor, **kw: _require_applicant(actor),  # who, before what
+    details=_asked,
+)
 def application_submit(
     *,
     actor,
@@ -287,205 +286,201 @@ def application_submit(
     """The acting enterprise applies to an institution for the verification of its
     instruments. Refused as a whole if any instrument or detail may not be accepted."""
     action = "verification_application.submit"
-    raw_ids = rules.as_id_list(instrument_ids)
-    site_address, contact_name = _text(site_address, 300), _text(contact_name, 100)
-    contact_phone, note = _text(contact_phone, 40), _text(note, 2000)
-    details = {
-        "instrument_ids": [str(i)[:20] for i in raw_ids[:MAX_INSTRUMENTS_PER_APPLICATION]],
-        "institution": str(institution_id)[:20],
-    }
+    ids = _clean_ids(cast(list, instrument_ids))
+    _check_details(
+        mode=mode,
+        site_address=site_address,
+        wished_from=wished_from,
+        wished_until=wished_until,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+    )
+    instruments = _checked_instruments(actor, ids)
+    organization = get_actor(actor).organization
     try:
-        _require_applicant(actor)  # who, before what
-        ids = _clean_ids(raw_ids)
-        _check_details(
-            mode=mode,
-            site_address=site_address,
-            wished_from=wished_from,
-            wished_until=wished_until,
-            contact_name=contact_name,
-            contact_phone=contact_phone,
+        inst_pk = int(institution_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        inst_pk = 0
+    institution = (
+        institutions_offering(
+            organization=organization, catalogue_items={i.catalogue_item for i in instruments}
         )
-        with transaction.atomic():
-            instruments = _checked_instruments(actor, ids)
-            organization = get_actor(actor).organization
-            try:
-                inst_pk = int(institution_id)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                inst_pk = 0
-            institution = (
-                institutions_offering(
-                    organization=organization, catalogue_items={i.catalogue_item for i in instruments}
-                )
-                .filter(pk=inst_pk)
-                .first()
-            )
-            if institution is None:
-                raise InvalidInput(
-                    _(
-                        "This institution is not authorised to verify all of these instruments where your enterprise is;"
-                        " choose one of the institutions offered."
-                    ),
-                    code="institution_not_offered",
-                    field="institution",
-                )
-            now = timezone.now()
-            case = cases.case_open(
-                kind=APPLICATION.code,
-                actor=actor,
-                applicant_organization=organization,
-                handling_organization=institution,
-                division=organization.division,
-                at=now,
-            )
-            application = VerificationApplication.objects.create(
-                case=case,
-                number=case.number,
-                state=case.state,
-                organization=organization,
-                institution=institution,
-                division_id=organization.division_id,
-                mode=mode,
-                site_address=site_address if mode == Mode.ON_SITE else "",
-                wished_from=wished_from,
-                wished_until=wished_until,
-                contact_name=contact_name,
-                contact_phone=contact_phone,
-                note=note,
-                submitted_by=actor,
-                submitted_at=now,
-                # The promised time limit, counted in working days by the case kernel.
-                accept_by=case.deadline,
-            )
-            ApplicationItem.objects.bulk_create(
-                ApplicationItem(application=application, instrument=i, catalogue_item_id=i.catalogue_item_id)
-                for i in instruments
-            )
-            audit_record(
-                action=action,
-                actor=actor,
-                target=application,
-                details={"instrument_ids": ids, "count": len(ids), "institution": institution.pk, "mode": mode},
-            )
-            return application
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details=details)
+        .filter(pk=inst_pk)
+        .first()
+    )
+    if institution is None:
+        raise InvalidInput(
+            _(
+                "This institution is not authorised to verify all of these instruments where your enterprise is;"
+                " choose one of the institutions offered."
+            ),
+            code="institution_not_offered",
+            field="institution",
+        )
+    now = timezone.now()
+    case = cases.case_open(
+        kind=APPLICATION.code,
+        actor=actor,
+        applicant_organization=organization,
+        handling_organization=institution,
+        division=organization.division,
+        at=now,
+    )
+    application = VerificationApplication.objects.create(
+        case=case,
+        number=case.number,
+        state=case.state,
+        organization=organization,
+        institution=institution,
+        division_id=organization.division_id,
+        mode=mode,
+        site_address=site_address if mode == Mode.ON_SITE else "",
+        wished_from=wished_from,
+        wished_until=wished_until,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        note=note,
+        submitted_by=actor,
+        submitted_at=now,
+        # The promised time limit, counted in working days by the case kernel.
+        accept_by=case.deadline,
+    )
+    ApplicationItem.objects.bulk_create(
+        ApplicationItem(application=application, instrument=i, catalogue_item_id=i.catalogue_item_id)
+        for i in instruments
+    )
+    audit_record(
+        action=action,
+        actor=actor,
+        target=application,
+        details={"instrument_ids": ids, "count": len(ids), "institution": institution.pk, "mode": mode},
+    )
+    return application
 
 
+@audited_service(
+    "verification_application.withdraw",
+    gettext_lazy("Verification application withdrawn"),
+    check=_may("withdraw"),
+    target=_application_target,
+)
 def application_withdraw(*, actor, application: VerificationApplication | int) -> VerificationApplication:
     """The enterprise takes back an application the institution has not accepted yet."""
     action = "verification_application.withdraw"
-    try:
-        with transaction.atomic():
-            locked = locked_application(actor, _application_id(application), "withdraw")
-            check_state(locked, State.SUBMITTED)
-            cases.case_withdraw(locked.case, actor=actor, subject=locked)
-            audit_record(action=action, actor=actor, target=locked)
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(application))
+    locked = locked_application(actor, application, "withdraw")
+    check_state(locked, State.SUBMITTED)
+    cases.case_withdraw(locked.case, actor=actor, subject=locked)
+    audit_record(action=action, actor=actor, target=locked)
+    return locked
 
 
 # --- Institution -----------------------------------------------------------------------------
 
 
+@audited_service(
+    "verification_application.accept",
+    gettext_lazy("Verification application accepted"),
+    check=_may("decide"),
+    target=_application_target,
+)
 def application_accept(*, actor, application: VerificationApplication | int) -> VerificationApplication:
     """The institution accepts the application; each item's fee and waiver are fixed now."""
     from . import fees  # written alongside; imported late so this module loads on its own
 
     action = "verification_application.accept"
-    try:
-        with transaction.atomic():
-            locked = locked_application(actor, _application_id(application), "decide")
-            check_state(locked, State.SUBMITTED)
-            now = timezone.now()
-            today = timezone.localdate()
-            items = list(locked.items.select_related("catalogue_item").order_by("pk"))
-            organization = Organization.objects.select_related("division").get(pk=locked.organization_id)
-            fee_total = waived_total = Decimal("0")
-            # One quoter for all items (a fixed number of queries, not one per item); it
-            # answers as ``quote_fee`` would.
-            quoter = fees.FeeQuoter(today) if hasattr(fees, "FeeQuoter") else None
-            for item in items:
-                if quoter is not None:
-                    fee, waived, waiver = quoter.quote(catalogue_item=item.catalogue_item, organization=organization)
-                else:
-                    fee, waived, waiver = fees.quote_fee(
-                        catalogue_item=item.catalogue_item, organization=organization, on_date=today
-                    )
-                item.fee, item.waived, item.waiver_policy = fee, waived, waiver
-                fee_total += fee
-                waived_total += waived
-            ApplicationItem.objects.bulk_update(items, ["fee", "waived", "waiver_policy"])
-            locked.decided_at, locked.decided_by = now, actor
-            locked.fee_total, locked.waived_total = fee_total, waived_total
-            locked.save(update_fields=["decided_at", "decided_by", "fee_total", "waived_total"])
-            cases.case_accept(locked.case, actor=actor, subject=locked, at=now)
-            audit_record(
-                action=action,
-                actor=actor,
-                target=locked,
-                details={"fee_total": str(fee_total), "waived_total": str(waived_total)},
+    locked = locked_application(actor, application, "decide")
+    check_state(locked, State.SUBMITTED)
+    now = timezone.now()
+    today = timezone.localdate()
+    items = list(locked.items.select_related("catalogue_item").order_by("pk"))
+    organization = Organization.objects.select_related("division").get(pk=locked.organization_id)
+    fee_total = waived_total = Decimal("0")
+    # One quoter for all items (a fixed number of queries, not one per item); it
+    # answers as ``quote_fee`` would.
+    quoter = fees.FeeQuoter(today) if hasattr(fees, "FeeQuoter") else None
+    for item in items:
+        if quoter is not None:
+            fee, waived, waiver = quoter.quote(catalogue_item=item.catalogue_item, organization=organization)
+        else:
+            fee, waived, waiver = fees.quote_fee(
+                catalogue_item=item.catalogue_item, organization=organization, on_date=today
             )
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(application))
+        item.fee, item.waived, item.waiver_policy = fee, waived, waiver
+        fee_total += fee
+        waived_total += waived
+    ApplicationItem.objects.bulk_update(items, ["fee", "waived", "waiver_policy"])
+    locked.decided_at, locked.decided_by = now, actor
+    locked.fee_total, locked.waived_total = fee_total, waived_total
+    locked.save(update_fields=["decided_at", "decided_by", "fee_total", "waived_total"])
+    cases.case_accept(locked.case, actor=actor, subject=locked, at=now)
+    audit_record(
+        action=action,
+        actor=actor,
+        target=locked,
+        details={"fee_total": str(fee_total), "waived_total": str(waived_total)},
+    )
+    return locked
 
 
+@audited_service(
+    "verification_application.reject",
+    gettext_lazy("Verification application rejected"),
+    check=_may("decide"),
+    target=_application_target,
+)
 def application_reject(*, actor, application: VerificationApplication | int, reason: str) -> VerificationApplication:
     """The institution declines the application, saying why."""
     action = "verification_application.reject"
-    try:
-        with transaction.atomic():
-            # Who may act first: a person who may not decide learns nothing from the form's rules.
-            locked = locked_application(actor, _application_id(application), "decide")
-            reason = _text(reason, 2000)
-            if not reason:
-                raise InvalidInput(
-                    _("Give the reason for rejecting the application, so the enterprise knows what to do."),
-                    code="reason_required",
-                    field="reason",
-                )
-            check_state(locked, State.SUBMITTED)
-            now = timezone.now()
-            locked.decided_at, locked.decided_by, locked.reject_reason = now, actor, reason
-            locked.save(update_fields=["decided_at", "decided_by", "reject_reason"])
-            cases.case_reject(locked.case, actor=actor, reason=reason, subject=locked, at=now)
-            audit_record(action=action, actor=actor, target=locked, details={"reason": reason})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(application))
+    # Who may act first: a person who may not decide learns nothing from the form's rules.
+    locked = locked_application(actor, application, "decide")
+    reason = _text(reason, 2000)
+    if not reason:
+        raise InvalidInput(
+            _("Give the reason for rejecting the application, so the enterprise knows what to do."),
+            code="reason_required",
+            field="reason",
+        )
+    check_state(locked, State.SUBMITTED)
+    now = timezone.now()
+    locked.decided_at, locked.decided_by, locked.reject_reason = now, actor, reason
+    locked.save(update_fields=["decided_at", "decided_by", "reject_reason"])
+    cases.case_reject(locked.case, actor=actor, reason=reason, subject=locked, at=now)
+    audit_record(action=action, actor=actor, target=locked, details={"reason": reason})
+    return locked
 
 
+@audited_service(
+    "verification_application.schedule",
+    gettext_lazy("Verification scheduled"),
+    check=_may("decide"),
+    target=_application_target,
+)
 def application_schedule(
     *, actor, application: VerificationApplication | int, on_date: date | None, note: str = ""
 ) -> VerificationApplication:
     """The institution sets (or moves) the date of the verification."""
     action = "verification_application.schedule"
-    try:
-        with transaction.atomic():
-            locked = locked_application(actor, _application_id(application), "decide")  # who, before what
-            note = _text(note, 400)
-            if on_date is None:
-                raise InvalidInput(_("Give the date of the verification."), code="date_required", field="on_date")
-            if on_date < timezone.localdate():
-                raise InvalidInput(_("The date must not be in the past."), code="date_in_past", field="on_date")
-            check_state(locked, State.ACCEPTED, State.SCHEDULED)
-            before = locked.scheduled_on
-            locked.schedule()
-            locked.scheduled_on = on_date
-            locked.save(update_fields=["state", "scheduled_on"])
-            text = on_date.isoformat() + (" — " + note if note else "")
-            cases.case_log(locked.case, step="scheduled", actor=actor, note=text)
-            audit_record(
-                action=action,
-                actor=actor,
-                target=locked,
-                details={
-                    "on_date": on_date.isoformat(),
-                    "before": before.isoformat() if before else None,
-                    "note": note,
-                },
-            )
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(application))
+    locked = locked_application(actor, application, "decide")  # who, before what
+    note = _text(note, 400)
+    if on_date is None:
+        raise InvalidInput(_("Give the date of the verification."), code="date_required", field="on_date")
+    if on_date < timezone.localdate():
+        raise InvalidInput(_("The date must not be in the past."), code="date_in_past", field="on_date")
+    check_state(locked, State.ACCEPTED, State.SCHEDULED)
+    before = locked.scheduled_on
+    locked.schedule()
+    locked.scheduled_on = on_date
+    locked.save(update_fields=["state", "scheduled_on"])
+    text = on_date.isoformat() + (" — " + note if note else "")
+    cases.case_log(locked.case, step="scheduled", actor=actor, note=text)
+    audit_record(
+        action=action,
+        actor=actor,
+        target=locked,
+        details={
+            "on_date": on_date.isoformat(),
+            "before": before.isoformat() if before else None,
+            "note": note,
+        },
+    )
+    return locked

@@ -14,15 +14,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
-from nqihub.audit.services import audit_record, refusals_recorded
-from nqihub.audit.services import audit_refusal as _refuse
-from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Forbidden, InvalidInput, NotFound, ServiceError, invalid_fields
+from nqihub.audit.service import apply_changes, audited_service, locked_for, may, requires
+from nqihub.audit.services import audit_record
+from nqihub.core.access import Capability
+from nqihub.core.errors import InvalidInput, ServiceError, invalid_fields
 
 from .. import errors as metrology_errors
 from ..models import CatalogueItem, Evidence, Instrument, Supervision, UseField, VerificationMode
@@ -59,10 +57,6 @@ NUMBER_BOUNDS = {
     "service_life_months": (1, 600),
 }
 _FALSE_TEXT = {"", "0", "false", "no", "off", "否"}
-
-register_audit_action("catalogue_item.create", gettext_lazy("Catalogue item added"))
-register_audit_action("catalogue_item.update", gettext_lazy("Catalogue item changed"))
-
 
 def invalid_input(errors: Iterable[tuple[str, str]], *, model, code: str = "invalid") -> InvalidInput:
     """One InvalidInput for a list of (field, message): the first names its field in the
@@ -220,71 +214,53 @@ def refresh_mandatory(item: CatalogueItem) -> int:
     return changed
 
 
-def catalogue_item_check_permission(*, actor, action: str, item: CatalogueItem | None = None) -> None:
-    """Refuse, recorded as denied under ``action``, an actor who may not add a catalogue item
-    (``item`` None) or change this one: the check ``catalogue_item_create`` and
-    ``catalogue_item_update`` make first. The API asks it before it answers about a body."""
-    with refusals_recorded(actor=actor, action=action, target=item):
-        if item is None:
-            if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
-                raise Forbidden()
-        else:
-            _check_may_change(actor, item.pk)
+def _code(actor, **kw) -> dict[str, str] | None:
+    return {"code": str(kw["data"].get("code", ""))[:16]} if "data" in kw else None
 
 
-def _check_may_change(actor, item_id: int) -> None:
-    if not CatalogueItem.objects.for_user(actor, "view").filter(pk=item_id).exists():
-        raise NotFound()
-    if not CatalogueItem.objects.for_user(actor, "change").filter(pk=item_id).exists():
-        raise Forbidden()
-
-
+@audited_service(
+    "catalogue_item.create",
+    gettext_lazy("Catalogue item added"),
+    check=requires(Capability.MANAGE_CONFIGURATION),
+    details=_code,
+    conflict=_code_taken,
+)
 def catalogue_item_create(*, actor, data: Mapping[str, Any]) -> CatalogueItem:
     """The system administrator adds an item (e.g. one transcribed from the official text)."""
-    action = "catalogue_item.create"
-    try:
-        if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
-            raise Forbidden()
-        cleaned = catalogue_item_clean_data(data)
-        with transaction.atomic():
-            _ensure_code_free(cleaned["code"])
-            item = CatalogueItem.objects.create(**cleaned)
-            audit_record(
-                action=action, actor=actor, target=item, details={"code": item.code, "evidence": item.evidence}
-            )
-            return item
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details={"code": str(data.get("code", ""))[:16]})
-    except IntegrityError:
-        _refuse(_code_taken(), actor=actor, action=action, details={"code": str(data.get("code", ""))[:16]})
+    cleaned = catalogue_item_clean_data(data)
+    _ensure_code_free(cleaned["code"])
+    item = CatalogueItem.objects.create(**cleaned)
+    audit_record(
+        action="catalogue_item.create",
+        actor=actor,
+        target=item,
+        details={"code": item.code, "evidence": item.evidence},
+    )
+    return item
 
 
+@audited_service(
+    "catalogue_item.update",
+    gettext_lazy("Catalogue item changed"),
+    check=may(CatalogueItem, "change", "item"),
+    target="item",
+    conflict=_code_taken,
+)
 def catalogue_item_update(*, actor, item: CatalogueItem, data: Mapping[str, Any]) -> CatalogueItem:
     """The system administrator changes an item. ``data`` may hold only the fields to change."""
-    action = "catalogue_item.update"
-    try:
-        with transaction.atomic():
-            _check_may_change(actor, item.pk)
-            locked = CatalogueItem.objects.select_for_update().get(pk=item.pk)
-            cleaned = catalogue_item_clean_data(data, instance=locked)
-            if cleaned["code"] != locked.code:
-                _ensure_code_free(cleaned["code"], exclude=locked.pk)
-            changes = {}
-            for name, value in cleaned.items():
-                old = getattr(locked, name)
-                if old != value:
-                    changes[name] = [old, value]
-                    setattr(locked, name, value)
-            locked.save()
-            instruments_changed = refresh_mandatory(locked) if changes.keys() & set(MANDATORY_FIELDS) else 0
-            audit_record(
-                action=action,
-                actor=actor,
-                target=locked,
-                details={"changes": changes, "instruments_changed": instruments_changed},
-            )
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=item)
-    except IntegrityError:
-        _refuse(_code_taken(), actor=actor, action=action, target=item)
+    locked = locked_for(
+        CatalogueItem.objects.for_user(actor, "view"), CatalogueItem.objects.for_user(actor, "change"), item.pk
+    )
+    cleaned = catalogue_item_clean_data(data, instance=locked)
+    if cleaned["code"] != locked.code:
+        _ensure_code_free(cleaned["code"], exclude=locked.pk)
+    changes = apply_changes(locked, cleaned)
+    locked.save()
+    instruments_changed = refresh_mandatory(locked) if changes.keys() & set(MANDATORY_FIELDS) else 0
+    audit_record(
+        action="catalogue_item.update",
+        actor=actor,
+        target=locked,
+        details={"changes": changes, "instruments_changed": instruments_changed},
+    )
+    return locked

@@ -32,16 +32,14 @@ import datetime
 import re
 import unicodedata
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.service import audited_service, locked_for
 from nqihub.audit.services import audit_record
-from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core.access import get_actor
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nqihub.documents import services as kernel
 from nqihub.documents.certificates import CertificateData, render_certificate
 
@@ -56,14 +54,6 @@ from .policy import current_policy
 
 NUMBER_PREFIX = {IssuedDocument.Kind.CERTIFICATE: "JD", IssuedDocument.Kind.NOTICE: "TZ"}
 MAX_REASON_LENGTH = 2000
-
-for _code, _label in {
-    "document.issue": gettext_lazy("Verification document issued"),
-    "document.reissue": gettext_lazy("Verification document reissued"),
-    "document.revoke": gettext_lazy("Verification document revoked"),
-}.items():
-    register_audit_action(_code, _label)
-
 
 # --- Reads -----------------------------------------------------------------------------------
 
@@ -158,30 +148,21 @@ def _result_id(result) -> int:
         raise NotFound() from None
 
 
-def _document_id(document) -> int:
-    value = document.pk if isinstance(document, IssuedDocument) else document
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-
-
 def _target(obj, model):
     if isinstance(obj, model):
         return obj
     return (model._meta.label_lower, str(obj)[:64], "")
 
 
-def _locked_document(actor, document_id: int) -> IssuedDocument:
-    """The document, locked, if ``actor`` may reissue or revoke it: 404 when they may not see
-    it, 403 when they see it but it is not their institution's."""
-    if not IssuedDocument.objects.for_user(actor, "view").filter(pk=document_id).exists():
-        raise NotFound()
-    if not IssuedDocument.objects.for_user(actor, "manage").filter(pk=document_id).exists():
-        raise Forbidden(
-            _("Only a manager or clerk of the institution that issued the document may reissue or revoke it.")
-        )
-    document = IssuedDocument.objects.select_for_update().get(pk=document_id)
+def _locked_document(actor, document) -> IssuedDocument:
+    """The document (a row or its id), locked, if ``actor`` may reissue or revoke it: 404 when
+    they may not see it, 403 when they see it but it is not their institution's."""
+    document = locked_for(
+        IssuedDocument.objects.for_user(actor, "view"),
+        IssuedDocument.objects.for_user(actor, "manage"),
+        getattr(document, "pk", document),
+        forbidden=_("Only a manager or clerk of the institution that issued the document may reissue or revoke it."),
+    )
     if document.state != IssuedDocument.State.VALID:
         raise Conflict(
             _("Document %(number)s is %(state)s and can no longer be changed.")
@@ -286,126 +267,129 @@ def render_document(document, *, request=None) -> bytes:
 # --- Use cases -------------------------------------------------------------------------------
 
 
+@audited_service(
+    "document.issue",
+    gettext_lazy("Verification document issued"),
+    target=lambda actor, **kw: _target(kw["result"], VerificationResult),
+)
 def document_issue(*, actor, result: VerificationResult | int) -> IssuedDocument:
     """Issue the document for a recorded result: a 检定证书 for a pass, a 检定结果通知书 (with
     the reasons) for a fail. One document per result: issuing again is refused (a correction
     is a reissue). Only the result's institution's working members issue."""
     action = "document.issue"
-    try:
-        result_id = _result_id(result)
-        with transaction.atomic():
-            locked = VerificationResult.objects.select_for_update().filter(pk=result_id).first()
-            actor_info = get_actor(actor)
-            org = actor_info.organization
-            if locked is None or org is None or locked.institution_id != org.pk:
-                raise NotFound()
-            if not actor_info.can_work:
-                raise Forbidden(_("Only a manager or clerk of the institution may issue its verification documents."))
-            result_obj = VerificationResult.objects.select_related(
-                "item__application", "item__catalogue_item", "item__instrument", "institution"
-            ).get(pk=locked.pk)
-            if result_obj.documents.exists():
-                raise Conflict(
-                    _("The document for this result has already been issued; reissue it to correct it."),
-                    code="already_issued",
-                )
-            item = result_obj.item
-            application = item.application
-            passed = result_obj.outcome == VerificationResult.Outcome.PASS
-            valid_until = certificate_valid_until(result_obj)
-            issued_at = timezone.now()
-            document = kernel.issue(
-                IssuedDocument,
-                actor=actor,
-                action=action,
-                details={"result_id": result_obj.pk, "valid_until": valid_until.isoformat() if valid_until else None},
-                kind=IssuedDocument.Kind.CERTIFICATE if passed else IssuedDocument.Kind.NOTICE,
-                result=result_obj,
-                instrument_id=item.instrument_id,
-                institution=application.institution,
-                organization_id=application.organization_id,
-                division_id=application.division_id,
-                issued_at=issued_at,
-                verified_on=result_obj.verified_on,
-                valid_until=valid_until,
-                fee=item.fee,
-                waived=item.waived,
-                public_facts=document_public_facts(
-                    institution_name=result_obj.institution.name,
-                    instrument=item.instrument,
-                    catalogue_item=item.catalogue_item,
-                    outcome=result_obj.outcome,
-                    verified_on=result_obj.verified_on,
-                    issued_on=timezone.localtime(issued_at).date(),
-                ),
-            )
-            _update_instrument(result_obj, valid_until)
-            return document
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(result, VerificationResult))
+    result_id = _result_id(result)
+    locked = VerificationResult.objects.select_for_update().filter(pk=result_id).first()
+    actor_info = get_actor(actor)
+    org = actor_info.organization
+    if locked is None or org is None or locked.institution_id != org.pk:
+        raise NotFound()
+    if not actor_info.can_work:
+        raise Forbidden(_("Only a manager or clerk of the institution may issue its verification documents."))
+    result_obj = VerificationResult.objects.select_related(
+        "item__application", "item__catalogue_item", "item__instrument", "institution"
+    ).get(pk=locked.pk)
+    if result_obj.documents.exists():
+        raise Conflict(
+            _("The document for this result has already been issued; reissue it to correct it."),
+            code="already_issued",
+        )
+    item = result_obj.item
+    application = item.application
+    passed = result_obj.outcome == VerificationResult.Outcome.PASS
+    valid_until = certificate_valid_until(result_obj)
+    issued_at = timezone.now()
+    document = kernel.issue(
+        IssuedDocument,
+        actor=actor,
+        action=action,
+        details={"result_id": result_obj.pk, "valid_until": valid_until.isoformat() if valid_until else None},
+        kind=IssuedDocument.Kind.CERTIFICATE if passed else IssuedDocument.Kind.NOTICE,
+        result=result_obj,
+        instrument_id=item.instrument_id,
+        institution=application.institution,
+        organization_id=application.organization_id,
+        division_id=application.division_id,
+        issued_at=issued_at,
+        verified_on=result_obj.verified_on,
+        valid_until=valid_until,
+        fee=item.fee,
+        waived=item.waived,
+        public_facts=document_public_facts(
+            institution_name=result_obj.institution.name,
+            instrument=item.instrument,
+            catalogue_item=item.catalogue_item,
+            outcome=result_obj.outcome,
+            verified_on=result_obj.verified_on,
+            issued_on=timezone.localtime(issued_at).date(),
+        ),
+    )
+    _update_instrument(result_obj, valid_until)
+    return document
 
 
+@audited_service(
+    "document.reissue",
+    gettext_lazy("Verification document reissued"),
+    target=lambda actor, **kw: _target(kw["document"], IssuedDocument),
+)
 def document_reissue(*, actor, document: IssuedDocument | int, reason: str) -> IssuedDocument:
     """A new document (new number and check code) with the same facts; the old one becomes
     ``superseded`` and points to it. Nothing else of the old document changes."""
     action = "document.reissue"
-    try:
-        with transaction.atomic():
-            old = _locked_document(actor, _document_id(document))  # permission first, then input
-            reason = _clean_reason(reason, "reissue")
-            issued_at = timezone.now()
-            new = kernel.issue(
-                IssuedDocument,
-                actor=actor,
-                action=action,
-                details={"reason": reason, "supersedes": old.number, "supersedes_id": old.pk},
-                kind=old.kind,
-                result_id=old.result_id,
-                instrument_id=old.instrument_id,
-                institution=old.institution,
-                organization_id=old.organization_id,
-                division_id=old.division_id,
-                issued_at=issued_at,
-                verified_on=old.verified_on,
-                valid_until=old.valid_until,
-                fee=old.fee,
-                waived=old.waived,
-                # The same facts as the document it replaces, issued today.
-                public_facts={**old.public_facts, "issued_on": timezone.localtime(issued_at).date().isoformat()},
-            )
-            kernel.supersede(old, new)
-            return new
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(document, IssuedDocument))
+    old = _locked_document(actor, document)  # permission first, then input
+    reason = _clean_reason(reason, "reissue")
+    issued_at = timezone.now()
+    new = kernel.issue(
+        IssuedDocument,
+        actor=actor,
+        action=action,
+        details={"reason": reason, "supersedes": old.number, "supersedes_id": old.pk},
+        kind=old.kind,
+        result_id=old.result_id,
+        instrument_id=old.instrument_id,
+        institution=old.institution,
+        organization_id=old.organization_id,
+        division_id=old.division_id,
+        issued_at=issued_at,
+        verified_on=old.verified_on,
+        valid_until=old.valid_until,
+        fee=old.fee,
+        waived=old.waived,
+        # The same facts as the document it replaces, issued today.
+        public_facts={**old.public_facts, "issued_on": timezone.localtime(issued_at).date().isoformat()},
+    )
+    kernel.supersede(old, new)
+    return new
 
 
+@audited_service(
+    "document.revoke",
+    gettext_lazy("Verification document revoked"),
+    target=lambda actor, **kw: _target(kw["document"], IssuedDocument),
+)
 def document_revoke(*, actor, document: IssuedDocument | int, reason: str) -> IssuedDocument:
     """Revoke a valid document, saying why. The public check reports it revoked from then on;
     an instrument left without a valid certificate becomes due at once."""
     action = "document.revoke"
-    try:
-        with transaction.atomic():
-            locked = _locked_document(actor, _document_id(document))  # permission first, then input
-            reason = _clean_reason(reason, "revoke")
-            now = timezone.now()
-            kernel.revoke(locked, at=now, reason=reason)
-            if locked.kind == IssuedDocument.Kind.CERTIFICATE:
-                today = timezone.localdate()
-                still_valid = (
-                    IssuedDocument.objects.filter(
-                        instrument_id=locked.instrument_id,
-                        kind=IssuedDocument.Kind.CERTIFICATE,
-                        state=IssuedDocument.State.VALID,
-                    )
-                    .exclude(valid_until__lt=today)
-                    .exists()
-                )
-                if not still_valid:
-                    # Without a valid certificate the instrument may not be used: due today.
-                    Instrument.objects.filter(pk=locked.instrument_id).exclude(next_due_on__lte=today).update(
-                        next_due_on=today, updated_at=now
-                    )
-            audit_record(action=action, actor=actor, target=locked, details={"reason": reason})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(document, IssuedDocument))
+    locked = _locked_document(actor, document)  # permission first, then input
+    reason = _clean_reason(reason, "revoke")
+    now = timezone.now()
+    kernel.revoke(locked, at=now, reason=reason)
+    if locked.kind == IssuedDocument.Kind.CERTIFICATE:
+        today = timezone.localdate()
+        still_valid = (
+            IssuedDocument.objects.filter(
+                instrument_id=locked.instrument_id,
+                kind=IssuedDocument.Kind.CERTIFICATE,
+                state=IssuedDocument.State.VALID,
+            )
+            .exclude(valid_until__lt=today)
+            .exists()
+        )
+        if not still_valid:
+            # Without a valid certificate the instrument may not be used: due today.
+            Instrument.objects.filter(pk=locked.instrument_id).exclude(next_due_on__lte=today).update(
+                next_due_on=today, updated_at=now
+            )
+    audit_record(action=action, actor=actor, target=locked, details={"reason": reason})
+    return locked

@@ -29,16 +29,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.service import apply_changes, audited_service, locked_for, requires
 from nqihub.audit.services import audit_record
-from nqihub.audit.services import audit_refusal as _refuse
-from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import Forbidden, NotFound, ServiceError
+from nqihub.core.access import Capability
+from nqihub.core.errors import ServiceError
 from nqihub.core.inputs import clean_date
 from nqihub.organizations.credit_code import CHARSET as CREDIT_CHARSET
 
@@ -48,10 +46,6 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
-register_audit_action("tariff.create", gettext_lazy("Tariff added"))
-register_audit_action("tariff.update", gettext_lazy("Tariff changed"))
-register_audit_action("waiver_policy.create", gettext_lazy("Waiver policy added"))
-register_audit_action("waiver_policy.update", gettext_lazy("Waiver policy changed"))
 
 __all__ = [
     "FeeQuoter",
@@ -378,53 +372,41 @@ def _plain(value):
 
 
 def _create(*, actor, action: str, model, clean, data: Mapping[str, Any]):
-    try:
-        if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
-            raise Forbidden()
-        cleaned = clean(data)
-        with transaction.atomic():
-            obj = model.objects.create(**cleaned)
-            audit_record(action=action, actor=actor, target=obj, details={k: _plain(v) for k, v in cleaned.items()})
-            return obj
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action)
-    except IntegrityError:  # pragma: no cover - no unique constraints yet; keep the refusal path
-        _refuse(ServiceError(), actor=actor, action=action)
+    cleaned = clean(data)
+    obj = model.objects.create(**cleaned)
+    audit_record(action=action, actor=actor, target=obj, details={k: _plain(v) for k, v in cleaned.items()})
+    return obj
 
 
 def _update(*, actor, action: str, obj, clean, data: Mapping[str, Any]):
+    # The permission is the capability the decorator asked; the lookup only finds the row.
     model = type(obj)
-    try:
-        if not has_capability(actor, Capability.MANAGE_CONFIGURATION):
-            raise Forbidden()
-        with transaction.atomic():
-            locked = model.objects.select_for_update().filter(pk=obj.pk).first()
-            if locked is None:
-                raise NotFound()
-            cleaned = clean(data, instance=locked)
-            changes = {}
-            for name, value in cleaned.items():
-                old = getattr(locked, name)
-                if old != value:
-                    changes[name] = [_plain(old), _plain(value)]
-                    setattr(locked, name, value)
-            locked.save()
-            audit_record(action=action, actor=actor, target=locked, details={"changes": changes})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=obj)
+    locked = locked_for(model.objects.all(), None, obj.pk)
+    cleaned = clean(data, instance=locked)
+    changes = apply_changes(locked, cleaned, _plain)
+    locked.save()
+    audit_record(action=action, actor=actor, target=locked, details={"changes": changes})
+    return locked
 
 
+_configuration = requires(Capability.MANAGE_CONFIGURATION)
+
+
+@audited_service("tariff.create", gettext_lazy("Tariff added"), check=_configuration, conflict=ServiceError)
 def tariff_create(*, actor, data: Mapping[str, Any]) -> Tariff:
     """The system administrator adds a tariff (with its source)."""
     return _create(actor=actor, action="tariff.create", model=Tariff, clean=tariff_clean_data, data=data)
 
 
+@audited_service("tariff.update", gettext_lazy("Tariff changed"), check=_configuration, target="tariff")
 def tariff_update(*, actor, tariff: Tariff, data: Mapping[str, Any]) -> Tariff:
     """The system administrator changes a tariff; ``data`` may hold only the fields to change."""
     return _update(actor=actor, action="tariff.update", obj=tariff, clean=tariff_clean_data, data=data)
 
 
+@audited_service(
+    "waiver_policy.create", gettext_lazy("Waiver policy added"), check=_configuration, conflict=ServiceError
+)
 def waiver_policy_create(*, actor, data: Mapping[str, Any]) -> WaiverPolicy:
     """The system administrator adds a waiver policy (with its source)."""
     return _create(
@@ -432,6 +414,7 @@ def waiver_policy_create(*, actor, data: Mapping[str, Any]) -> WaiverPolicy:
     )
 
 
+@audited_service("waiver_policy.update", gettext_lazy("Waiver policy changed"), check=_configuration, target="policy")
 def waiver_policy_update(*, actor, policy: WaiverPolicy, data: Mapping[str, Any]) -> WaiverPolicy:
     """The system administrator changes a waiver policy (e.g. ends a campaign, deactivates it)."""
     return _update(actor=actor, action="waiver_policy.update", obj=policy, clean=waiver_policy_clean_data, data=data)

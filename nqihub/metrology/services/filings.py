@@ -26,19 +26,18 @@ hand over an id from a URL unresolved and the refusal is still recorded here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.service import audited_service, locked_for
 from nqihub.audit.services import audit_record
-from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.cases import services as cases
 from nqihub.core.access import get_actor
-from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from nqihub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .. import rules
 from ..casekinds import FILING
@@ -52,15 +51,6 @@ MAX_INSTRUMENTS_PER_FILING = 1000
 # How many instruments an error message names before it says "and N more".
 
 _FilingInstrument = InstrumentFiling.instruments.through
-
-for _code, _label in {
-    "instrument_filing.submit": gettext_lazy("Instrument filing submitted"),
-    "instrument_filing.resubmit": gettext_lazy("Instrument filing resubmitted"),
-    "instrument_filing.approve": gettext_lazy("Instrument filing approved"),
-    "instrument_filing.return": gettext_lazy("Instrument filing returned"),
-}.items():
-    register_audit_action(_code, _label)
-
 
 # --- Reads shared with the pages -----------------------------------------------------------
 
@@ -169,34 +159,29 @@ def _check_may_file(actor, raw_ids: list) -> None:
     raise Forbidden(_("Only a manager or clerk of the enterprise may file its instruments."))
 
 
-def _filing_id(filing: InstrumentFiling | int | str) -> int:
-    value = filing.pk if isinstance(filing, InstrumentFiling) else filing
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-
-
 def _target(filing: InstrumentFiling | int | str):
     if isinstance(filing, InstrumentFiling):
         return filing
     return (InstrumentFiling._meta.label_lower, str(filing)[:64], "")
 
 
-def _locked_filing(actor, filing_id: int, action: str) -> InstrumentFiling:
-    """The filing, locked, if ``actor`` may do ``action`` on it: 404 when they may not even
-    see it, 403 when they see it but the decision is not theirs."""
-    if not InstrumentFiling.objects.for_user(actor, "view").filter(pk=filing_id).exists():
-        raise NotFound()
-    if not InstrumentFiling.objects.for_user(actor, action).filter(pk=filing_id).exists():
-        if action == "review":
-            raise Forbidden(
-                _(
-                    "Only a manager or clerk of the county-level regulator where the enterprise is registered reviews its filings."
-                )
-            )
-        raise Forbidden(_("Only a manager or clerk of the enterprise may correct and resubmit its filing."))
-    return InstrumentFiling.objects.select_for_update().get(pk=filing_id)
+def _forbidden(step: str) -> str:
+    if step == "review":
+        return _(
+            "Only a manager or clerk of the county-level regulator where the enterprise is registered reviews its filings."
+        )
+    return _("Only a manager or clerk of the enterprise may correct and resubmit its filing.")
+
+
+def _locked_filing(actor, filing, step: str) -> InstrumentFiling:
+    """The filing (a row or its id), locked, if ``actor`` may take ``step`` on it: 404 when
+    they may not even see it, 403 when they see it but the decision is not theirs."""
+    return locked_for(
+        InstrumentFiling.objects.for_user(actor, "view"),
+        InstrumentFiling.objects.for_user(actor, step),
+        getattr(filing, "pk", filing),
+        forbidden=_forbidden(step),
+    )
 
 
 def _check_state(filing: InstrumentFiling, *states: str) -> None:
@@ -211,129 +196,136 @@ def _check_state(filing: InstrumentFiling, *states: str) -> None:
 # --- Use cases -------------------------------------------------------------------------------
 
 
+def _ids_given(actor, **kw) -> dict[str, list[str]] | None:
+    return {"instrument_ids": _ids_for_log(kw["instrument_ids"])} if "instrument_ids" in kw else None
+
+
+def _id_list(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {**kwargs, "instrument_ids": rules.as_id_list(kwargs.get("instrument_ids"))}
+
+
+@audited_service(
+    "instrument_filing.submit",
+    gettext_lazy("Instrument filing submitted"),
+    prepare=_id_list,
+    check=lambda actor, **kw: _check_may_file(actor, kw.get("instrument_ids", [])),  # permission first, then input
+    details=_ids_given,
+)
 def filing_submit(*, actor, instrument_ids: Iterable[int | str]) -> InstrumentFiling:
     """The acting enterprise files a set of its mandatory instruments with the regulator of
     its county. Refused as a whole if any instrument may not be filed."""
     action = "instrument_filing.submit"
-    instrument_ids = rules.as_id_list(instrument_ids)
-    try:
-        _check_may_file(actor, instrument_ids)  # permission first, then input
-        ids = _clean_ids(instrument_ids)
-        with transaction.atomic():
-            instruments = _checked_instruments(actor, ids)
-            organization = get_actor(actor).organization
-            now = timezone.now()
-            case = cases.case_open(
-                kind=FILING.code, actor=actor, applicant_organization=organization, division=organization.division, at=now
-            )
-            filing = InstrumentFiling.objects.create(
-                case=case,
-                number=case.number,
-                state=case.state,
-                organization=organization,
-                division_id=organization.division_id,
-                submitted_by=actor,
-                submitted_at=now,
-            )
-            filing.instruments.add(*instruments)
-            audit_record(action=action, actor=actor, target=filing, details={"instrument_ids": ids, "count": len(ids)})
-            return filing
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details={"instrument_ids": _ids_for_log(instrument_ids)})
+    ids = _clean_ids(instrument_ids)
+    instruments = _checked_instruments(actor, ids)
+    organization = get_actor(actor).organization
+    now = timezone.now()
+    case = cases.case_open(
+        kind=FILING.code, actor=actor, applicant_organization=organization, division=organization.division, at=now
+    )
+    filing = InstrumentFiling.objects.create(
+        case=case,
+        number=case.number,
+        state=case.state,
+        organization=organization,
+        division_id=organization.division_id,
+        submitted_by=actor,
+        submitted_at=now,
+    )
+    filing.instruments.add(*instruments)
+    audit_record(action=action, actor=actor, target=filing, details={"instrument_ids": ids, "count": len(ids)})
+    return filing
 
 
+@audited_service(
+    "instrument_filing.resubmit",
+    gettext_lazy("Instrument filing resubmitted"),
+    prepare=_id_list,
+    target=lambda actor, **kw: _target(kw["filing"]),
+    details=_ids_given,
+)
 def filing_resubmit(*, actor, filing: InstrumentFiling | int, instrument_ids: Iterable[int | str]) -> InstrumentFiling:
     """After a return, the enterprise files the corrected set of instruments again under the
     same number. The last return's reason and reviewer stay on the filing as its history."""
     action = "instrument_filing.resubmit"
-    instrument_ids = rules.as_id_list(instrument_ids)
-    try:
-        with transaction.atomic():
-            locked = _locked_filing(actor, _filing_id(filing), "change")  # permission first
-            _check_state(locked, InstrumentFiling.State.RETURNED)
-            ids = _clean_ids(instrument_ids)
-            # "change" on the filing and "file" on the instruments both mean the acting
-            # enterprise, so the corrected set is the filing's own enterprise's.
-            instruments = _checked_instruments(actor, ids, filing_id=locked.pk)
-            before = sorted(locked.instruments.values_list("pk", flat=True))
-            locked.instruments.set(instruments)
-            now = timezone.now()
-            locked.submitted_by = actor
-            locked.submitted_at = now
-            locked.save(update_fields=["submitted_by", "submitted_at"])
-            cases.case_resubmit(locked.case, actor=actor, subject=locked, at=now)
-            audit_record(
-                action=action,
-                actor=actor,
-                target=locked,
-                details={"instrument_ids": ids, "count": len(ids), "before": before},
-            )
-            return locked
-    except ServiceError as exc:
-        _refuse(
-            exc,
-            actor=actor,
-            action=action,
-            target=_target(filing),
-            details={"instrument_ids": _ids_for_log(instrument_ids)},
-        )
+    locked = _locked_filing(actor, filing, "change")  # permission first
+    _check_state(locked, InstrumentFiling.State.RETURNED)
+    ids = _clean_ids(instrument_ids)
+    # "change" on the filing and "file" on the instruments both mean the acting
+    # enterprise, so the corrected set is the filing's own enterprise's.
+    instruments = _checked_instruments(actor, ids, filing_id=locked.pk)
+    before = sorted(locked.instruments.values_list("pk", flat=True))
+    locked.instruments.set(instruments)
+    now = timezone.now()
+    locked.submitted_by = actor
+    locked.submitted_at = now
+    locked.save(update_fields=["submitted_by", "submitted_at"])
+    cases.case_resubmit(locked.case, actor=actor, subject=locked, at=now)
+    audit_record(
+        action=action,
+        actor=actor,
+        target=locked,
+        details={"instrument_ids": ids, "count": len(ids), "before": before},
+    )
+    return locked
 
 
+@audited_service(
+    "instrument_filing.approve",
+    gettext_lazy("Instrument filing approved"),
+    target=lambda actor, **kw: _target(kw["filing"]),
+)
 def filing_approve(*, actor, filing: InstrumentFiling | int) -> InstrumentFiling:
     """The county regulator accepts the filing: its instruments are filed."""
     action = "instrument_filing.approve"
-    try:
-        with transaction.atomic():
-            locked = _locked_filing(actor, _filing_id(filing), "review")
-            _check_state(locked, InstrumentFiling.State.SUBMITTED)
-            members = Instrument.objects.select_for_update().filter(
-                pk__in=_FilingInstrument.objects.filter(instrumentfiling_id=locked.pk).values("instrument_id")
+    locked = _locked_filing(actor, filing, "review")
+    _check_state(locked, InstrumentFiling.State.SUBMITTED)
+    members = Instrument.objects.select_for_update().filter(
+        pk__in=_FilingInstrument.objects.filter(instrumentfiling_id=locked.pk).values("instrument_id")
+    )
+    # What changed since the enterprise submitted: only mandatory instruments in use or
+    # stopped are filed; the filing goes back to the enterprise to correct otherwise.
+    stale = list(members.filter(Q(is_mandatory=False) | Q(status=Instrument.Status.SCRAPPED)).order_by("pk"))
+    if stale:
+        raise Conflict(
+            _(
+                "Since this filing was submitted, these instruments were scrapped or are no longer subject "
+                "to mandatory verification: %(instruments)s. Return the filing so the enterprise can correct it."
             )
-            # What changed since the enterprise submitted: only mandatory instruments in use or
-            # stopped are filed; the filing goes back to the enterprise to correct otherwise.
-            stale = list(members.filter(Q(is_mandatory=False) | Q(status=Instrument.Status.SCRAPPED)).order_by("pk"))
-            if stale:
-                raise Conflict(
-                    _(
-                        "Since this filing was submitted, these instruments were scrapped or are no longer subject "
-                        "to mandatory verification: %(instruments)s. Return the filing so the enterprise can correct it."
-                    )
-                    % {"instruments": rules.name_instruments(stale)},
-                    code="instruments_changed",
-                )
-            now = timezone.now()
-            locked.reviewed_by = actor
-            locked.reviewed_at = now
-            locked.save(update_fields=["reviewed_by", "reviewed_at"])
-            cases.case_approve(locked.case, actor=actor, subject=locked, at=now)
-            count = members.update(filed=True, updated_at=now)
-            audit_record(action=action, actor=actor, target=locked, details={"count": count})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(filing))
+            % {"instruments": rules.name_instruments(stale)},
+            code="instruments_changed",
+        )
+    now = timezone.now()
+    locked.reviewed_by = actor
+    locked.reviewed_at = now
+    locked.save(update_fields=["reviewed_by", "reviewed_at"])
+    cases.case_approve(locked.case, actor=actor, subject=locked, at=now)
+    count = members.update(filed=True, updated_at=now)
+    audit_record(action=action, actor=actor, target=locked, details={"count": count})
+    return locked
 
 
+@audited_service(
+    "instrument_filing.return",
+    gettext_lazy("Instrument filing returned"),
+    target=lambda actor, **kw: _target(kw["filing"]),
+)
 def filing_return(*, actor, filing: InstrumentFiling | int, reason: str) -> InstrumentFiling:
     """The county regulator sends the filing back for correction, saying why."""
     action = "instrument_filing.return"
-    try:
-        with transaction.atomic():
-            locked = _locked_filing(actor, _filing_id(filing), "review")  # permission first
-            _check_state(locked, InstrumentFiling.State.SUBMITTED)
-            reason = (reason or "").strip() if isinstance(reason, str) or reason is None else str(reason).strip()
-            if not reason:
-                raise InvalidInput(
-                    _("Give the reason for returning the filing, so the enterprise can correct it."),
-                    code="reason_required",
-                    field="reason",
-                )
-            now = timezone.now()
-            locked.return_reason = reason[:2000]
-            locked.reviewed_by = actor
-            locked.reviewed_at = now
-            locked.save(update_fields=["return_reason", "reviewed_by", "reviewed_at"])
-            cases.case_return(locked.case, actor=actor, reason=locked.return_reason, subject=locked, at=now)
-            audit_record(action=action, actor=actor, target=locked, details={"reason": locked.return_reason})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=_target(filing))
+    locked = _locked_filing(actor, filing, "review")  # permission first
+    _check_state(locked, InstrumentFiling.State.SUBMITTED)
+    reason = (reason or "").strip() if isinstance(reason, str) or reason is None else str(reason).strip()
+    if not reason:
+        raise InvalidInput(
+            _("Give the reason for returning the filing, so the enterprise can correct it."),
+            code="reason_required",
+            field="reason",
+        )
+    now = timezone.now()
+    locked.return_reason = reason[:2000]
+    locked.reviewed_by = actor
+    locked.reviewed_at = now
+    locked.save(update_fields=["return_reason", "reviewed_by", "reviewed_at"])
+    cases.case_return(locked.case, actor=actor, reason=locked.return_reason, subject=locked, at=now)
+    audit_record(action=action, actor=actor, target=locked, details={"reason": locked.return_reason})
+    return locked

@@ -51,11 +51,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.models import Outcome
+from nqihub.audit.service import audited_service
 from nqihub.audit.services import audit_record
-from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.core import context
 from nqihub.core.access import get_actor, resolve_acting_membership, set_acting_membership
-from nqihub.core.errors import Forbidden, InvalidInput, ServiceError
+from nqihub.core.errors import Forbidden, InvalidInput
 from nqihub.core.files import release_files
 from nqihub.tables import columns as tables_columns
 from nqihub.tables import jobs
@@ -86,14 +86,6 @@ FINAL_STATES = frozenset({ImportJob.State.DONE, ImportJob.State.FAILED, ImportJo
 # The instrument fields one import row sets (besides organisation and division).
 _FIELDS = tuple(c.field for c in rules.COLUMNS)
 
-try:  # the audit trail shows the action's label (Wagtail's registry of actions)
-    from nqihub.audit.actions import register as _register_audit_action
-except ImportError:  # pragma: no cover - the registry is optional
-    pass
-else:
-    _register_audit_action(ACTION, gettext_lazy("Instrument ledger imported"))
-
-
 # The file as a whole cannot be read, or the job cannot go on (not the errors of single rows).
 ImportFileError = TableFileError
 
@@ -117,6 +109,25 @@ def import_allowed(*, actor) -> bool:
     return _can_import(actor)
 
 
+def _filename(uploaded_file) -> str:
+    return os.path.basename(str(getattr(uploaded_file, "name", "") or ""))[:200]
+
+
+def _may_import(actor, **_kwargs) -> None:
+    if not _can_import(actor):
+        raise Forbidden(
+            _("Only the manager or a clerk of an enterprise can import into its instrument ledger."),
+            code="import_not_allowed",
+        )
+
+
+@audited_service(
+    ACTION,
+    gettext_lazy("Instrument ledger imported"),
+    check=_may_import,
+    atomic=False,  # the job is committed (and queued) before the upload is answered
+    details=lambda actor, **kw: {"filename": _filename(kw["uploaded_file"])} if "uploaded_file" in kw else None,
+)
 def import_start(*, actor, uploaded_file) -> ImportJob:
     """Store the uploaded ledger file as a job and queue its import.
 
@@ -124,30 +135,22 @@ def import_start(*, actor, uploaded_file) -> ImportJob:
     enterprise's ledger. The file must be .xlsx or .csv, not empty and at most 50 MB; what is
     inside is checked by the job, which reports every problem with its row and column.
     """
-    filename = os.path.basename(str(getattr(uploaded_file, "name", "") or ""))[:200]
-    try:
-        if not _can_import(actor):
-            raise Forbidden(
-                _("Only the manager or a clerk of an enterprise can import into its instrument ledger."),
-                code="import_not_allowed",
-            )
-        extension = os.path.splitext(filename)[1].lower()
-        if extension not in EXTENSIONS:
-            raise InvalidInput(
-                _("Only .xlsx, .xls and .ods workbooks and .csv files can be imported."), code="file_type", field="file"
-            )
-        size = uploaded_file.size or 0
-        if size == 0:
-            raise InvalidInput(_("The file is empty."), code="file_empty", field="file")
-        if size > MAX_FILE_BYTES:
-            raise InvalidInput(
-                _("The file is larger than %(max)d MB: split it into several files.")
-                % {"max": MAX_FILE_BYTES // (1024 * 1024)},
-                code="file_too_large",
-                field="file",
-            )
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=ACTION, details={"filename": filename})
+    filename = _filename(uploaded_file)
+    extension = os.path.splitext(filename)[1].lower()
+    if extension not in EXTENSIONS:
+        raise InvalidInput(
+            _("Only .xlsx, .xls and .ods workbooks and .csv files can be imported."), code="file_type", field="file"
+        )
+    size = uploaded_file.size or 0
+    if size == 0:
+        raise InvalidInput(_("The file is empty."), code="file_empty", field="file")
+    if size > MAX_FILE_BYTES:
+        raise InvalidInput(
+            _("The file is larger than %(max)d MB: split it into several files.")
+            % {"max": MAX_FILE_BYTES // (1024 * 1024)},
+            code="file_too_large",
+            field="file",
+        )
 
     organization = get_actor(actor).organization
     with transaction.atomic():

@@ -21,11 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
-from nqihub.audit.services import audit_record, refusals_recorded
-from nqihub.audit.services import audit_refusal as _refuse
+from nqihub.audit.service import apply_changes, audited_service, locked_for, may
+from nqihub.audit.services import audit_record
 from nqihub.core.access import OrganizationKind, get_actor
-from nqihub.core.errors import Forbidden, NotFound, ServiceError
+from nqihub.core.errors import ServiceError
 
 from .. import errors, rules
 from ..models import CatalogueItem, Instrument, is_mandatory
@@ -48,14 +47,6 @@ def status_change_allowed(current: str, wanted: str) -> bool:
     return wanted in STATUS_TRANSITIONS.get(current, ())
 
 
-for _code, _label in {
-    "instrument.create": gettext_lazy("Instrument added to the ledger"),
-    "instrument.update": gettext_lazy("Instrument record changed"),
-    "instrument.set_status": gettext_lazy("Instrument status changed"),
-}.items():
-    register_audit_action(_code, _label)
-
-
 def _ledger_keeper(actor):
     """The enterprise ``actor`` keeps the ledger of, or Forbidden."""
     acting = get_actor(actor)
@@ -65,32 +56,16 @@ def _ledger_keeper(actor):
     return organization
 
 
-def _check_may_change(actor, instrument_id: int) -> None:
-    """NotFound outside the actor's view, Forbidden where they may look but not change (a
-    regulator, an enterprise's viewer)."""
-    if not Instrument.objects.for_user(actor, "view").filter(pk=instrument_id).exists():
-        raise NotFound()
-    if not Instrument.objects.for_user(actor, "change").filter(pk=instrument_id).exists():
-        raise Forbidden()
-
-
-def instrument_check_permission(*, actor, action: str, instrument: Instrument | None = None) -> None:
-    """Refuse, recorded as denied under ``action``, an actor who may not add an instrument
-    (``instrument`` None) or change this one: the check ``instrument_create``,
-    ``instrument_update`` and ``instrument_set_status`` make first. The API asks it before it
-    answers about a body."""
-    with refusals_recorded(actor=actor, action=action, target=instrument):
-        if instrument is None:
-            _ledger_keeper(actor)
-        else:
-            _check_may_change(actor, instrument.pk)
-
-
 def _instrument_for(actor, instrument_id: int) -> Instrument:
-    """The instrument, locked, once the actor may change it (``_check_may_change``)."""
-    _check_may_change(actor, instrument_id)
-    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the catalogue.
-    return Instrument.objects.select_for_update(of=("self",)).select_related("catalogue_item").get(pk=instrument_id)
+    """The instrument, locked, once the actor may change it: NotFound outside the actor's
+    view, Forbidden where they may look but not change (a regulator, an enterprise's viewer)."""
+    return locked_for(
+        Instrument.objects.for_user(actor, "view"),
+        Instrument.objects.for_user(actor, "change"),
+        instrument_id,
+        # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the catalogue.
+        locking=Instrument.objects.select_for_update(of=("self",)).select_related("catalogue_item"),
+    )
 
 
 def _catalogue(*, keep: CatalogueItem | None = None) -> Mapping[str, CatalogueItem]:
@@ -161,91 +136,98 @@ def _describe(value) -> Any:
     return value
 
 
+def _keeper(actor, **_kwargs) -> None:
+    _ledger_keeper(actor)
+
+
+def _factory_number(actor, **kw) -> dict[str, str] | None:
+    if "data" not in kw:
+        return None
+    return {"factory_number": str(kw["data"].get("factory_number") or "")[:64]}
+
+
+@audited_service(
+    "instrument.create",
+    gettext_lazy("Instrument added to the ledger"),
+    check=_keeper,
+    details=_factory_number,
+)
 def instrument_create(*, actor, data: Mapping[str, Any]) -> Instrument:
     """Add an instrument to the ledger of the enterprise ``actor`` acts for."""
-    action = "instrument.create"
-    details = {"factory_number": str(data.get("factory_number") or "")[:64]}
+    organization = _ledger_keeper(actor)
+    cleaned = _clean(_raw(data), catalogue=_catalogue())
+    cleaned = _lock_item(cleaned)
+    _ensure_factory_number_free(organization.pk, cleaned["factory_number"])
     try:
-        organization = _ledger_keeper(actor)
-        cleaned = _clean(_raw(data), catalogue=_catalogue())
         with transaction.atomic():
-            cleaned = _lock_item(cleaned)
-            _ensure_factory_number_free(organization.pk, cleaned["factory_number"])
             instrument = Instrument.objects.create(
                 organization=organization, division_id=organization.division_id, **cleaned
             )
-            audit_record(
-                action=action,
-                actor=actor,
-                target=instrument,
-                details={
-                    "platform_code": instrument.platform_code,
-                    "catalogue_item": _describe(instrument.catalogue_item),
-                    "use_field": instrument.use_field,
-                    "is_mandatory": instrument.is_mandatory,
-                },
-            )
-            return instrument
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, details=details)
     except IntegrityError:
         # The same factory number was committed a moment ago by someone else; anything else
         # (a platform code drawn twice) is not the person's doing and is raised as it is.
-        if Instrument.objects.filter(
-            organization=get_actor(actor).organization, factory_number=cleaned["factory_number"]
-        ).exists():
-            _refuse(_factory_number_taken(), actor=actor, action=action, details=details)
+        if Instrument.objects.filter(organization=organization, factory_number=cleaned["factory_number"]).exists():
+            raise _factory_number_taken() from None
         raise
+    audit_record(
+        action="instrument.create",
+        actor=actor,
+        target=instrument,
+        details={
+            "platform_code": instrument.platform_code,
+            "catalogue_item": _describe(instrument.catalogue_item),
+            "use_field": instrument.use_field,
+            "is_mandatory": instrument.is_mandatory,
+        },
+    )
+    return instrument
 
 
+@audited_service(
+    "instrument.update",
+    gettext_lazy("Instrument record changed"),
+    check=may(Instrument, "change", "instrument"),
+    target="instrument",
+    conflict=_factory_number_taken,
+)
 def instrument_update(*, actor, instrument: Instrument, data: Mapping[str, Any]) -> Instrument:
     """Change an instrument's record. ``data`` may hold only the fields to change; the result
     is checked as a whole. A status given here follows the same transitions as
     ``instrument_set_status``."""
-    action = "instrument.update"
-    try:
-        with transaction.atomic():
-            locked = _instrument_for(actor, instrument.pk)
-            raw = {**_as_input(locked), **_raw(data)}
-            cleaned = _lock_item(_clean(raw, catalogue=_catalogue(keep=locked.catalogue_item)))
-            if cleaned["status"] != locked.status:
-                _check_transition(locked.status, cleaned["status"])
-            if cleaned["factory_number"] != locked.factory_number:
-                _ensure_factory_number_free(locked.organization_id, cleaned["factory_number"], exclude=locked.pk)
-            changes = {}
-            for name, value in cleaned.items():
-                old = getattr(locked, name)
-                if old != value:
-                    changes[name] = [_describe(old), _describe(value)]
-                    setattr(locked, name, value)
-            locked.save()
-            audit_record(action=action, actor=actor, target=locked, details={"changes": changes})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=instrument)
-    except IntegrityError:
-        _refuse(_factory_number_taken(), actor=actor, action=action, target=instrument)
+    locked = _instrument_for(actor, instrument.pk)
+    raw = {**_as_input(locked), **_raw(data)}
+    cleaned = _lock_item(_clean(raw, catalogue=_catalogue(keep=locked.catalogue_item)))
+    if cleaned["status"] != locked.status:
+        _check_transition(locked.status, cleaned["status"])
+    if cleaned["factory_number"] != locked.factory_number:
+        _ensure_factory_number_free(locked.organization_id, cleaned["factory_number"], exclude=locked.pk)
+    changes = apply_changes(locked, cleaned, _describe)
+    locked.save()
+    audit_record(action="instrument.update", actor=actor, target=locked, details={"changes": changes})
+    return locked
 
 
+@audited_service(
+    "instrument.set_status",
+    gettext_lazy("Instrument status changed"),
+    check=may(Instrument, "change", "instrument"),
+    target="instrument",
+    details=lambda actor, **kw: {"status": str(kw["status"])[:20]} if "status" in kw else None,
+)
 def instrument_set_status(*, actor, instrument: Instrument, status: str) -> Instrument:
     """Put an instrument in use, stop it or scrap it (scrapping is final). ``status`` is a
     status code or any label the ledger accepts (在用, 停用, 报废 …)."""
-    action = "instrument.set_status"
-    try:
-        with transaction.atomic():
-            locked = _instrument_for(actor, instrument.pk)
-            _use_fields, statuses = rules.lookup_tables()
-            wanted = statuses.get(str(status or "").strip().lower())
-            if wanted is None:
-                raise errors.INVALID_STATUS(field="status")
-            _check_transition(locked.status, wanted)
-            before = locked.status
-            locked.status = wanted
-            locked.save(update_fields=["status", "updated_at"])
-            audit_record(action=action, actor=actor, target=locked, details={"from": before, "to": wanted})
-            return locked
-    except ServiceError as exc:
-        _refuse(exc, actor=actor, action=action, target=instrument, details={"status": str(status)[:20]})
+    locked = _instrument_for(actor, instrument.pk)
+    _use_fields, statuses = rules.lookup_tables()
+    wanted = statuses.get(str(status or "").strip().lower())
+    if wanted is None:
+        raise errors.INVALID_STATUS(field="status")
+    _check_transition(locked.status, wanted)
+    before = locked.status
+    locked.status = wanted
+    locked.save(update_fields=["status", "updated_at"])
+    audit_record(action="instrument.set_status", actor=actor, target=locked, details={"from": before, "to": wanted})
+    return locked
 
 
 def follow_organization(*, organization, new_division_id, **_kwargs) -> dict[str, int]:

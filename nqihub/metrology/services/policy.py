@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.service import audited_service
+from nqihub.audit.service import apply_changes, audited_service
 from nqihub.audit.services import audit_record
 from nqihub.core.access import Capability, has_capability
 from nqihub.core.errors import INVALID, Forbidden
@@ -90,11 +90,7 @@ def policy_update(*, actor, data: Mapping[str, Any]) -> MetrologyPolicy:
                 locked = MetrologyPolicy.objects.create(pk=POLICY_PK)
         except IntegrityError:  # someone else made it first
             locked = MetrologyPolicy.objects.select_for_update().get(pk=POLICY_PK)
-    changes = {}
-    for name, value in cleaned.items():
-        if getattr(locked, name) != value:
-            changes[name] = [getattr(locked, name), value]
-            setattr(locked, name, value)
+    changes = apply_changes(locked, cleaned)
     locked.save()
     audit_record(action=ACTION, actor=actor, target=locked, details={"changes": changes})
     return locked

@@ -22,12 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nqihub.audit.actions import register as register_audit_action
+from nqihub.audit.service import audited_service, may
 from nqihub.audit.services import audit_record
-from nqihub.audit.services import audit_refusal as _refuse
 from nqihub.cases import services as cases
 from nqihub.core.access import get_actor
-from nqihub.core.errors import Forbidden, NotFound, ServiceError
+from nqihub.core.errors import NotFound
 from nqihub.organizations.models import Membership
 
 from .. import errors
@@ -36,8 +35,6 @@ from .applications import check_state
 
 Outcome = VerificationResult.Outcome
 State = VerificationApplication.State
-
-register_audit_action("verification_result.record", gettext_lazy("Verification result recorded"))
 
 SIGNER_FIELDS = ("verifier", "checker", "approver")
 
@@ -149,6 +146,31 @@ def _check_content(*, outcome, verified_on, failure_reasons) -> None:
         raise errors.FAILURE_REASONS_REQUIRED(field="failure_reasons")
 
 
+def _item_target(actor, **kw):
+    return (ApplicationItem._meta.label_lower, str(getattr(kw["item"], "pk", kw["item"]))[:64], "")
+
+
+def _push(actor, **kw) -> dict[str, str]:
+    return {
+        "external_id": str(kw.get("external_id") or "").strip()[:64],
+        "outcome": str(kw.get("outcome"))[:8],
+    }
+
+
+@audited_service(
+    "verification_result.record",
+    gettext_lazy("Verification result recorded"),
+    check=may(
+        ApplicationItem,
+        "record",
+        "item",
+        forbidden=lambda: _(
+            "Only a manager or clerk of the institution the application is addressed to records its results."
+        ),
+    ),
+    target=_item_target,
+    details=_push,
+)
 def result_record(
     *,
     actor,
@@ -170,107 +192,91 @@ def result_record(
     readings, remarks = str(readings or "").strip()[:5000], str(remarks or "").strip()[:5000]
     failure_reasons, external_id = str(failure_reasons or "").strip()[:5000], str(external_id or "").strip()[:64]
     signers = {"verifier": _as_int(verifier_id), "checker": _as_int(checker_id), "approver": _as_int(approver_id)}
-    target = (ApplicationItem._meta.label_lower, str(getattr(item, "pk", item))[:64], "")
+    item_id = _item_id(item)
+    a = get_actor(actor)
+    # The decorator's check has found the item visible and the actor one who records it.
+    institution = a.organization
+    payload = _payload(
+        item_id=item_id,
+        outcome=outcome,
+        verified_on=verified_on,
+        readings=readings,
+        remarks=remarks,
+        failure_reasons=failure_reasons,
+        signers=signers,
+    )
+    if external_id:
+        existing = _same_push(institution, external_id, payload)
+        if existing is not None:
+            return existing, False
+    _check_content(outcome=outcome, verified_on=verified_on, failure_reasons=failure_reasons)
+    _check_signers(institution, signers)
+    locked_item = ApplicationItem.objects.select_related("instrument").get(pk=item_id)
+    application = VerificationApplication.objects.select_for_update().get(pk=locked_item.application_id)
+    if external_id:
+        # Again under the lock: an identical push that ran at the same time has recorded
+        # the result (and perhaps completed the application) while this one waited.
+        existing = _same_push(institution, external_id, payload)
+        if existing is not None:
+            return existing, False
+    check_state(application, State.ACCEPTED, State.SCHEDULED)
+    if _item_recorded(item_id):
+        raise errors.ALREADY_RECORDED(
+            _("The result of this instrument has already been recorded; reissue its document to correct it.")
+        )
+    now = timezone.now()
     try:
-        item_id = _item_id(item)
-        a = get_actor(actor)
-        if not ApplicationItem.objects.for_user(actor, "view").filter(pk=item_id).exists():
-            raise NotFound()
-        if not ApplicationItem.objects.for_user(actor, "record").filter(pk=item_id).exists():
-            raise Forbidden(
-                _("Only a manager or clerk of the institution the application is addressed to records its results.")
-            )
-        institution = a.organization
-        payload = _payload(
-            item_id=item_id,
-            outcome=outcome,
-            verified_on=verified_on,
-            readings=readings,
-            remarks=remarks,
-            failure_reasons=failure_reasons,
-            signers=signers,
-        )
-        if external_id:
-            existing = _same_push(institution, external_id, payload)
-            if existing is not None:
-                return existing, False
-        _check_content(outcome=outcome, verified_on=verified_on, failure_reasons=failure_reasons)
-        _check_signers(institution, signers)
         with transaction.atomic():
-            locked_item = ApplicationItem.objects.select_related("instrument").get(pk=item_id)
-            application = VerificationApplication.objects.select_for_update().get(pk=locked_item.application_id)
-            if external_id:
-                # Again under the lock: an identical push that ran at the same time has recorded
-                # the result (and perhaps completed the application) while this one waited.
-                existing = _same_push(institution, external_id, payload)
-                if existing is not None:
-                    return existing, False
-            check_state(application, State.ACCEPTED, State.SCHEDULED)
-            if _item_recorded(item_id):
-                raise errors.ALREADY_RECORDED(
-                    _("The result of this instrument has already been recorded; reissue its document to correct it.")
-                )
-            now = timezone.now()
-            try:
-                with transaction.atomic():
-                    result = VerificationResult.objects.create(
-                        item=locked_item,
-                        outcome=outcome,
-                        verified_on=verified_on,
-                        readings=readings,
-                        remarks=remarks,
-                        failure_reasons=failure_reasons if outcome == Outcome.FAIL else "",
-                        verifier_id=signers["verifier"],
-                        checker_id=signers["checker"],
-                        approver_id=signers["approver"],
-                        external_id=external_id,
-                        institution=institution,
-                        recorded_at=now,
-                    )
-            except IntegrityError:
-                # A concurrent push of the same item or LIMS record id won the race (the service
-                # checked the signers above, so the database's signature rule cannot be it). If
-                # it was this very push, that is success: the LIMS gets the recorded result.
-                existing = _same_push(institution, external_id, payload) if external_id else None
-                if existing is not None:
-                    return existing, False
-                raise errors.ALREADY_RECORDED() from None
-            from .documents import document_issue  # written alongside; imported when needed
+            result = VerificationResult.objects.create(
+                item=locked_item,
+                outcome=outcome,
+                verified_on=verified_on,
+                readings=readings,
+                remarks=remarks,
+                failure_reasons=failure_reasons if outcome == Outcome.FAIL else "",
+                verifier_id=signers["verifier"],
+                checker_id=signers["checker"],
+                approver_id=signers["approver"],
+                external_id=external_id,
+                institution=institution,
+                recorded_at=now,
+            )
+    except IntegrityError:
+        # A concurrent push of the same item or LIMS record id won the race (the service
+        # checked the signers above, so the database's signature rule cannot be it). If
+        # it was this very push, that is success: the LIMS gets the recorded result.
+        existing = _same_push(institution, external_id, payload) if external_id else None
+        if existing is not None:
+            return existing, False
+        raise errors.ALREADY_RECORDED() from None
+    from .documents import document_issue  # written alongside; imported when needed
 
-            document = document_issue(actor=actor, result=result)
-            cases.case_log(
-                application.case,
-                # The outcome in the step's code, read in the reader's language; the note holds
-                # only what needs no translation.
-                step=f"result_{outcome}",
-                actor=actor,
-                note=f"{locked_item.instrument} · {document.number}",
-                at=now,
-            )
-            audit_record(
-                action=action,
-                actor=actor,
-                target=result,
-                details={
-                    "application": application.number,
-                    "item": item_id,
-                    "outcome": outcome,
-                    "document": document.number,
-                    "external_id": external_id,
-                    "signers": signers,
-                },
-            )
-            if not ApplicationItem.objects.filter(application=application, result__isnull=True).exists():
-                application.complete()
-                application.save(update_fields=["state"])
-                cases.case_close(application.case, actor=actor, step="completed", at=now)
-                audit_record(action="verification_application.complete", actor=actor, target=application)
-            return result, True
-    except ServiceError as exc:
-        _refuse(
-            exc,
-            actor=actor,
-            action=action,
-            target=target,
-            details={"external_id": external_id, "outcome": str(outcome)[:8]},
-        )
+    document = document_issue(actor=actor, result=result)
+    cases.case_log(
+        application.case,
+        # The outcome in the step's code, read in the reader's language; the note holds
+        # only what needs no translation.
+        step=f"result_{outcome}",
+        actor=actor,
+        note=f"{locked_item.instrument} · {document.number}",
+        at=now,
+    )
+    audit_record(
+        action=action,
+        actor=actor,
+        target=result,
+        details={
+            "application": application.number,
+            "item": item_id,
+            "outcome": outcome,
+            "document": document.number,
+            "external_id": external_id,
+            "signers": signers,
+        },
+    )
+    if not ApplicationItem.objects.filter(application=application, result__isnull=True).exists():
+        application.complete()
+        application.save(update_fields=["state"])
+        cases.case_close(application.case, actor=actor, step="completed", at=now)
+        audit_record(action="verification_application.complete", actor=actor, target=application)
+    return result, True

@@ -9,6 +9,7 @@ from nqihub.cases.serializers import CaseTimelineField
 from nqihub.core.access import MembershipRole, OrganizationKind
 
 from ..models import Discipline, EnterpriseRegistration, Membership, Organization
+from ..services import REGISTRATION_FIELDS
 
 
 class DivisionRefSerializer(serializers.Serializer):
@@ -97,15 +98,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "number",
             "state",
             "applicant",
-            "credit_code",
-            "name",
-            "division",
-            "address",
-            "legal_representative",
-            "industry",
-            "contact_name",
-            "contact_phone",
-            "contact_email",
+            *REGISTRATION_FIELDS,  # what the applicant gives (the service's list)
             "submitted_at",
             "reviewed_at",
             "return_reason",

@@ -8,6 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from nqihub.audit.service import ask_permission
 from nqihub.cases.serializers import timeline_queryset
 from nqihub.core.api.views import ScopedGenericViewSet, body_after_permission
 from nqihub.divisions.models import AdminDivision
@@ -63,7 +64,7 @@ class OrganizationViewSet(
             body_after_permission(
                 request,
                 OrganizationWriteSerializer,
-                may=lambda: services.organization_check_permission(actor=request.user, action="organization.create"),
+                may=lambda: ask_permission(services.organization_create, actor=request.user),
             )
         )
         kind = values.pop("kind", "")
@@ -79,8 +80,8 @@ class OrganizationViewSet(
                 request,
                 OrganizationWriteSerializer,
                 partial=True,
-                may=lambda: services.organization_check_permission(
-                    actor=request.user, action="organization.update", organization=organization
+                may=lambda: ask_permission(
+                    services.organization_update, actor=request.user, organization=organization
                 ),
             )
         )
@@ -105,7 +106,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     @extend_schema(request=MembershipGrantSerializer, responses={201: MembershipSerializer})
     def create(self, request, *args, **kwargs):
-        services.membership_check_permission(actor=request.user)  # who, before what
+        ask_permission(services.membership_grant, actor=request.user)  # who, before what
         data = MembershipGrantSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organization = get_object_or_404(
@@ -143,7 +144,7 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
         data = body_after_permission(
             request,
             RegistrationInputSerializer,
-            may=lambda: services.registration_check_permission(actor=request.user, action="registration.submit"),
+            may=lambda: ask_permission(services.registration_submit, actor=request.user),
         )
         registration = services.registration_submit(actor=request.user, data=data)
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
@@ -161,8 +162,8 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
         data = body_after_permission(
             request,
             ReturnInputSerializer,
-            may=lambda: services.registration_check_permission(
-                actor=request.user, action="registration.return", registration=registration, step="review"
+            may=lambda: ask_permission(
+                services.registration_return, actor=request.user, registration=registration
             ),
         )
         registration = services.registration_return(
@@ -177,8 +178,8 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
         data = body_after_permission(
             request,
             RegistrationInputSerializer,
-            may=lambda: services.registration_check_permission(
-                actor=request.user, action="registration.resubmit", registration=registration, step="change"
+            may=lambda: ask_permission(
+                services.registration_resubmit, actor=request.user, registration=registration
             ),
         )
         registration = services.registration_resubmit(actor=request.user, registration=registration, data=data)
