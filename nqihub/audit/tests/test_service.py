@@ -3,6 +3,7 @@ recorded outside the rolled-back transaction, the success committed with the cha
 before 403."""
 
 import pytest
+from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from nqihub.audit.actions import label_for
@@ -33,7 +34,11 @@ def write(*, actor, n):
 
 
 def test_label_registered_by_the_decorator():
-    assert str(label_for(ACTION)) == "Test write"
+    # Registered lazily: the label is read in the reader's language.
+    with translation.override("en"):
+        assert str(label_for(ACTION)) == "Test write"
+    with translation.override("zh-hans"):
+        assert str(label_for(ACTION)) == "测试写入"
 
 
 def test_permission_checked_before_the_body_and_recorded_as_denied(world):
