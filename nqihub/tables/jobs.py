@@ -27,7 +27,10 @@ Then:
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -150,6 +153,25 @@ def beat(job: Any, **values) -> None:
     limit = Limits.from_settings().max_job_seconds
     if job.started_at is not None and (now - job.started_at).total_seconds() > limit:
         raise JobTimeout(job.pk)
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one job's bulk work, and collect once after.
+
+    An import builds a few hundred thousand small tuples and lists per 100,000 rows, none of
+    them in a reference cycle; each thousand of them sets off a collection that walks the
+    young objects again, and the full collections walk everything the job holds: about a tenth
+    of an import's time. Reference counting still frees every object as soon as it is dropped,
+    so memory stays bounded by what the job keeps (the resource bounds of ``Limits``)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
 
 
 def timeout_message() -> str:

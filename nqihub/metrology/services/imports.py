@@ -187,6 +187,11 @@ def _run(job: ImportJob) -> None:
     # Act for the job's enterprise, whatever the person's default organisation is, and check
     # the role again: it may have changed since the file was uploaded.
     set_acting_membership(actor, resolve_acting_membership(actor, job.organization_id))
+    with jobs.cycle_collection_paused():
+        _run_paused(job, actor)
+
+
+def _run_paused(job: ImportJob, actor) -> None:
     try:
         if not _can_import(actor) or get_actor(actor).organization.pk != job.organization_id:
             raise ImportFileError(_("Your role no longer allows importing into this ledger; nothing was imported."))
