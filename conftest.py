@@ -114,8 +114,17 @@ def world(db) -> World:
         "auditor": UserFactory(username="auditor", staff_role=StaffRole.AUDIT_ADMIN),
     }
     return World(
-        region_reg, baotou_reg, kundulun_reg, qingshan_reg, hohhot_reg, xincheng_reg,
-        ent_kundulun, ent_qingshan, ent_xincheng, institution, users,
+        region_reg,
+        baotou_reg,
+        kundulun_reg,
+        qingshan_reg,
+        hohhot_reg,
+        xincheng_reg,
+        ent_kundulun,
+        ent_qingshan,
+        ent_xincheng,
+        institution,
+        users,
     )
 
 
@@ -124,7 +133,9 @@ def no_second_factor(db, settings):
     """Staff in most tests sign in without TOTP; the 2FA tests switch it back on."""
     from nqihub.accounts.models import SecurityPolicy
 
-    SecurityPolicy.objects.update_or_create(pk=1, defaults={**settings.NQI_SECURITY_DEFAULTS, "require_second_factor_for_staff": False})
+    SecurityPolicy.objects.update_or_create(
+        pk=1, defaults={**settings.NQI_SECURITY_DEFAULTS, "require_second_factor_for_staff": False}
+    )
     clear_policy_cache()
 
 

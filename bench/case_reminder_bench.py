@@ -78,7 +78,9 @@ def _handlers(count: int) -> list[int]:
     from nqihub.organizations.models import Organization
 
     Organization.objects.bulk_create(
-        Organization(kind=OrganizationKind.INSTITUTION, name=f"基准检定机构{i:03d}", division_id="150203", credit_code=None)
+        Organization(
+            kind=OrganizationKind.INSTITUTION, name=f"基准检定机构{i:03d}", division_id="150203", credit_code=None
+        )
         for i in range(count)
     )
     return list(Organization.objects.filter(kind=OrganizationKind.INSTITUTION).values_list("pk", flat=True))
@@ -164,7 +166,9 @@ def main() -> int:
         print(f"day 2:     reminders_pending {sel2:.2f} s -> {len(selected2):,} cases")
         base, base_selected = _time_baseline(day2)
         if sorted(base_selected) != sorted(selected2):
-            raise SystemExit(f"baseline selected {len(base_selected):,}, the selector {len(selected2):,}: they must agree")
+            raise SystemExit(
+                f"baseline selected {len(base_selected):,}, the selector {len(selected2):,}: they must agree"
+            )
         print(f"baseline:  Python loop over every case {base:.2f} s -> {len(base_selected):,} (the same)")
         started = time.perf_counter()
         counts = send_case_reminders(now=day2)

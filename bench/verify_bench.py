@@ -772,7 +772,9 @@ def main() -> int:
                     with open(os.path.join(var_dir, name), "rb") as handle:
                         while chunk := handle.read(1 << 24):
                             size += len(chunk)
-            print(f"Database read once into the page cache: {size / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s")
+            print(
+                f"Database read once into the page cache: {size / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s"
+            )
         for config in [c.strip() for c in args.configs.split(",") if c.strip()]:
             workers, threads = (int(x) for x in config.lower().split("x"))
             name = f"{workers}x{threads}" + (" gthread" if threads > 1 else " sync")

@@ -40,7 +40,14 @@ class UserAdmin(RoleAdmin):
     search_fields = ["username", "display_name", "email", "phone"]
     fields = ["username", "display_name", "email", "phone", "is_active", "staff_role", "last_login", "date_joined"]
     readonly_fields = ["username", "staff_role", "last_login", "date_joined", "is_active"]
-    actions = ["deactivate", "activate", "grant_system_admin", "grant_security_admin", "grant_audit_admin", "revoke_staff_role"]
+    actions = [
+        "deactivate",
+        "activate",
+        "grant_system_admin",
+        "grant_security_admin",
+        "grant_audit_admin",
+        "revoke_staff_role",
+    ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -83,24 +90,42 @@ class UserAdmin(RoleAdmin):
 
     @admin.action(description=_("Deactivate selected accounts"))
     def deactivate(self, request, queryset):
-        self.run_service_action(request, queryset, lambda u: services.account_set_active(actor=request.user, user=u, active=False))
+        self.run_service_action(
+            request, queryset, lambda u: services.account_set_active(actor=request.user, user=u, active=False)
+        )
 
     @admin.action(description=_("Activate selected accounts"))
     def activate(self, request, queryset):
-        self.run_service_action(request, queryset, lambda u: services.account_set_active(actor=request.user, user=u, active=True))
+        self.run_service_action(
+            request, queryset, lambda u: services.account_set_active(actor=request.user, user=u, active=True)
+        )
 
     @admin.action(description=_("Make system administrator"))
     def grant_system_admin(self, request, queryset):
-        self.run_service_action(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.SYSTEM_ADMIN))
+        self.run_service_action(
+            request,
+            queryset,
+            lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.SYSTEM_ADMIN),
+        )
 
     @admin.action(description=_("Make security administrator"))
     def grant_security_admin(self, request, queryset):
-        self.run_service_action(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.SECURITY_ADMIN))
+        self.run_service_action(
+            request,
+            queryset,
+            lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.SECURITY_ADMIN),
+        )
 
     @admin.action(description=_("Make audit administrator"))
     def grant_audit_admin(self, request, queryset):
-        self.run_service_action(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.AUDIT_ADMIN))
+        self.run_service_action(
+            request,
+            queryset,
+            lambda u: services.staff_role_grant(actor=request.user, user=u, role=StaffRole.AUDIT_ADMIN),
+        )
 
     @admin.action(description=_("Remove staff role"))
     def revoke_staff_role(self, request, queryset):
-        self.run_service_action(request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role=""))
+        self.run_service_action(
+            request, queryset, lambda u: services.staff_role_grant(actor=request.user, user=u, role="")
+        )

@@ -13,14 +13,18 @@ REQUIRED = errors.add("required", InvalidInput, _("The account name is required.
 PASSWORD_INVALID = errors.add(
     "password_invalid", InvalidInput, description="The password breaks the security policy; the messages say how."
 )
-PASSWORD_TOO_SHORT = errors.add("password_too_short", InvalidInput, description="The password is shorter than the policy allows.")
+PASSWORD_TOO_SHORT = errors.add(
+    "password_too_short", InvalidInput, description="The password is shorter than the policy allows."
+)
 PASSWORD_TOO_SIMPLE = errors.add(
     "password_too_simple", InvalidInput, description="The password mixes fewer kinds of character than the policy asks."
 )
 PASSWORD_HAS_USERNAME = errors.add(
     "password_has_username", InvalidInput, _("The password must not contain the account name.")
 )
-USERNAME_INVALID = errors.add("username_invalid", InvalidInput, description="The account name has characters that are not allowed.")
+USERNAME_INVALID = errors.add(
+    "username_invalid", InvalidInput, description="The account name has characters that are not allowed."
+)
 USERNAME_TAKEN = errors.add("username_taken", Conflict, _("This account name is taken."))
 SELF_DEACTIVATION = errors.add("self_deactivation", InvalidInput, _("You cannot deactivate your own account."))
 INVALID_ROLE = errors.add("invalid_role", InvalidInput, _("Unknown role."))

@@ -8,17 +8,29 @@ from .models import SecurityPolicy
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.CharField(label=_("Account"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
-    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(
+        label=_("Account"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class SignupForm(forms.Form):
-    username = forms.CharField(label=_("Account name"), max_length=150, help_text=_("Letters, digits and @ . + - _ only."))
+    username = forms.CharField(
+        label=_("Account name"), max_length=150, help_text=_("Letters, digits and @ . + - _ only.")
+    )
     display_name = forms.CharField(label=_("Full name"), max_length=100)
     phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
-    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password_again = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean(self):
         super().clean()

@@ -117,7 +117,10 @@ class SignInGateMiddleware:
             if age.days >= policy.password_max_age_days:
                 if _is_api(request):
                     return JsonResponse(
-                        {"detail": _("Your password has expired. Please choose a new one."), "code": "password_expired"},
+                        {
+                            "detail": _("Your password has expired. Please choose a new one."),
+                            "code": "password_expired",
+                        },
                         status=403,
                     )
                 messages.warning(request, _("Your password has expired. Please choose a new one."))

@@ -83,9 +83,7 @@ class SecurityPolicy(models.Model):
     idle_timeout_minutes = models.PositiveSmallIntegerField(
         _("idle session timeout (minutes)"), default=30, validators=[MinValueValidator(5), MaxValueValidator(720)]
     )
-    require_second_factor_for_staff = models.BooleanField(
-        _("platform staff must use a second factor"), default=True
-    )
+    require_second_factor_for_staff = models.BooleanField(_("platform staff must use a second factor"), default=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -109,7 +107,9 @@ class ApiTokenQuerySet(ScopedQuerySet):
 
     def usable(self) -> ApiTokenQuerySet:
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
 
 
 class ApiToken(models.Model):

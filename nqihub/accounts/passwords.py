@@ -47,7 +47,9 @@ class PolicyPasswordValidator:
             )
         username = str(getattr(user, "username", None) or "")
         if username and username.lower() in password.lower():
-            errors.append(ValidationError(_("The password must not contain the account name."), code="password_has_username"))
+            errors.append(
+                ValidationError(_("The password must not contain the account name."), code="password_has_username")
+            )
         if errors:
             raise ValidationError(errors)
 

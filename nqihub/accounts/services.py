@@ -34,7 +34,9 @@ def _validate_password(password: str, user) -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise errors.PASSWORD_INVALID(" ".join(exc.messages), field="password", errors={"password": exc.messages}) from exc
+        raise errors.PASSWORD_INVALID(
+            " ".join(exc.messages), field="password", errors={"password": exc.messages}
+        ) from exc
 
 
 def _clean_username(username: str) -> str:
@@ -54,7 +56,10 @@ def _new_account(*, username: str, password: str, display_name: str, email: str,
     """Check and build an account (not saved): the one set of rules for both ways in."""
     username = _clean_username(username)
     candidate = User(
-        username=username, display_name=(display_name or "").strip(), phone=(phone or "").strip(), email=(email or "").strip()
+        username=username,
+        display_name=(display_name or "").strip(),
+        phone=(phone or "").strip(),
+        email=(email or "").strip(),
     )
     _validate_password(password, candidate)
     candidate.set_password(password)
@@ -126,7 +131,9 @@ def _account_deactivate(*, actor, user):
     return _set_active(actor, user, active=False, action="account.deactivate")
 
 
-@audited_service("account.staff_role", gettext_lazy("Staff role changed"), check=requires(Capability.GRANT_ROLES), target="user")
+@audited_service(
+    "account.staff_role", gettext_lazy("Staff role changed"), check=requires(Capability.GRANT_ROLES), target="user"
+)
 def staff_role_grant(*, actor, user, role: str):
     """Give an account one of the three staff roles, or take it away (``role=""``).
 
@@ -158,7 +165,9 @@ def staff_role_grant(*, actor, user, role: str):
 def account_unlock(*, actor, username: str) -> int:
     """Lift a lockout after repeated failed sign-ins. Returns how many lock records ended."""
     count = axes_reset(username=username)
-    audit_record(action="account.unlock", actor=actor, target=("accounts.user", "", username), details={"cleared": count})
+    audit_record(
+        action="account.unlock", actor=actor, target=("accounts.user", "", username), details={"cleared": count}
+    )
     return count
 
 

@@ -163,7 +163,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
                 audit_record(action="auth.otp_verify", actor=user, target=user)
                 return redirect(_safe_next(request))
         audit_record(action="auth.otp_verify", actor=user, target=user, outcome=Outcome.FAILURE)
-        form.add_error("token", _("The code is not correct, or too many wrong codes were tried. Wait a moment and try again."))
+        form.add_error(
+            "token", _("The code is not correct, or too many wrong codes were tried. Wait a moment and try again.")
+        )
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _safe_next(request)})
 
 
@@ -211,7 +213,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/tokens.html",
-        {"form": form, "new_key": new_key, "tokens": ApiToken.objects.for_user(request.user).select_related("membership__organization")},
+        {
+            "form": form,
+            "new_key": new_key,
+            "tokens": ApiToken.objects.for_user(request.user).select_related("membership__organization"),
+        },
     )
 
 

@@ -29,7 +29,9 @@ def _require_auditor(request: HttpRequest) -> None:
 
 
 def _search(request: HttpRequest) -> AuditEventFilter:
-    return AuditEventFilter(request.GET or None, queryset=AuditEvent.objects.for_user(request.user, "view").order_by("-seq"))
+    return AuditEventFilter(
+        request.GET or None, queryset=AuditEvent.objects.for_user(request.user, "view").order_by("-seq")
+    )
 
 
 @login_required
@@ -41,7 +43,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
         audit_record(
             action="audit.query",
             actor=request.user,
-            details={"params": {k: v[:100] for k, v in request.GET.items() if k != "page"}, "count": page.paginator.count},
+            details={
+                "params": {k: v[:100] for k, v in request.GET.items() if k != "page"},
+                "count": page.paginator.count,
+            },
         )
     query = request.GET.copy()
     query.pop("page", None)
@@ -57,8 +62,20 @@ def event_export(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
     search = _search(request)
     qs = search.qs
-    audit_record(action="audit.export", actor=request.user, details={"params": {k: v[:100] for k, v in request.GET.items()}})
-    headers = [_("Sequence"), _("Time"), _("Account"), _("Organisation"), _("Action"), _("Object"), _("Outcome"), _("Source address"), _("Details")]
+    audit_record(
+        action="audit.export", actor=request.user, details={"params": {k: v[:100] for k, v in request.GET.items()}}
+    )
+    headers = [
+        _("Sequence"),
+        _("Time"),
+        _("Account"),
+        _("Organisation"),
+        _("Action"),
+        _("Object"),
+        _("Outcome"),
+        _("Source address"),
+        _("Details"),
+    ]
     rows = (
         [
             e.seq,
@@ -95,7 +112,9 @@ def chain_verify(request: HttpRequest) -> HttpResponse:
         details={"checked": report.checked, "first_bad_seq": report.first_bad_seq, "problem": report.problem},
     )
     if report.ok:
-        messages.success(request, _("The audit chain is intact: %(count)d records checked.") % {"count": report.checked})
+        messages.success(
+            request, _("The audit chain is intact: %(count)d records checked.") % {"count": report.checked}
+        )
     elif report.problem == "altered":
         messages.error(request, _("Audit record #%(seq)d was altered.") % {"seq": report.first_bad_seq})
     else:

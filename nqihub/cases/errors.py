@@ -11,9 +11,7 @@ errors = ErrorRegistry("cases")
 
 NOT_RATED = errors.add("not_rated", Conflict, _("Cases of this kind are not rated."))
 RATING_RANGE = errors.add("rating_range", InvalidInput, _("Give a rating from 1 to 5."))
-RATING_COMMENT_LENGTH = errors.add(
-    "rating_comment_length", InvalidInput, _("The comment is at most 500 characters.")
-)
+RATING_COMMENT_LENGTH = errors.add("rating_comment_length", InvalidInput, _("The comment is at most 500 characters."))
 NOT_DECIDED = errors.add("not_decided", Conflict, _("A case is rated once it has been decided."))
 ALREADY_RATED = errors.add("already_rated", Conflict, _("This case has already been rated."))
 ATTACHMENT_TYPE = errors.add(

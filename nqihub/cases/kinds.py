@@ -68,7 +68,9 @@ class CaseKind:
         unknown = set(self.states) - ALL_STATES
         if unknown:
             raise ValueError(f"case kind {self.code}: unknown states {sorted(unknown)}")
-        if not (self.prefix.isascii() and self.prefix.isalpha() and self.prefix.isupper() and 1 <= len(self.prefix) <= 6):
+        if not (
+            self.prefix.isascii() and self.prefix.isalpha() and self.prefix.isupper() and 1 <= len(self.prefix) <= 6
+        ):
             raise ValueError(f"case kind {self.code}: the prefix must be 1-6 capital letters")
         if self.resubmit_to not in (SUBMITTED, RESUBMITTED):
             raise ValueError(f"case kind {self.code}: resubmit_to is submitted or resubmitted")

@@ -94,23 +94,43 @@ class Case(FSMModelMixin, models.Model):
         related_name="cases_handled",
     )
     division = models.ForeignKey(
-        "divisions.AdminDivision", verbose_name=_("division"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "divisions.AdminDivision",
+        verbose_name=_("division"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     opened_at = models.DateTimeField(_("opened"))
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     deadline = models.DateTimeField(_("time limit"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     rating_score = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
     rated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("rated by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rated by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
 
@@ -185,13 +205,19 @@ class Case(FSMModelMixin, models.Model):
         pass
 
     @transition(
-        field=state, source=[State.SUBMITTED, State.RESUBMITTED], target=State.ACCEPTED, conditions=[_kind_uses("accepted")]
+        field=state,
+        source=[State.SUBMITTED, State.RESUBMITTED],
+        target=State.ACCEPTED,
+        conditions=[_kind_uses("accepted")],
     )
     def accept(self) -> None:
         pass
 
     @transition(
-        field=state, source=[State.SUBMITTED, State.RESUBMITTED], target=State.APPROVED, conditions=[_kind_uses("approved")]
+        field=state,
+        source=[State.SUBMITTED, State.RESUBMITTED],
+        target=State.APPROVED,
+        conditions=[_kind_uses("approved")],
     )
     def approve(self) -> None:
         pass
@@ -217,7 +243,9 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(_("step"), max_length=32)
     note = models.CharField(_("note"), max_length=500, blank=True)
 

@@ -64,7 +64,9 @@ def to_remind(kind: str, *, within: timedelta, now: datetime | None = None) -> Q
     """The reminder hook: cases of ``kind`` overdue or due within ``within``, by deadline, for a
     daily job that notifies their handlers (the notifying is the domain's)."""
     now = now or timezone.now()
-    return awaiting_decision(Case.objects.filter(kind=kind)).filter(deadline__lt=now + within).order_by("deadline", "pk")
+    return (
+        awaiting_decision(Case.objects.filter(kind=kind)).filter(deadline__lt=now + within).order_by("deadline", "pk")
+    )
 
 
 def reminders_pending(kind: str, *, within: timedelta, now: datetime | None = None) -> QuerySet[Case]:
@@ -81,7 +83,9 @@ def reminders_pending(kind: str, *, within: timedelta, now: datetime | None = No
     return to_remind(kind, within=within, now=now).annotate(stage=stage).filter(~Exists(sent))
 
 
-def case_list(queryset: QuerySet[Case], *, kind: str = "", state: str = "", overdue: str = "", now=None) -> QuerySet[Case]:
+def case_list(
+    queryset: QuerySet[Case], *, kind: str = "", state: str = "", overdue: str = "", now=None
+) -> QuerySet[Case]:
     """A list of cases (already scoped by ``for_user``) filtered as "my cases" (page and API)
     filter it: by kind, by state, overdue ("1") or not ("0"), newest first, with what a row
     shows (parties, division, the domain row its page link needs). A filter value that names

@@ -203,7 +203,11 @@ def case_resubmit(case: Case, *, actor, subject=None, at: datetime | None = None
     limit counts again from now. Its state is ``submitted`` or ``resubmitted`` as the kind says."""
     now = at or timezone.now()
     with transaction.atomic():
-        method = "resubmit_as_resubmitted" if case.kind_spec.resubmit_to == Case.State.RESUBMITTED else "resubmit_as_submitted"
+        method = (
+            "resubmit_as_resubmitted"
+            if case.kind_spec.resubmit_to == Case.State.RESUBMITTED
+            else "resubmit_as_submitted"
+        )
         locked = _step(case, method)
         locked.submitted_by, locked.submitted_at = actor, now
         locked.deadline = _deadline(locked.kind_spec, now)
@@ -392,7 +396,12 @@ def case_attach_material(case_pk, *, actor, upload) -> CaseAttachment:
         action="case.attach",
         actor=actor,
         target=case,
-        details={"attachment": attachment.pk, "name": attachment.name, "size": attachment.size, "sha256": attachment.sha256},
+        details={
+            "attachment": attachment.pk,
+            "name": attachment.name,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        },
     )
     return attachment
 

@@ -102,7 +102,9 @@ class RoleAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit_write(action=f"{obj._meta.model_name}.delete", actor=request.user, target=obj, details={"via": "console"})
+            audit_write(
+                action=f"{obj._meta.model_name}.delete", actor=request.user, target=obj, details={"via": "console"}
+            )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

@@ -45,9 +45,7 @@ def _in_platform_language(text) -> str:
         return str(text)
 
 
-def record_regulator_query(
-    *, user, model, params: Mapping, count: int | None, kind: str = "list", **extra
-) -> None:
+def record_regulator_query(*, user, model, params: Mapping, count: int | None, kind: str = "list", **extra) -> None:
     """One audit record of a read (``kind="list"``) or an export: the parameters as given,
     the number of rows, and ``extra`` details (e.g. ``truncated`` and ``total`` of a capped
     export)."""

@@ -25,9 +25,7 @@ class RequestContext:
     channel: str = "system"  # web, api, cli, task, system
 
 
-_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
-    "nqihub_request_context", default=None
-)
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("nqihub_request_context", default=None)
 
 
 def current() -> RequestContext:

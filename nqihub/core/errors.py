@@ -94,7 +94,10 @@ def invalid_fields(errors, *, label=lambda name: name, code: str = "invalid") ->
     for name, message in errors:
         by_field.setdefault(name, []).append(str(message))
     first_field, first_messages = next(iter(by_field.items()))
-    message = gettext("%(field)s: %(message)s") % {"field": capfirst(str(label(first_field))), "message": first_messages[0]}
+    message = gettext("%(field)s: %(message)s") % {
+        "field": capfirst(str(label(first_field))),
+        "message": first_messages[0],
+    }
     return InvalidInput(message, code=code, field=first_field, errors=by_field)
 
 
@@ -139,7 +142,9 @@ class ErrorRegistry:
         self.app = app
         self.codes: dict[str, ErrorCode] = {}
 
-    def add(self, code: str, kind: type[ServiceError] | int | None, message=None, *, description: str = "") -> ErrorCode:
+    def add(
+        self, code: str, kind: type[ServiceError] | int | None, message=None, *, description: str = ""
+    ) -> ErrorCode:
         """Declare ``code``. ``kind`` is a ``ServiceError`` class (its status follows), a bare
         HTTP status (for codes the framework or a middleware answers with), or ``None`` for a
         code that is stored rather than answered."""
@@ -221,9 +226,27 @@ SERVER_ERROR = errors.add("server_error", 500)
 
 # The codes of the API's input checks on a single field (``errors`` then names the field).
 FIELD_CODES = (
-    "required", "null", "blank", "max_length", "min_length", "max_value", "min_value", "max_digits",
-    "max_decimal_places", "max_whole_digits", "invalid_choice", "not_a_list", "empty", "does_not_exist",
-    "incorrect_type", "date", "datetime", "invalid_pk_value", "unique", "make_aware", "overflow",
+    "required",
+    "null",
+    "blank",
+    "max_length",
+    "min_length",
+    "max_value",
+    "min_value",
+    "max_digits",
+    "max_decimal_places",
+    "max_whole_digits",
+    "invalid_choice",
+    "not_a_list",
+    "empty",
+    "does_not_exist",
+    "incorrect_type",
+    "date",
+    "datetime",
+    "invalid_pk_value",
+    "unique",
+    "make_aware",
+    "overflow",
 )
 for _code in FIELD_CODES:
     errors.add(_code, InvalidInput, description="A field of the body or query failed its check.")

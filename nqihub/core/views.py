@@ -83,5 +83,7 @@ def csrf_failure(request, reason=""):
         request,
         403,
         _("Form expired"),
-        _("The form was not accepted because it was sent from another page or has expired. Go back, reload the page and try again."),
+        _(
+            "The form was not accepted because it was sent from another page or has expired. Go back, reload the page and try again."
+        ),
     )

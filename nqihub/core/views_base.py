@@ -63,7 +63,9 @@ def scoped_page(
     return searched_page(request, scoped.for_user(request.user, action), per_page=per_page)
 
 
-def searched_page(request: HttpRequest, search: QuerySet, *, per_page: int, paginator: type[Paginator] = Paginator, **options: Any) -> Page:
+def searched_page(
+    request: HttpRequest, search: QuerySet, *, per_page: int, paginator: type[Paginator] = Paginator, **options: Any
+) -> Page:
     """One page of ``search``, a queryset already built on ``for_user`` (a selector's
     search); a regulator's read is recorded with the request's parameters and the number of
     rows found. ``paginator`` and ``options`` make the paginator (one given its count)."""
@@ -72,7 +74,9 @@ def searched_page(request: HttpRequest, search: QuerySet, *, per_page: int, pagi
     return page
 
 
-def scoped_object(request: HttpRequest, queryset: QuerySet, pk: Any, *, action: str = "view", record: bool = True) -> Any:
+def scoped_object(
+    request: HttpRequest, queryset: QuerySet, pk: Any, *, action: str = "view", record: bool = True
+) -> Any:
     """The object ``pk`` if the user may ``action`` it, else 404 (as for a guessed id); a
     regulator's read is recorded unless ``record`` is false (e.g. their own application)."""
     scoped: Any = queryset

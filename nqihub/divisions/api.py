@@ -37,4 +37,3 @@ class AdminDivisionViewSet(ScopedReadOnlyViewSet):
     lookup_field = "code"
     # Reference data, not a regulator's data query: not recorded.
     audit_regulator_queries = False
-

@@ -50,13 +50,9 @@ CURRENT_SOURCE = "GB/T 2260；民政部《2022年行政区划统计表》"
 #: districts of a city), 县 (all counties of a municipality), 省直辖县级行政单位 etc. A code is
 #: skipped only if *every* name it ever had is one of these; "市区" is deliberately not in the
 #: list because loc.dat also uses it for real units (e.g. 410902 濮阳市市区, later 华龙区).
-SUMMARY_NAMES = frozenset(
-    {"市辖区", "县", "省直辖县级行政单位", "自治区直辖县级行政单位", "省直辖行政单位"}
-)
+SUMMARY_NAMES = frozenset({"市辖区", "县", "省直辖县级行政单位", "自治区直辖县级行政单位", "省直辖行政单位"})
 
-_LOC_LINE = re.compile(
-    r'^(?P<indent>\s*)(?P<code>\d+) (?P<kind>province|county)="(?P<names>[^"]*)"\s*$'
-)
+_LOC_LINE = re.compile(r'^(?P<indent>\s*)(?P<code>\d+) (?P<kind>province|county)="(?P<names>[^"]*)"\s*$')
 _LOC_ENTRY = re.compile(r"^(?:\[(?P<start>\d{4})?-(?P<end>\d{4})?\])?(?P<name>.+)$")
 
 
@@ -180,9 +176,7 @@ def _parse_names(names: str) -> list[tuple[int | None, int | None, str]]:
     return entries
 
 
-def rows_from_stdnum(
-    province_prefix: str | None = None, *, path: str | Path | None = None
-) -> list[DivisionRow]:
+def rows_from_stdnum(province_prefix: str | None = None, *, path: str | Path | None = None) -> list[DivisionRow]:
     """Parse python-stdnum's ``cn/loc.dat`` into division rows.
 
     loc.dat lists each province as ``15 province="…"`` followed by indented lines
@@ -201,9 +195,7 @@ def rows_from_stdnum(
     country (about 6.5k codes).
     """
     if path is None:
-        data = (resources.files("stdnum") / "cn" / "loc.dat").read_text(
-            encoding="utf-8"
-        )
+        data = (resources.files("stdnum") / "cn" / "loc.dat").read_text(encoding="utf-8")
     else:
         data = Path(path).read_text(encoding="utf-8")
     current_source, historic_source = (
@@ -285,9 +277,7 @@ def write_inner_mongolia_csv(path: str | Path = INNER_MONGOLIA_CSV) -> Path:
 _FIELDS = ("name", "level", "parent", "path", "is_current", "valid_until", "source")
 
 
-def load_division_rows(
-    rows: Iterable[DivisionRow], *, source: str, batch_size: int = 1000
-) -> tuple[int, int]:
+def load_division_rows(rows: Iterable[DivisionRow], *, source: str, batch_size: int = 1000) -> tuple[int, int]:
     """Upsert rows into ``AdminDivision``; returns ``(created, updated)``.
 
     ``source`` is used for rows whose own ``source`` is empty. Rows are applied parent-first
@@ -310,22 +300,15 @@ def load_division_rows(
         seen.add(row["code"])
 
     with transaction.atomic():
-        existing = {
-            values[0]: values[1:]
-            for values in AdminDivision.objects.values_list("code", *_FIELDS)
-        }
-        paths = {
-            code: values[_FIELDS.index("path")] for code, values in existing.items()
-        }
+        existing = {values[0]: values[1:] for values in AdminDivision.objects.values_list("code", *_FIELDS)}
+        paths = {code: values[_FIELDS.index("path")] for code, values in existing.items()}
         to_create: list[AdminDivision] = []
         to_update: list[AdminDivision] = []
         moved = False
         for row in ordered:
             code, parent = row["code"], row["parent_code"]
             if parent is not None and parent not in paths:
-                raise ValueError(
-                    f"division {code}: parent {parent} is neither loaded nor in the rows"
-                )
+                raise ValueError(f"division {code}: parent {parent} is neither loaded nor in the rows")
             path = compute_path(paths[parent] if parent else None, code)
             paths[code] = path
             values = (
@@ -370,9 +353,7 @@ def rebuild_paths() -> int:
         return paths[code]
 
     changed = [
-        AdminDivision(code=code, path=path_of(code))
-        for code, _parent, path, _level in rows
-        if path_of(code) != path
+        AdminDivision(code=code, path=path_of(code)) for code, _parent, path, _level in rows if path_of(code) != path
     ]
     AdminDivision.objects.bulk_update(changed, ["path"], batch_size=1000)
     return len(changed)

@@ -28,6 +28,7 @@ class ExportJobQuerySet(ScopedQuerySet):
 
     scope = {"view": (own_user("created_by"),), "download": (_still_acting_for_organization,)}
 
+
 class ExportJob(FSMModelMixin, BackgroundJob):
     """One export run in the background (``nqihub.downloads.services.export_start``): the
     search as given, re-applied in the task with the person's permissions at that time; the

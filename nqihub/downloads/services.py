@@ -213,7 +213,6 @@ def export_run(*, job_id: int, language: str = "", request_id: str = "", source_
     return ExportJob.objects.get(pk=job_id)
 
 
-
 def _act_for_the_job(job: ExportJob) -> None:
     """Act for the job's organisation again, as the person is now: the export shows what they
     may see today, not what they could see when they asked."""

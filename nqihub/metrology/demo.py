@@ -1054,8 +1054,12 @@ class _Writer:
                     number = f"{prefix}-{institution_id}-{year}-{self.document_seq[(kind, area, year)]:06d}"
                     issued = v.verified_on + timedelta(days=min(rng.randint(0, 2), (today - v.verified_on).days))
                     facts = document_public_facts(
-                        institution_name=self.institutes[area].name, instrument=p, catalogue_item=item,
-                        outcome="pass" if v.passed else "fail", verified_on=v.verified_on, issued_on=issued,
+                        institution_name=self.institutes[area].name,
+                        instrument=p,
+                        catalogue_item=item,
+                        outcome="pass" if v.passed else "fail",
+                        verified_on=v.verified_on,
+                        issued_on=issued,
                     )
                     document_rows.append(
                         (ids.take(IssuedDocument), v.public_code, number,
@@ -1072,7 +1076,8 @@ class _Writer:
                      _aware(last, 17, 30), fee_total, waived_total)
                 )  # fmt: skip
         numbers = self.case_numbers(
-            APPLICATION.code, [timezone.localdate(submitted) for _a, _e, _i, _o, _n, _p, submitted, *_r in planned_applications]
+            APPLICATION.code,
+            [timezone.localdate(submitted) for _a, _e, _i, _o, _n, _p, submitted, *_r in planned_applications],
         )
         application_rows, case_rows, event_rows = [], [], []
         dt = self.datetime

@@ -10,8 +10,12 @@ from nqihub.core.errors import Conflict, ErrorRegistry, Forbidden, InvalidInput
 errors = ErrorRegistry("metrology")
 
 # Shared by several areas.
-INVALID_STATE = errors.add("invalid_state", Conflict, _("Document %(number)s is %(state)s and can no longer be changed."))
-REASON_REQUIRED = errors.add("reason_required", InvalidInput, description="A return, rejection or revocation needs its reason.")
+INVALID_STATE = errors.add(
+    "invalid_state", Conflict, _("Document %(number)s is %(state)s and can no longer be changed.")
+)
+REASON_REQUIRED = errors.add(
+    "reason_required", InvalidInput, description="A return, rejection or revocation needs its reason."
+)
 MAX_LENGTH = errors.add("max_length", InvalidInput, _("At most %(max)d characters (%(count)d given)."))
 DATE_REQUIRED = errors.add("date_required", InvalidInput, _("Give the date of the verification."))
 DATE_IN_PAST = errors.add("date_in_past", InvalidInput, description="A wished or scheduled date lies in the past.")
@@ -22,7 +26,9 @@ INSTRUMENT_SCRAPPED = errors.add(
 # Choosing instruments (rules.clean_instrument_ids).
 INVALID_ID = errors.add("invalid_id", InvalidInput, _("“%(value)s” is not an instrument id."))
 NO_INSTRUMENTS = errors.add("no_instruments", InvalidInput, description="No instrument was chosen.")
-TOO_MANY_INSTRUMENTS = errors.add("too_many_instruments", InvalidInput, description="More instruments than one request takes.")
+TOO_MANY_INSTRUMENTS = errors.add(
+    "too_many_instruments", InvalidInput, description="More instruments than one request takes."
+)
 
 # Catalogue.
 CATALOGUE_CODE_TAKEN = errors.add("catalogue_code_taken", Conflict, _("Another catalogue item already has this code."))
@@ -39,13 +45,17 @@ INVALID_STATUS = errors.add("invalid_status", InvalidInput, _("Status must be on
 
 # Import.
 IMPORT_NOT_ALLOWED = errors.add(
-    "import_not_allowed", Forbidden, _("Only the manager or a clerk of an enterprise can import into its instrument ledger.")
+    "import_not_allowed",
+    Forbidden,
+    _("Only the manager or a clerk of an enterprise can import into its instrument ledger."),
 )
 FILE_TYPE = errors.add(
     "file_type", InvalidInput, _("Only .xlsx, .xls and .ods workbooks and .csv files can be imported.")
 )
 FILE_EMPTY = errors.add("file_empty", InvalidInput, _("The file is empty."))
-FILE_TOO_LARGE = errors.add("file_too_large", InvalidInput, _("The file is larger than %(max)d MB: split it into several files."))
+FILE_TOO_LARGE = errors.add(
+    "file_too_large", InvalidInput, _("The file is larger than %(max)d MB: split it into several files.")
+)
 
 # Filings (强检备案).
 NOT_MANDATORY = errors.add(
@@ -106,7 +116,9 @@ FAILURE_REASONS_REQUIRED = errors.add(
     InvalidInput,
     _("Give the reasons why the instrument failed; they are printed on the notice."),
 )
-ALREADY_RECORDED = errors.add("already_recorded", Conflict, _("The result of this instrument has already been recorded."))
+ALREADY_RECORDED = errors.add(
+    "already_recorded", Conflict, _("The result of this instrument has already been recorded.")
+)
 
 # Documents.
 NUMBER_TAKEN = errors.add(

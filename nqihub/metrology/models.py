@@ -82,7 +82,9 @@ class CatalogueItem(models.Model):
     service life for "first verification, limited life" items.
     """
 
-    code = models.CharField(_("code"), max_length=16, unique=True, help_text=_("First-level number.second-level number, e.g. 5.1"))
+    code = models.CharField(
+        _("code"), max_length=16, unique=True, help_text=_("First-level number.second-level number, e.g. 5.1")
+    )
     level1_no = models.PositiveSmallIntegerField(_("first-level number"))
     level1_name = models.CharField(_("first-level name"), max_length=100)
     level2_no = models.PositiveSmallIntegerField(_("second-level number"), null=True, blank=True)
@@ -158,17 +160,28 @@ class Instrument(models.Model):
         STOPPED = "stopped", _("Stopped")
         SCRAPPED = "scrapped", _("Scrapped")
 
-    platform_code = models.CharField(_("platform code"), max_length=16, unique=True, default=new_platform_code, editable=False)
+    platform_code = models.CharField(
+        _("platform code"), max_length=16, unique=True, default=new_platform_code, editable=False
+    )
     organization = models.ForeignKey(
         "organizations.Organization", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="instruments"
     )
     # Copied from the organisation: regulators' scoping and regional statistics over millions of
     # instruments filter on it without joining organisations.
     division = models.ForeignKey(
-        "divisions.AdminDivision", verbose_name=_("division"), on_delete=models.PROTECT, related_name="+", editable=False
+        "divisions.AdminDivision",
+        verbose_name=_("division"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     catalogue_item = models.ForeignKey(
-        CatalogueItem, verbose_name=_("catalogue item"), null=True, blank=True, on_delete=models.PROTECT, related_name="instruments"
+        CatalogueItem,
+        verbose_name=_("catalogue item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="instruments",
     )
     name = models.CharField(_("instrument name"), max_length=100)
     model_spec = models.CharField(_("model / specification"), max_length=100, blank=True)
@@ -229,20 +242,31 @@ class InstrumentFiling(models.Model):
 
     number = models.CharField(_("filing number"), max_length=24, unique=True)
     organization = models.ForeignKey(
-        "organizations.Organization", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="instrument_filings"
+        "organizations.Organization",
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        related_name="instrument_filings",
     )
     division = models.ForeignKey(
-        "divisions.AdminDivision", verbose_name=_("division"), on_delete=models.PROTECT, related_name="+", editable=False
+        "divisions.AdminDivision",
+        verbose_name=_("division"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     instruments = models.ManyToManyField(Instrument, verbose_name=_("instruments"), related_name="filings")
     # Written only by nqihub.cases.services (a copy of the case's state).
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED, editable=False)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted"))
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
-    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="instrument_filing", editable=False)
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="instrument_filing", editable=False
+    )
 
     objects = InstrumentFilingQuerySet.as_manager()
 
@@ -327,6 +351,7 @@ class ImportJob(FSMModelMixin, BackgroundJob):
     def requeue(self) -> None:
         """The worker died: run the job again (its write was rolled back)."""
 
+
 # --- Online verification: application, result, documents, fees -------------------------------
 
 
@@ -338,13 +363,18 @@ class MetrologyPolicy(models.Model):
         _("acceptance time limit (working days)"), default=2, validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
     reminder_days = models.CharField(
-        _("reminder stages (days before due)"), max_length=50, default="30,15,7",
+        _("reminder stages (days before due)"),
+        max_length=50,
+        default="30,15,7",
         help_text=_("Comma-separated; an overdue notice is always sent as well."),
     )
     validity_ends_day_before = models.BooleanField(
-        _("certificates valid until the day before the anniversary"), default=True,
-        help_text=_("Common practice (valid until = verification date + period − 1 day), not checked against a "
-                    "regulation's text; untick to make certificates valid through the anniversary itself."),
+        _("certificates valid until the day before the anniversary"),
+        default=True,
+        help_text=_(
+            "Common practice (valid until = verification date + period − 1 day), not checked against a "
+            "regulation's text; untick to make certificates valid through the anniversary itself."
+        ),
     )
     source = models.CharField(_("source"), max_length=300, default="平台默认设置，待监管部门确定")
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -381,8 +411,12 @@ class VerificationApplication(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     number = models.CharField(_("case number"), max_length=24, unique=True)
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="verification_applications")
-    institution = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="received_applications")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="verification_applications"
+    )
+    institution = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="received_applications"
+    )
     division = models.ForeignKey("divisions.AdminDivision", on_delete=models.PROTECT, related_name="+", editable=False)
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
     site_address = models.CharField(_("on-site address"), max_length=300, blank=True)
@@ -398,7 +432,9 @@ class VerificationApplication(models.Model):
     submitted_at = models.DateTimeField(_("submitted"))
     accept_by = models.DateTimeField(_("to be accepted by"))
     decided_at = models.DateTimeField(_("accepted or rejected"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reject_reason = models.TextField(_("reason for rejection"), blank=True)
     scheduled_on = models.DateField(_("scheduled for"), null=True, blank=True)
     fee_total = models.DecimalField(_("fee"), max_digits=12, decimal_places=2, default=0)
@@ -447,7 +483,9 @@ class ApplicationItem(models.Model):
         verbose_name_plural = _("application items")
         constraints = [
             models.UniqueConstraint(fields=["application", "instrument"], name="application_item_unique"),
-            models.CheckConstraint(condition=models.Q(waived__lte=models.F("fee")), name="application_item_waived_lte_fee"),
+            models.CheckConstraint(
+                condition=models.Q(waived__lte=models.F("fee")), name="application_item_waived_lte_fee"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -468,11 +506,19 @@ class VerificationResult(models.Model):
     readings = models.TextField(_("readings"), blank=True)
     remarks = models.TextField(_("remarks"), blank=True)
     failure_reasons = models.TextField(_("reasons for failure"), blank=True)
-    verifier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("verifier"))
-    checker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("checker"))
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("approver"))
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("verifier")
+    )
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("checker")
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("approver")
+    )
     external_id = models.CharField(_("LIMS record id"), max_length=64, blank=True)
-    institution = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+", editable=False)
+    institution = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", editable=False
+    )
     recorded_at = models.DateTimeField(_("recorded"))
 
     objects = VerificationResultQuerySet.as_manager()
@@ -489,7 +535,9 @@ class VerificationResult(models.Model):
             ),
             # A LIMS pushing the same result twice records it once.
             models.UniqueConstraint(
-                fields=["institution", "external_id"], condition=~models.Q(external_id=""), name="result_external_id_unique"
+                fields=["institution", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="result_external_id_unique",
             ),
         ]
 
@@ -539,8 +587,12 @@ class IssuedDocument(IssuedDocumentBase):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     result = models.ForeignKey(VerificationResult, on_delete=models.PROTECT, related_name="documents")
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="documents")
-    institution = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="issued_documents")
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="received_documents")
+    institution = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="issued_documents"
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="received_documents"
+    )
     division = models.ForeignKey("divisions.AdminDivision", on_delete=models.PROTECT, related_name="+", editable=False)
     # The result's verification day, copied at issue (a reissue keeps it): statistics count
     # documents by it over millions of rows without joining the results.
@@ -583,8 +635,14 @@ class Tariff(models.Model):
     """The fee for verifying one instrument of a catalogue item (editable data with its source)."""
 
     catalogue_item = models.ForeignKey(CatalogueItem, on_delete=models.PROTECT, related_name="tariffs")
-    division = models.ForeignKey("divisions.AdminDivision", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                 help_text=_("Empty: the whole platform; otherwise this division and below."))
+    division = models.ForeignKey(
+        "divisions.AdminDivision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: the whole platform; otherwise this division and below."),
+    )
     price = models.DecimalField(_("price (yuan)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
@@ -613,10 +671,18 @@ class WaiverPolicy(models.Model):
     name = models.CharField(_("name"), max_length=200)
     basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices)
     catalogue_item = models.ForeignKey(CatalogueItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    credit_code_prefix = models.CharField(_("credit code prefix"), max_length=2, blank=True,
-                                          help_text=_("Kind of user by the credit code's first two characters, e.g. 92 个体工商户."))
-    division = models.ForeignKey("divisions.AdminDivision", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    percentage = models.PositiveSmallIntegerField(_("waived (%)"), validators=[MinValueValidator(1), MaxValueValidator(100)])
+    credit_code_prefix = models.CharField(
+        _("credit code prefix"),
+        max_length=2,
+        blank=True,
+        help_text=_("Kind of user by the credit code's first two characters, e.g. 92 个体工商户."),
+    )
+    division = models.ForeignKey(
+        "divisions.AdminDivision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    percentage = models.PositiveSmallIntegerField(
+        _("waived (%)"), validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

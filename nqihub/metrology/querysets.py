@@ -71,6 +71,7 @@ class ImportJobQuerySet(ScopedQuerySet):
 
 # --- Verification applications, items, results --------------------------------------------
 
+
 def _application_scope(prefix: str = "") -> dict:
     """The scope of applications (``prefix`` leads from the model to the application)."""
     return {

@@ -69,9 +69,7 @@ def _notices(cases) -> list[Notice]:
             "kind": case.kind_label,
             "deadline": timezone.localtime(case.deadline).strftime("%Y-%m-%d %H:%M"),
         }
-        title = (
-            gettext("Case %(number)s is overdue") if overdue else gettext("Case %(number)s is due soon")
-        ) % values
+        title = (gettext("Case %(number)s is overdue") if overdue else gettext("Case %(number)s is due soon")) % values
         applicant = case.applicant_organization.name if case.applicant_organization_id else ""
         body = gettext("%(kind)s, time limit %(deadline)s.") % values
         if applicant:

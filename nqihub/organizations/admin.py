@@ -44,8 +44,16 @@ class OrganizationAdminForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = [
-            "kind", "name", "credit_code", "division", "address", "legal_representative",
-            "industry", "phone", "cma_number", "cnas_number",
+            "kind",
+            "name",
+            "credit_code",
+            "division",
+            "address",
+            "legal_representative",
+            "industry",
+            "phone",
+            "cma_number",
+            "cnas_number",
         ]
 
     def clean(self):
@@ -56,7 +64,9 @@ class OrganizationAdminForm(forms.ModelForm):
         try:
             cleaned_data = services.organization_clean_data(data, kind=kind)
             if cleaned_data.get("credit_code"):
-                services.organization_check_code_free(cleaned_data["credit_code"], exclude_organization=self.instance.pk)
+                services.organization_check_code_free(
+                    cleaned_data["credit_code"], exclude_organization=self.instance.pk
+                )
         except ServiceError as exc:
             raise ValidationError({exc.field: exc.message} if exc.field in self.fields else exc.message) from exc
         return cleaned
@@ -99,13 +109,17 @@ class OrganizationAdmin(RoleAdmin):
     @admin.action(description=_("Deactivate selected organisations"))
     def deactivate(self, request, queryset):
         self.run_service_action(
-            request, queryset, lambda org: services.organization_set_active(actor=request.user, organization=org, active=False)
+            request,
+            queryset,
+            lambda org: services.organization_set_active(actor=request.user, organization=org, active=False),
         )
 
     @admin.action(description=_("Activate selected organisations"))
     def activate(self, request, queryset):
         self.run_service_action(
-            request, queryset, lambda org: services.organization_set_active(actor=request.user, organization=org, active=True)
+            request,
+            queryset,
+            lambda org: services.organization_set_active(actor=request.user, organization=org, active=True),
         )
 
 
@@ -170,7 +184,9 @@ class MembershipAdmin(RoleAdmin):
 
     @admin.action(description=_("Revoke selected memberships"))
     def revoke(self, request, queryset):
-        self.run_service_action(request, queryset, lambda m: services.membership_revoke(actor=request.user, membership=m))
+        self.run_service_action(
+            request, queryset, lambda m: services.membership_revoke(actor=request.user, membership=m)
+        )
 
 
 @admin.register(EnterpriseRegistration)

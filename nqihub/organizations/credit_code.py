@@ -165,14 +165,9 @@ def compute_check_character(first17: str) -> str:
     if len(first17) != 17:
         raise ValueError("compute_check_character needs exactly 17 characters")
     try:
-        total = sum(
-            _VALUES[char] * weight
-            for char, weight in zip(first17, WEIGHTS, strict=True)
-        )
+        total = sum(_VALUES[char] * weight for char, weight in zip(first17, WEIGHTS, strict=True))
     except KeyError as exc:
-        raise ValueError(
-            f"character {exc.args[0]!r} is not in the credit code charset"
-        ) from None
+        raise ValueError(f"character {exc.args[0]!r} is not in the credit code charset") from None
     return CHARSET[(31 - total % 31) % 31]
 
 
@@ -214,9 +209,7 @@ def default_division_exists(code6: str) -> bool:
     return not AdminDivision.objects.filter(code__startswith=province).exists()
 
 
-def validate_credit_code(
-    value: object, *, division_exists: Callable[[str], bool] | None = None
-) -> str:
+def validate_credit_code(value: object, *, division_exists: Callable[[str], bool] | None = None) -> str:
     """Return the normalised code, or raise :class:`CreditCodeError`.
 
     ``division_exists`` decides whether positions 3–8 name a known division; it defaults to
@@ -294,14 +287,9 @@ def compute_organisation_check_character(body8: str) -> str:
     if len(body8) != 8:
         raise ValueError("an organisation code body has 8 characters")
     try:
-        total = sum(
-            _ORG_BODY_CHARS.index(char) * w
-            for char, w in zip(body8, _ORG_WEIGHTS, strict=True)
-        )
+        total = sum(_ORG_BODY_CHARS.index(char) * w for char, w in zip(body8, _ORG_WEIGHTS, strict=True))
     except ValueError:
-        raise ValueError(
-            f"{body8!r} may only contain digits and capital letters"
-        ) from None
+        raise ValueError(f"{body8!r} may only contain digits and capital letters") from None
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 
@@ -330,22 +318,12 @@ def make_organisation_code(seed_digits: str) -> str:
     return body + compute_organisation_check_character(body)
 
 
-def make_credit_code(
-    *, authority: str = "9", category: str = "1", division: str = "150203", body: str
-) -> str:
+def make_credit_code(*, authority: str = "9", category: str = "1", division: str = "150203", body: str) -> str:
     """Build a valid credit code for demo data and tests; ``body`` is the 9-character
     organisation code (see :func:`make_organisation_code`)."""
     first17 = f"{authority}{category}{division}{body}".upper()
-    if (
-        len(authority) != 1
-        or len(category) != 1
-        or len(division) != 6
-        or not division.isdigit()
-        or len(body) != 9
-    ):
-        raise ValueError(
-            "authority and category take 1 character, division 6 digits, body 9 characters"
-        )
+    if len(authority) != 1 or len(category) != 1 or len(division) != 6 or not division.isdigit() or len(body) != 9:
+        raise ValueError("authority and category take 1 character, division 6 digits, body 9 characters")
     return first17 + compute_check_character(first17)
 
 

@@ -33,7 +33,9 @@ CREDIT_CODE_PENDING = errors.add(
 CREDIT_CODE_LENGTH = errors.add(
     "credit_code_length", InvalidInput, _("The credit code must have 18 characters; %(count)d were given.")
 )
-CREDIT_CODE_CHARSET = errors.add("credit_code_charset", InvalidInput, description="A character a credit code never uses.")
+CREDIT_CODE_CHARSET = errors.add(
+    "credit_code_charset", InvalidInput, description="A character a credit code never uses."
+)
 CREDIT_CODE_DIVISION = errors.add(
     "credit_code_division", InvalidInput, description="Characters 3-8 are not a known division code."
 )
@@ -43,10 +45,14 @@ CREDIT_CODE_CHECK_CHARACTER = errors.add(
     _("The check character (character 18) does not match; please check the code for typos."),
 )
 # Enterprise registration (its raise sites are in services.registration_*).
-STAFF_CANNOT_APPLY = errors.add("staff_cannot_apply", Forbidden, _("Platform staff accounts cannot apply for enterprises."))
+STAFF_CANNOT_APPLY = errors.add(
+    "staff_cannot_apply", Forbidden, _("Platform staff accounts cannot apply for enterprises.")
+)
 INVALID_STATE = errors.add(
     "invalid_state", Conflict, _("This application is %(state)s and can no longer be changed this way.")
 )
 REASON_REQUIRED = errors.add(
-    "reason_required", InvalidInput, _("Give the reason for returning the application, so the applicant can correct it.")
+    "reason_required",
+    InvalidInput,
+    _("Give the reason for returning the application, so the applicant can correct it."),
 )

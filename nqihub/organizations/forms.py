@@ -19,9 +19,7 @@ class CountyChoiceField(forms.ChoiceField):
 
     @staticmethod
     def _choices_grouped():
-        counties = (
-            AdminDivision.objects.current().counties().select_related("parent").order_by("parent_id", "code")
-        )
+        counties = AdminDivision.objects.current().counties().select_related("parent").order_by("parent_id", "code")
         choices: list = [("", _("— choose —"))]
         for parent, items in groupby(counties, key=lambda d: d.parent):
             label = parent.name if parent else ""

@@ -192,7 +192,10 @@ class EnterpriseRegistration(models.Model):
 
     number = models.CharField(_("application number"), max_length=20, unique=True)
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("applicant"), on_delete=models.PROTECT, related_name="enterprise_registrations"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="enterprise_registrations",
     )
     credit_code = models.CharField(_("unified social credit code"), max_length=18, validators=[credit_code_validator])
     name = models.CharField(_("enterprise name"), max_length=200)
@@ -210,7 +213,12 @@ class EnterpriseRegistration(models.Model):
     submitted_at = models.DateTimeField(_("submitted"))
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     return_reason = models.TextField(_("reason for return"), blank=True)
     organization = models.OneToOneField(

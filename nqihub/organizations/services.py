@@ -419,14 +419,20 @@ def _set_organization_active(actor, organization: Organization, *, active: bool,
 
 
 @audited_service(
-    "organization.activate", gettext_lazy("Organisation activated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
+    "organization.activate",
+    gettext_lazy("Organisation activated"),
+    check=requires(Capability.MANAGE_ORGANIZATIONS),
+    target="organization",
 )
 def _organization_activate(*, actor, organization: Organization) -> Organization:
     return _set_organization_active(actor, organization, active=True, action="organization.activate")
 
 
 @audited_service(
-    "organization.deactivate", gettext_lazy("Organisation deactivated"), check=requires(Capability.MANAGE_ORGANIZATIONS), target="organization"
+    "organization.deactivate",
+    gettext_lazy("Organisation deactivated"),
+    check=requires(Capability.MANAGE_ORGANIZATIONS),
+    target="organization",
 )
 def _organization_deactivate(*, actor, organization: Organization) -> Organization:
     return _set_organization_active(actor, organization, active=False, action="organization.deactivate")

@@ -35,7 +35,11 @@ def _filtered_organizations(request: HttpRequest, form: OrganizationFilterForm, 
             from nqihub.divisions.models import AdminDivision
 
             division = AdminDivision.objects.filter(pk=form.cleaned_data["division"]).first()
-            qs = qs.filter(division_id__in=AdminDivision.objects.within(division).values("code")) if division else qs.none()
+            qs = (
+                qs.filter(division_id__in=AdminDivision.objects.within(division).values("code"))
+                if division
+                else qs.none()
+            )
     return qs.order_by("name", "pk")
 
 
@@ -51,9 +55,27 @@ def organization_export(request: HttpRequest) -> HttpResponse:
     form = OrganizationFilterForm(request.GET or None)
     qs = _filtered_organizations(request, form).select_related("division__parent")
     total = qs.count()
-    headers = [_("Name"), _("Kind"), _("Unified social credit code"), _("Division"), _("Division code"), _("Address"), _("Legal representative"), _("Industry")]
+    headers = [
+        _("Name"),
+        _("Kind"),
+        _("Unified social credit code"),
+        _("Division"),
+        _("Division code"),
+        _("Address"),
+        _("Legal representative"),
+        _("Industry"),
+    ]
     rows = (
-        [o.name, o.get_kind_display(), o.credit_code or "", o.division.name, o.division_id, o.address, o.legal_representative, o.industry]
+        [
+            o.name,
+            o.get_kind_display(),
+            o.credit_code or "",
+            o.division.name,
+            o.division_id,
+            o.address,
+            o.legal_representative,
+            o.industry,
+        ]
         for o in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
     )
     filename = _("organisations") + f"-{timezone.localdate():%Y%m%d}.xlsx"
@@ -117,10 +139,10 @@ def registration_create(request: HttpRequest) -> HttpResponse:
         RegistrationForm(request.POST or None),
         template="organizations/registration_form.html",
         save=lambda data: services.registration_submit(actor=request.user, data=data),
-        done=lambda registration: _(
-            "Application %(number)s was submitted. The market regulation bureau of your county will review it."
-        )
-        % {"number": registration.number},
+        done=lambda registration: (
+            _("Application %(number)s was submitted. The market regulation bureau of your county will review it.")
+            % {"number": registration.number}
+        ),
         then=lambda registration: registration,
     )
 
@@ -194,13 +216,13 @@ def registration_return(request: HttpRequest, pk: int) -> HttpResponse:
     registration = _visible_registration(request, pk)
     form = ReturnForm(request.POST)
     try:
-        services.registration_return(
-            actor=request.user, registration=registration, reason=form.data.get("reason", "")
-        )
+        services.registration_return(actor=request.user, registration=registration, reason=form.data.get("reason", ""))
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Application %(number)s was returned to the applicant.") % {"number": registration.number})
+        messages.success(
+            request, _("Application %(number)s was returned to the applicant.") % {"number": registration.number}
+        )
     return redirect("organizations:registration_detail", pk=pk)
 
 

@@ -39,7 +39,9 @@ def test_sign_in_success_and_failure_are_audited(world, client):
     _set_policy(require_second_factor_for_staff=False)
     assert _sign_in(client, "ent_manager", "wrong-password").status_code == 200
     assert _sign_in(client, "ent_manager").status_code == 302
-    records = list(AuditEvent.objects.filter(action="auth.login").order_by("seq").values_list("actor_username", "outcome"))
+    records = list(
+        AuditEvent.objects.filter(action="auth.login").order_by("seq").values_list("actor_username", "outcome")
+    )
     assert records == [("ent_manager", "failure"), ("ent_manager", "success")]
     assert AuditEvent.objects.filter(action="auth.login").first().source_address == "127.0.0.1"
 
@@ -86,10 +88,24 @@ def test_security_admin_changes_policy_and_it_applies_at_once(world, client):
     )
     assert response.status_code == 302
     policy = SecurityPolicy.objects.get(pk=1)
-    assert (policy.password_min_length, policy.lockout_threshold, policy.require_second_factor_for_staff) == (12, 3, False)
+    assert (policy.password_min_length, policy.lockout_threshold, policy.require_second_factor_for_staff) == (
+        12,
+        3,
+        False,
+    )
     with pytest.raises(InvalidInput):  # 11 characters, fine before, too short now
         services.account_register(username="newbie", password="Abcdef1234!", display_name="新人")
-    bad = secadmin.post("/accounts/security/", {"password_min_length": 4, "password_min_classes": 9, "lockout_threshold": 1, "lockout_minutes": 0, "idle_timeout_minutes": 1, "password_max_age_days": 0})
+    bad = secadmin.post(
+        "/accounts/security/",
+        {
+            "password_min_length": 4,
+            "password_min_classes": 9,
+            "lockout_threshold": 1,
+            "lockout_minutes": 0,
+            "idle_timeout_minutes": 1,
+            "password_max_age_days": 0,
+        },
+    )
     assert bad.status_code == 200 and bad.context["form"].errors
     assert SecurityPolicy.objects.get(pk=1).password_min_length == 12
     changes = AuditEvent.objects.get(action="security_policy.update").details["changes"]
@@ -124,14 +140,27 @@ def test_password_rules(world, password, fragment):
 def test_signup_page_refuses_weak_password_and_duplicate_name(world, client):
     response = client.post(
         "/accounts/signup/",
-        {"username": "ent_manager", "display_name": "重名", "password": "Str0ng-Passw0rd", "password_again": "Str0ng-Passw0rd"},
+        {
+            "username": "ent_manager",
+            "display_name": "重名",
+            "password": "Str0ng-Passw0rd",
+            "password_again": "Str0ng-Passw0rd",
+        },
     )
     assert response.status_code == 200 and "username" in response.context["form"].errors
-    response = client.post("/accounts/signup/", {"username": "fresh", "display_name": "新人", "password": "short", "password_again": "short"})
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "fresh", "display_name": "新人", "password": "short", "password_again": "short"},
+    )
     assert response.status_code == 200 and response.context["form"].errors
     response = client.post(
         "/accounts/signup/",
-        {"username": "fresh", "display_name": "新人", "password": "Str0ng-Passw0rd", "password_again": "Str0ng-Passw0rd"},
+        {
+            "username": "fresh",
+            "display_name": "新人",
+            "password": "Str0ng-Passw0rd",
+            "password_again": "Str0ng-Passw0rd",
+        },
     )
     assert response.status_code == 302 and response.url == "/organizations/registrations/new/"
 
@@ -353,7 +382,13 @@ def test_console_writes_are_audited(world, web):
     client = web(world.users["sysadmin"])
     response = client.post(
         "/console/accounts/user/add/",
-        {"username": "console_made", "display_name": "后台创建", "email": "", "phone": "", "password": "Console-Passw0rd"},
+        {
+            "username": "console_made",
+            "display_name": "后台创建",
+            "email": "",
+            "phone": "",
+            "password": "Console-Passw0rd",
+        },
     )
     assert response.status_code == 302, response.context and response.context.get("errors")
     assert AuditEvent.objects.filter(action="account.create", actor_username="sysadmin").exists()
@@ -371,7 +406,15 @@ def test_forged_post_without_csrf_token_changes_nothing(world):
 
     registration = registration_submit(
         actor=world.users["applicant"],
-        data={"credit_code": valid_code(5), "name": "伪造测试", "division": "150203", "address": "a", "legal_representative": "b", "contact_name": "c", "contact_phone": "d"},
+        data={
+            "credit_code": valid_code(5),
+            "name": "伪造测试",
+            "division": "150203",
+            "address": "a",
+            "legal_representative": "b",
+            "contact_name": "c",
+            "contact_phone": "d",
+        },
     )
     response = client.post(f"/organizations/registrations/{registration.pk}/approve/")
     assert response.status_code == 403
@@ -419,10 +462,16 @@ def test_console_validates_organisations_like_the_service(world, web):
     response = client.post(
         "/console/organizations/organization/add/",
         {
-            "kind": "enterprise", "name": "后台企业", "credit_code": "123", "division": "150200",
-            "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0,
-            "disciplines-TOTAL_FORMS": 0, "disciplines-INITIAL_FORMS": 0,
-            "authorisation_scopes-TOTAL_FORMS": 0, "authorisation_scopes-INITIAL_FORMS": 0,
+            "kind": "enterprise",
+            "name": "后台企业",
+            "credit_code": "123",
+            "division": "150200",
+            "contacts-TOTAL_FORMS": 0,
+            "contacts-INITIAL_FORMS": 0,
+            "disciplines-TOTAL_FORMS": 0,
+            "disciplines-INITIAL_FORMS": 0,
+            "authorisation_scopes-TOTAL_FORMS": 0,
+            "authorisation_scopes-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 200
@@ -496,10 +545,16 @@ def test_console_reports_a_taken_credit_code_on_the_form(world, web):
     response = client.post(
         "/console/organizations/organization/add/",
         {
-            "kind": "enterprise", "name": "重复代码企业", "credit_code": world.ent_kundulun.credit_code, "division": "150203",
-            "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0,
-            "disciplines-TOTAL_FORMS": 0, "disciplines-INITIAL_FORMS": 0,
-            "authorisation_scopes-TOTAL_FORMS": 0, "authorisation_scopes-INITIAL_FORMS": 0,
+            "kind": "enterprise",
+            "name": "重复代码企业",
+            "credit_code": world.ent_kundulun.credit_code,
+            "division": "150203",
+            "contacts-TOTAL_FORMS": 0,
+            "contacts-INITIAL_FORMS": 0,
+            "disciplines-TOTAL_FORMS": 0,
+            "disciplines-INITIAL_FORMS": 0,
+            "authorisation_scopes-TOTAL_FORMS": 0,
+            "authorisation_scopes-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 200

@@ -51,6 +51,9 @@ class AuditEventViewSet(ScopedReadOnlyViewSet):
         audit_record(
             action="audit.query",
             actor=request.user,
-            details={"params": {k: v[:100] for k, v in request.query_params.items()}, "count": response.data.get("count")},
+            details={
+                "params": {k: v[:100] for k, v in request.query_params.items()},
+                "count": response.data.get("count"),
+            },
         )
         return response

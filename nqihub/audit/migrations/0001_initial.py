@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,45 +14,76 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
-                ('last_seq', models.PositiveBigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
-                ('anchor_seq', models.PositiveBigIntegerField(default=0)),
-                ('anchor_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
+                ("last_seq", models.PositiveBigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000", max_length=64
+                    ),
+                ),
+                ("anchor_seq", models.PositiveBigIntegerField(default=0)),
+                (
+                    "anchor_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000", max_length=64
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit chain head',
+                "verbose_name": "audit chain head",
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(editable=False, unique=True, verbose_name='sequence')),
-                ('occurred_at', models.DateTimeField(db_index=True, verbose_name='time')),
-                ('actor_username', models.CharField(blank=True, db_index=True, max_length=150, verbose_name='account')),
-                ('organization_id_snapshot', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='organisation id')),
-                ('organization_name', models.CharField(blank=True, max_length=200, verbose_name='organisation')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='action')),
-                ('target_type', models.CharField(blank=True, max_length=64, verbose_name='object type')),
-                ('target_id', models.CharField(blank=True, max_length=64, verbose_name='object id')),
-                ('target_repr', models.CharField(blank=True, max_length=200, verbose_name='object')),
-                ('outcome', models.CharField(choices=[('success', 'Success'), ('failure', 'Failure'), ('denied', 'Denied')], max_length=16, verbose_name='outcome')),
-                ('source_address', models.CharField(blank=True, max_length=64, verbose_name='source address')),
-                ('channel', models.CharField(blank=True, max_length=16, verbose_name='channel')),
-                ('request_id', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='request id')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('prev_hash', models.CharField(editable=False, max_length=64)),
-                ('hash', models.CharField(editable=False, max_length=64)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.PositiveBigIntegerField(editable=False, unique=True, verbose_name="sequence")),
+                ("occurred_at", models.DateTimeField(db_index=True, verbose_name="time")),
+                ("actor_username", models.CharField(blank=True, db_index=True, max_length=150, verbose_name="account")),
+                (
+                    "organization_id_snapshot",
+                    models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name="organisation id"),
+                ),
+                ("organization_name", models.CharField(blank=True, max_length=200, verbose_name="organisation")),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="action")),
+                ("target_type", models.CharField(blank=True, max_length=64, verbose_name="object type")),
+                ("target_id", models.CharField(blank=True, max_length=64, verbose_name="object id")),
+                ("target_repr", models.CharField(blank=True, max_length=200, verbose_name="object")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("success", "Success"), ("failure", "Failure"), ("denied", "Denied")],
+                        max_length=16,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("source_address", models.CharField(blank=True, max_length=64, verbose_name="source address")),
+                ("channel", models.CharField(blank=True, max_length=16, verbose_name="channel")),
+                ("request_id", models.CharField(blank=True, db_index=True, max_length=32, verbose_name="request id")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                ("prev_hash", models.CharField(editable=False, max_length=64)),
+                ("hash", models.CharField(editable=False, max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit record',
-                'verbose_name_plural': 'audit records',
-                'ordering': ['-seq'],
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='audit_target_idx')],
+                "verbose_name": "audit record",
+                "verbose_name_plural": "audit records",
+                "ordering": ["-seq"],
+                "indexes": [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")],
             },
         ),
     ]

@@ -169,7 +169,11 @@ def test_retention_below_minimum_refuses_to_start():
 
     env = {**os.environ, "NQI_AUDIT_RETENTION_DAYS": "30", "NQI_VAR_DIR": str(django_settings.VAR_DIR)}
     result = subprocess.run(
-        [sys.executable, "-c", "import nqihub.settings"], cwd=django_settings.BASE_DIR, env=env, capture_output=True, text=True
+        [sys.executable, "-c", "import nqihub.settings"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0 and "legal minimum" in result.stderr
 
@@ -179,7 +183,10 @@ def test_tampering_with_the_newest_record_is_detected():
     events = _fill(3)
     newest = AuditEvent.objects.get(seq=events[-1].seq)
     newest.details = {"n": 42}
-    _sql("UPDATE audit_auditevent SET details = %s, hash = %s WHERE seq = %s", ['{"n": 42}', newest.compute_hash(), newest.seq])
+    _sql(
+        "UPDATE audit_auditevent SET details = %s, hash = %s WHERE seq = %s",
+        ['{"n": 42}', newest.compute_hash(), newest.seq],
+    )
     report = verify_chain()
     assert not report.ok and report.problem == "altered" and report.first_bad_seq == newest.seq
 
@@ -203,7 +210,12 @@ def test_regulator_queries_and_exports_are_recorded(world, web, api):
     api(world.users["baotou"]).get("/api/v1/organizations/")
     records = AuditEvent.objects.filter(actor_username="baotou", action__startswith="data.").order_by("seq")
     kinds = [(e.action, e.details.get("kind")) for e in records]
-    assert kinds == [("data.query", "list"), ("data.export", "export"), ("data.query", "detail"), ("data.query", "list")]
+    assert kinds == [
+        ("data.query", "list"),
+        ("data.export", "export"),
+        ("data.query", "detail"),
+        ("data.query", "list"),
+    ]
     assert records[0].details["params"] == {"kind": "enterprise"}
     assert records[0].details["count"] == 2
     assert records[0].organization_name == world.baotou_reg.name
@@ -258,7 +270,10 @@ def test_a_missing_head_is_recreated_from_the_newest_record():
 def test_source_address_behind_a_proxy(settings, client, world):
     settings.NQI_PROXY_COUNT = 1
     client.post(
-        "/accounts/login/", {"username": "ent_manager", "password": "wrong"}, HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.2", REMOTE_ADDR="10.0.0.1"
+        "/accounts/login/",
+        {"username": "ent_manager", "password": "wrong"},
+        HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.2",
+        REMOTE_ADDR="10.0.0.1",
     )
     event = AuditEvent.objects.filter(action="auth.login").latest("seq")
     assert event.source_address == "10.0.0.2"  # the address our one trusted proxy saw

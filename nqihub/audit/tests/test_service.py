@@ -104,7 +104,11 @@ def test_an_integrity_error_becomes_the_conflict_recorded_against_the_named_targ
     with pytest.raises(type(INVALID("x"))):
         add_entry(actor=world.users["sysadmin"], day=day, name="again")
     [event] = AuditEvent.objects.filter(action=CONFLICT_ACTION)
-    assert (event.outcome, event.target_repr, event.details) == ("failure", str(day), {"code": "invalid", "name": "again"})
+    assert (event.outcome, event.target_repr, event.details) == (
+        "failure",
+        str(day),
+        {"code": "invalid", "name": "again"},
+    )
     assert CalendarEntry.objects.filter(date=day).count() == 1
 
 

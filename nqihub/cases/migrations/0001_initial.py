@@ -7,111 +7,219 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('divisions', '0002_load_inner_mongolia'),
-        ('organizations', '0002_verbose_names'),
+        ("divisions", "0002_load_inner_mongolia"),
+        ("organizations", "0002_verbose_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40, verbose_name='kind')),
-                ('number', models.CharField(max_length=32, unique=True, verbose_name='case number')),
-                ('state', django_fsm.FSMField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('returned', 'Returned for correction'), ('resubmitted', 'Resubmitted'), ('accepted', 'Accepted'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn')], default='draft', max_length=16, protected=True, verbose_name='state')),
-                ('opened_at', models.DateTimeField(verbose_name='opened')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted')),
-                ('deadline', models.DateTimeField(blank=True, null=True, verbose_name='time limit')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('rating_score', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='rating')),
-                ('rating_comment', models.CharField(blank=True, max_length=500, verbose_name='rating comment')),
-                ('rated_at', models.DateTimeField(blank=True, null=True, verbose_name='rated')),
-                ('applicant_organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases_applied', to='organizations.organization', verbose_name='applicant')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('division', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='divisions.admindivision', verbose_name='division')),
-                ('handling_organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases_handled', to='organizations.organization', verbose_name='handled by')),
-                ('rated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='rated by')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='submitted by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=40, verbose_name="kind")),
+                ("number", models.CharField(max_length=32, unique=True, verbose_name="case number")),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("returned", "Returned for correction"),
+                            ("resubmitted", "Resubmitted"),
+                            ("accepted", "Accepted"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        protected=True,
+                        verbose_name="state",
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(verbose_name="opened")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="submitted")),
+                ("deadline", models.DateTimeField(blank=True, null=True, verbose_name="time limit")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                ("rating_score", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="rating")),
+                ("rating_comment", models.CharField(blank=True, max_length=500, verbose_name="rating comment")),
+                ("rated_at", models.DateTimeField(blank=True, null=True, verbose_name="rated")),
+                (
+                    "applicant_organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases_applied",
+                        to="organizations.organization",
+                        verbose_name="applicant",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "division",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="divisions.admindivision",
+                        verbose_name="division",
+                    ),
+                ),
+                (
+                    "handling_organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases_handled",
+                        to="organizations.organization",
+                        verbose_name="handled by",
+                    ),
+                ),
+                (
+                    "rated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="rated by",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="submitted by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case',
-                'verbose_name_plural': 'cases',
-                'ordering': ['-opened_at', '-pk'],
+                "verbose_name": "case",
+                "verbose_name_plural": "cases",
+                "ordering": ["-opened_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='CaseAttachment',
+            name="CaseAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to='cases/%Y/%m/', verbose_name='file')),
-                ('name', models.CharField(max_length=200, verbose_name='file name')),
-                ('content_type', models.CharField(max_length=100, verbose_name='type')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
-                ('uploaded_at', models.DateTimeField(verbose_name='uploaded')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='cases.case')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(max_length=200, upload_to="cases/%Y/%m/", verbose_name="file")),
+                ("name", models.CharField(max_length=200, verbose_name="file name")),
+                ("content_type", models.CharField(max_length=100, verbose_name="type")),
+                ("size", models.PositiveBigIntegerField(verbose_name="size")),
+                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
+                ("uploaded_at", models.DateTimeField(verbose_name="uploaded")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="cases.case"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
-                'ordering': ['uploaded_at', 'pk'],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+                "ordering": ["uploaded_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('kind', models.CharField(max_length=32, verbose_name='step')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='cases.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(verbose_name="time")),
+                ("kind", models.CharField(max_length=32, verbose_name="step")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="cases.case"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'timeline step',
-                'verbose_name_plural': 'timeline steps',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "timeline step",
+                "verbose_name_plural": "timeline steps",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='CaseNumberCounter',
+            name="CaseNumberCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40, verbose_name='kind')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('last', models.PositiveIntegerField(default=0, verbose_name='last number')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=40, verbose_name="kind")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("last", models.PositiveIntegerField(default=0, verbose_name="last number")),
             ],
             options={
-                'verbose_name': 'case number counter',
-                'verbose_name_plural': 'case number counters',
-                'constraints': [models.UniqueConstraint(fields=('kind', 'year'), name='case_counter_kind_year_unique')],
+                "verbose_name": "case number counter",
+                "verbose_name_plural": "case number counters",
+                "constraints": [models.UniqueConstraint(fields=("kind", "year"), name="case_counter_kind_year_unique")],
             },
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['kind', 'state', 'deadline'], name='case_kind_state_deadline_idx'),
+            model_name="case",
+            index=models.Index(fields=["kind", "state", "deadline"], name="case_kind_state_deadline_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['handling_organization', 'state'], name='case_handler_state_idx'),
+            model_name="case",
+            index=models.Index(fields=["handling_organization", "state"], name="case_handler_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['applicant_organization', 'state'], name='case_applicant_state_idx'),
+            model_name="case",
+            index=models.Index(fields=["applicant_organization", "state"], name="case_applicant_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('rating_score__isnull', True), models.Q(('rating_score__gte', 1), ('rating_score__lte', 5)), _connector='OR'), name='case_rating_1_to_5'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rating_score__isnull", True),
+                    models.Q(("rating_score__gte", 1), ("rating_score__lte", 5)),
+                    _connector="OR",
+                ),
+                name="case_rating_1_to_5",
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['case', 'at'], name='case_event_case_at_idx'),
+            model_name="caseevent",
+            index=models.Index(fields=["case", "at"], name="case_event_case_at_idx"),
         ),
     ]

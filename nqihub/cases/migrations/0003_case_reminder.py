@@ -5,25 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_number_counter'),
+        ("cases", "0002_number_counter"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseReminder',
+            name="CaseReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('due_soon', 'Due soon'), ('overdue', 'Overdue')], max_length=16, verbose_name='stage')),
-                ('deadline', models.DateTimeField(verbose_name='time limit')),
-                ('sent_at', models.DateTimeField(verbose_name='sent')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='cases.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("due_soon", "Due soon"), ("overdue", "Overdue")], max_length=16, verbose_name="stage"
+                    ),
+                ),
+                ("deadline", models.DateTimeField(verbose_name="time limit")),
+                ("sent_at", models.DateTimeField(verbose_name="sent")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reminders", to="cases.case"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case reminder',
-                'verbose_name_plural': 'case reminders',
-                'constraints': [models.UniqueConstraint(fields=('case', 'stage', 'deadline'), name='case_reminder_once_per_stage')],
+                "verbose_name": "case reminder",
+                "verbose_name_plural": "case reminders",
+                "constraints": [
+                    models.UniqueConstraint(fields=("case", "stage", "deadline"), name="case_reminder_once_per_stage")
+                ],
             },
         ),
     ]

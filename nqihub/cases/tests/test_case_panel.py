@@ -53,7 +53,10 @@ def test_the_applicant_attaches_and_the_page_lists_it(world, web, registration):
     assert "/media/" not in page and attachment.file.name not in page
     assert AuditEvent.objects.filter(action="case.attach", outcome="success").count() == 1
     # The reviewing regulator sees the file but has no upload form.
-    assert 'data-testid="attach-form"' not in web(world.users["kundulun"]).get(registration.get_absolute_url()).content.decode()
+    assert (
+        'data-testid="attach-form"'
+        not in web(world.users["kundulun"]).get(registration.get_absolute_url()).content.decode()
+    )
 
 
 @pytest.mark.parametrize(
@@ -65,7 +68,9 @@ def test_the_applicant_attaches_and_the_page_lists_it(world, web, registration):
         ("second.pdf", PDF, ("MAX_ATTACHMENTS_PER_CASE", 1)),
     ],
 )
-def test_upload_limits_refuse_with_a_message_and_change_nothing(world, web, registration, monkeypatch, name, data, limit):
+def test_upload_limits_refuse_with_a_message_and_change_nothing(
+    world, web, registration, monkeypatch, name, data, limit
+):
     client = web(world.users["applicant"])
     if limit is not None:
         monkeypatch.setattr(cases, limit[0], limit[1])
@@ -90,7 +95,9 @@ def test_only_the_applicant_attaches_and_only_while_open(world, web, registratio
     _upload(web(world.users["applicant"]), case)
     assert not CaseAttachment.objects.exists()
     # A kind that takes no materials (a filing, or the test kind) refuses too.
-    other = cases.case_open(kind="test_review", actor=world.users["ent_manager"], applicant_organization=world.ent_kundulun)
+    other = cases.case_open(
+        kind="test_review", actor=world.users["ent_manager"], applicant_organization=world.ent_kundulun
+    )
     with pytest.raises(ServiceError) as refused:
         cases.case_attach_material(other.pk, actor=world.users["ent_manager"], upload=SimpleUploadedFile("a.pdf", PDF))
     assert refused.value.code == "attachments_closed"

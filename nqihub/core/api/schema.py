@@ -33,7 +33,14 @@ def drop_backend_integer_ranges(result, generator, request, public):
 
 # --------------------------------------------------------------------------- error responses
 
-_TITLES = {400: "Invalid", 401: "NotAuthenticated", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 429: "Throttled"}
+_TITLES = {
+    400: "Invalid",
+    401: "NotAuthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    429: "Throttled",
+}
 _DESCRIPTIONS = {
     400: "The input (body or query) was refused; `errors` names the fields.",
     401: "No valid credentials (or the session expired).",
@@ -45,7 +52,10 @@ _DESCRIPTIONS = {
 # Codes the kernel answers with on every operation of a status (authentication, the sign-in
 # gate, routing, body parsing, field checks).
 _FRAMEWORK_APPS = ("core",)
-_GATE_CODES = {401: ("invalid_token", "membership_ended", "session_expired"), 403: ("second_factor_required", "password_expired")}
+_GATE_CODES = {
+    401: ("invalid_token", "membership_ended", "session_expired"),
+    403: ("second_factor_required", "password_expired"),
+}
 
 
 def _error_schema(codes: list[str]) -> dict:
@@ -112,7 +122,9 @@ class AutoSchema(DrfAutoSchema):
         for status in self._error_statuses():
             codes, suffix = self._error_codes(status)
             name = f"{_TITLES[status]}Error{suffix}"
-            component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=_error_schema(codes))
+            component = ResolvedComponent(
+                name=name, type=ResolvedComponent.SCHEMA, object=name, schema=_error_schema(codes)
+            )
             self.registry.register_on_missing(component)
             responses.setdefault(
                 str(status),
@@ -128,4 +140,3 @@ def error_code_enums(result, generator, request, public):
         if "x-error-codes" in code:
             code["enum"] = code.pop("x-error-codes")
     return result
-

@@ -63,7 +63,11 @@ class ScopedViewSetMixin(_MixinBase):
             data = response.data if isinstance(response.data, dict) else {}
             return {"params": request.query_params, "count": data.get("count"), "kind": "list"}
         if action == "retrieve":
-            return {"params": {"id": kwargs.get(self.lookup_url_kwarg or self.lookup_field)}, "count": 1, "kind": "detail"}
+            return {
+                "params": {"id": kwargs.get(self.lookup_url_kwarg or self.lookup_field)},
+                "count": 1,
+                "kind": "detail",
+            }
         return None
 
 
@@ -85,7 +89,9 @@ def body_value(request, name: str, default=None, *, many: bool = False):
     return data.get(name, default) if hasattr(data, "get") else default
 
 
-def body_after_permission(request, serializer_class: type[serializers.Serializer], *, may: Callable[[], None], partial: bool = False):
+def body_after_permission(
+    request, serializer_class: type[serializers.Serializer], *, may: Callable[[], None], partial: bool = False
+):
     """The body, checked by ``serializer_class``, for calls whose service wants typed input.
 
     The API's convention is permission, then body: a body that fails the serializer is

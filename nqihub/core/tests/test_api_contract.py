@@ -16,7 +16,9 @@ SCHEMA_FILE = Path(settings.BASE_DIR) / "schema" / "openapi.yaml"
 
 def test_committed_schema_matches_the_code(tmp_path):
     generated = tmp_path / "openapi.yaml"
-    call_command("spectacular", "--api-version", "v1", "--lang", "en", "--file", str(generated), "--validate", "--fail-on-warn")
+    call_command(
+        "spectacular", "--api-version", "v1", "--lang", "en", "--file", str(generated), "--validate", "--fail-on-warn"
+    )
     assert generated.read_text(encoding="utf-8") == SCHEMA_FILE.read_text(encoding="utf-8"), (
         "The API changed but schema/openapi.yaml was not regenerated: run `make schema` and commit it."
     )

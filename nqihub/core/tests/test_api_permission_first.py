@@ -69,7 +69,9 @@ def test_organisations_and_memberships_refuse_before_reading_the_body(world, api
     assert _denied("organization.create") == 1
     other = ent.patch(f"/api/v1/organizations/{world.ent_xincheng.pk}/", bad, format="json")
     assert (other.status_code, other.json()["code"]) == (404, "not_found")
-    regulator = api(world.users["kundulun"]).patch(f"/api/v1/organizations/{world.ent_kundulun.pk}/", bad, format="json")
+    regulator = api(world.users["kundulun"]).patch(
+        f"/api/v1/organizations/{world.ent_kundulun.pk}/", bad, format="json"
+    )
     assert (regulator.status_code, regulator.json()["code"]) == (403, "permission_denied")
     assert _denied("organization.update") == 1
     grant = ent.post("/api/v1/memberships/", {"username": "nobody-here", "organization": "x", "role": 7}, format="json")
@@ -77,7 +79,12 @@ def test_organisations_and_memberships_refuse_before_reading_the_body(world, api
     assert _denied("membership.grant") == 1
     assert api(world.users["sysadmin"]).post("/api/v1/organizations/", bad, format="json").status_code == 400
     secadmin = api(world.users["secadmin"])
-    assert secadmin.post("/api/v1/memberships/", {"username": "nobody-here", "organization": "x"}, format="json").status_code == 400
+    assert (
+        secadmin.post(
+            "/api/v1/memberships/", {"username": "nobody-here", "organization": "x"}, format="json"
+        ).status_code
+        == 400
+    )
 
 
 @pytest.mark.django_db

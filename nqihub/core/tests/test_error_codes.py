@@ -18,8 +18,17 @@ ROOT = Path(settings.BASE_DIR) / "nqihub"
 
 # Calls whose ``code=`` is a code a caller sees (an API body, a form, a failed job).
 CODE_CALLS = {
-    "ServiceError", "InvalidInput", "Conflict", "Forbidden", "NotFound", "ExportFailed", "AuthenticationFailed",
-    "ValidationError", "_refusal", "_finish_failed", "invalid_input",
+    "ServiceError",
+    "InvalidInput",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "ExportFailed",
+    "AuthenticationFailed",
+    "ValidationError",
+    "_refusal",
+    "_finish_failed",
+    "invalid_input",
 }
 # A credit-code check failure reaches callers as ``credit_code_<reason>``.
 PREFIXED_CALLS = {"CreditCodeError": "credit_code_"}

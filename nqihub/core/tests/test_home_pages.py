@@ -3,12 +3,17 @@ import pytest
 
 @pytest.mark.django_db
 def test_every_role_reaches_its_pages(world, web, api):
-    for name in ["applicant","ent_manager","kundulun","baotou","sysadmin","secadmin","auditor","inst"]:
+    for name in ["applicant", "ent_manager", "kundulun", "baotou", "sysadmin", "secadmin", "auditor", "inst"]:
         c = web(world.users[name])
         r = c.get("/")
         assert r.status_code == 200, (name, r.status_code)
     c = web(world.users["baotou"])
-    for url in ["/organizations/", "/organizations/registrations/", f"/organizations/{world.ent_kundulun.pk}/", "/organizations/export.xlsx"]:
+    for url in [
+        "/organizations/",
+        "/organizations/registrations/",
+        f"/organizations/{world.ent_kundulun.pk}/",
+        "/organizations/export.xlsx",
+    ]:
         assert c.get(url).status_code == 200, url
     c = web(world.users["applicant"])
     assert c.get("/organizations/registrations/new/").status_code == 200
@@ -34,8 +39,13 @@ def test_home_pages_show_metrology_work(world, web):
     today = timezone.localdate()
     for n, due in enumerate([today - timedelta(days=3), today + timedelta(days=10), today + timedelta(days=200)]):
         Instrument.objects.create(
-            organization=world.ent_kundulun, division_id="150203", name="电子计价秤", factory_number=f"H{n}",
-            use_field="trade", is_mandatory=True, next_due_on=due,
+            organization=world.ent_kundulun,
+            division_id="150203",
+            name="电子计价秤",
+            factory_number=f"H{n}",
+            use_field="trade",
+            is_mandatory=True,
+            next_due_on=due,
         )
     enterprise = web(world.users["ent_manager"]).get("/").context["metrology"]
     assert (enterprise["due"]["red"], enterprise["due"]["amber"], enterprise["due"]["green"]) == (1, 1, 1)

@@ -35,5 +35,7 @@ def test_code_is_lint_clean():
     ruff = Path(settings.BASE_DIR) / ".venv" / "bin" / "ruff"
     if not ruff.exists():
         pytest.skip("ruff is installed by `make setup`")
-    result = subprocess.run([str(ruff), "check", "--output-format", "concise", "."], cwd=settings.BASE_DIR, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(ruff), "check", "--output-format", "concise", "."], cwd=settings.BASE_DIR, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout

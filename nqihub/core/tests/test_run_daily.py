@@ -31,7 +31,13 @@ def test_next_run_is_the_next_local_morning(now, expected, settings):
 
 
 def test_once_runs_every_daily_command(db, settings):
-    settings.NQI_DAILY_COMMANDS = ["send_due_reminders", "clean_stored_files", "clearsessions", "verify_audit_chain", "recover_jobs"]
+    settings.NQI_DAILY_COMMANDS = [
+        "send_due_reminders",
+        "clean_stored_files",
+        "clearsessions",
+        "verify_audit_chain",
+        "recover_jobs",
+    ]
     out = io.StringIO()
     call_command("run_daily", "--once", stdout=out)
     text = out.getvalue()

@@ -141,8 +141,12 @@ def fees(world):
         catalogue_item=item, price=Decimal("10.00"), valid_from=datetime.date(2026, 1, 1), source="测试"
     )
     policy = WaiverPolicy.objects.create(
-        name="测试减免", basis=WaiverPolicy.Basis.ITEM, catalogue_item=item, percentage=100,
-        valid_from=datetime.date(2026, 1, 1), source="测试",
+        name="测试减免",
+        basis=WaiverPolicy.Basis.ITEM,
+        catalogue_item=item,
+        percentage=100,
+        valid_from=datetime.date(2026, 1, 1),
+        source="测试",
     )
     return tariff, policy
 

@@ -55,9 +55,7 @@ def unload(apps, schema_editor):
     rows = read_rows()
     # Children first: parent is on_delete=PROTECT.
     for level in ("county", "prefecture", "province"):
-        manager.filter(
-            code__in=[row["code"] for row in rows if row["level"] == level]
-        ).delete()
+        manager.filter(code__in=[row["code"] for row in rows if row["level"] == level]).delete()
 
 
 class Migration(migrations.Migration):

@@ -80,15 +80,9 @@ def test_one_province_row(rows):
 
 def test_current_prefectures_and_counties_are_exactly_facts_2_2(rows):
     prefectures, counties = facts_listing()
-    current_prefectures = {
-        r["code"]: r["name"]
-        for r in rows
-        if r["level"] == "prefecture" and r["is_current"]
-    }
+    current_prefectures = {r["code"]: r["name"] for r in rows if r["level"] == "prefecture" and r["is_current"]}
     current_counties = {
-        r["code"]: (r["name"], r["parent_code"])
-        for r in rows
-        if r["level"] == "county" and r["is_current"]
+        r["code"]: (r["name"], r["parent_code"]) for r in rows if r["level"] == "county" and r["is_current"]
     }
     assert len(current_prefectures) == 12
     assert len(current_counties) == 103
@@ -98,11 +92,7 @@ def test_current_prefectures_and_counties_are_exactly_facts_2_2(rows):
 
 
 def test_county_counts_by_type(rows):
-    counts = Counter(
-        county_type(r["name"])
-        for r in rows
-        if r["level"] == "county" and r["is_current"]
-    )
+    counts = Counter(county_type(r["name"]) for r in rows if r["level"] == "county" and r["is_current"])
     assert counts == {"区": 23, "市": 11, "县": 17, "旗": 49, "自治旗": 3}
 
 
@@ -152,9 +142,7 @@ def test_historic_rows_are_consistent(rows):
         if row["level"] == "county":
             # Parent is the prefecture named by the code prefix, else the province.
             prefecture = row["code"][:4] + "00"
-            assert row["parent_code"] == (
-                prefecture if prefecture in codes else "150000"
-            )
+            assert row["parent_code"] == (prefecture if prefecture in codes else "150000")
     assert {
         "152101",
         "152601",

@@ -39,9 +39,7 @@ BAOTOU_COUNTIES = {
 def snapshot(prefix: str = "15") -> dict[str, tuple]:
     return {
         code: rest
-        for code, *rest in AdminDivision.objects.filter(
-            code__startswith=prefix
-        ).values_list(
+        for code, *rest in AdminDivision.objects.filter(code__startswith=prefix).values_list(
             "code", "name", "level", "parent_id", "path", "is_current", "valid_until"
         )
     }
@@ -55,9 +53,7 @@ def test_migration_loaded_inner_mongolia():
     assert im.count() == len(read_csv(INNER_MONGOLIA_CSV)) == 196
     assert im.current().filter(level="prefecture", parent_id="150000").count() == 12
     assert im.current().counties().count() == 103
-    assert not AdminDivision.objects.filter(
-        code="150101"
-    ).exists()  # 市辖区 summary code
+    assert not AdminDivision.objects.filter(code="150101").exists()  # 市辖区 summary code
 
 
 def test_historic_league():
@@ -88,9 +84,7 @@ def test_paths():
 
 def test_within_baotou():
     baotou = AdminDivision.objects.get(code="150200")
-    assert set(
-        AdminDivision.objects.within(baotou).current().values_list("code", flat=True)
-    ) == {
+    assert set(AdminDivision.objects.within(baotou).current().values_list("code", flat=True)) == {
         "150200",
         *BAOTOU_COUNTIES,
     }
@@ -100,27 +94,19 @@ def test_within_baotou():
         "150220",
         *BAOTOU_COUNTIES,
     }
-    assert "150200" not in set(
-        AdminDivision.objects.within(baotou, include_self=False).values_list(
-            "code", flat=True
-        )
-    )
+    assert "150200" not in set(AdminDivision.objects.within(baotou, include_self=False).values_list("code", flat=True))
     assert baotou.contains(AdminDivision.objects.get(code="150203"))
     assert not baotou.contains(AdminDivision.objects.get(code="150102"))
 
 
 def test_saving_a_division_computes_its_path():
     baotou = AdminDivision.objects.get(code="150200")
-    division = AdminDivision.objects.create(
-        code="150299", name="测试区", level="county", parent=baotou
-    )
+    division = AdminDivision.objects.create(code="150299", name="测试区", level="county", parent=baotou)
     assert division.path == "150000/150200/150299/"
 
 
 def test_migration_reverse_and_forward():
-    migration = importlib.import_module(
-        "nqihub.divisions.migrations.0002_load_inner_mongolia"
-    )
+    migration = importlib.import_module("nqihub.divisions.migrations.0002_load_inner_mongolia")
     editor = SimpleNamespace(connection=connection)
     before = snapshot()
     migration.unload(global_apps, editor)

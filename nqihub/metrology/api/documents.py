@@ -181,13 +181,17 @@ class IssuedDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     @extend_schema(request=DocumentReasonInputSerializer, responses={201: IssuedDocumentSerializer})
     @action(detail=True, methods=["post"])
     def reissue(self, request, pk=None):
-        document = services.document_reissue(actor=request.user, document=int(pk), reason=body_value(request, "reason", ""))
+        document = services.document_reissue(
+            actor=request.user, document=int(pk), reason=body_value(request, "reason", "")
+        )
         return self._detail(document.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=DocumentReasonInputSerializer, responses=IssuedDocumentSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        document = services.document_revoke(actor=request.user, document=int(pk), reason=body_value(request, "reason", ""))
+        document = services.document_revoke(
+            actor=request.user, document=int(pk), reason=body_value(request, "reason", "")
+        )
         return self._detail(document.pk)
 
 

@@ -8,130 +8,328 @@ import nqihub.metrology.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('divisions', '0002_load_inner_mongolia'),
-        ('organizations', '0001_initial'),
+        ("divisions", "0002_load_inner_mongolia"),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CatalogueItem',
+            name="CatalogueItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='一级序号.二级序号, e.g. 5.1', max_length=16, unique=True, verbose_name='code')),
-                ('level1_no', models.PositiveSmallIntegerField(verbose_name='first-level number')),
-                ('level1_name', models.CharField(max_length=100, verbose_name='first-level name')),
-                ('level2_no', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='second-level number')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('supervision', models.CharField(choices=[('P', 'Type approval'), ('V', 'Mandatory verification'), ('P+V', 'Type approval and mandatory verification')], max_length=4, verbose_name='supervision')),
-                ('verification_mode', models.CharField(choices=[('periodic', 'Periodic verification'), ('first_scrap', 'First verification only; scrapped when inaccurate'), ('first_limited', 'First verification only; limited service life, then replaced'), ('none', 'No mandatory verification')], max_length=16, verbose_name='verification mode')),
-                ('use_trade', models.BooleanField(default=False, verbose_name='trade settlement')),
-                ('use_safety', models.BooleanField(default=False, verbose_name='safety protection')),
-                ('use_medical', models.BooleanField(default=False, verbose_name='medical care')),
-                ('use_environment', models.BooleanField(default=False, verbose_name='environmental monitoring')),
-                ('scope_note', models.CharField(blank=True, max_length=300, verbose_name='scope of mandatory verification')),
-                ('period_months', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='verification interval (months)')),
-                ('service_life_months', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='service life (months)')),
-                ('regulation', models.CharField(blank=True, max_length=200, verbose_name='verification regulation')),
-                ('source', models.CharField(max_length=300, verbose_name='source')),
-                ('evidence', models.CharField(choices=[('verified', 'Verified against the official text'), ('corroborated', 'Corroborated by several sources'), ('unverified', 'Not verified: check before relying on it')], default='unverified', help_text='Unverified entries are shown as such and must be checked before they are relied on.', max_length=16, verbose_name='evidence')),
-                ('is_active', models.BooleanField(default=True, verbose_name='in force')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="一级序号.二级序号, e.g. 5.1", max_length=16, unique=True, verbose_name="code"
+                    ),
+                ),
+                ("level1_no", models.PositiveSmallIntegerField(verbose_name="first-level number")),
+                ("level1_name", models.CharField(max_length=100, verbose_name="first-level name")),
+                (
+                    "level2_no",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="second-level number"),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "supervision",
+                    models.CharField(
+                        choices=[
+                            ("P", "Type approval"),
+                            ("V", "Mandatory verification"),
+                            ("P+V", "Type approval and mandatory verification"),
+                        ],
+                        max_length=4,
+                        verbose_name="supervision",
+                    ),
+                ),
+                (
+                    "verification_mode",
+                    models.CharField(
+                        choices=[
+                            ("periodic", "Periodic verification"),
+                            ("first_scrap", "First verification only; scrapped when inaccurate"),
+                            ("first_limited", "First verification only; limited service life, then replaced"),
+                            ("none", "No mandatory verification"),
+                        ],
+                        max_length=16,
+                        verbose_name="verification mode",
+                    ),
+                ),
+                ("use_trade", models.BooleanField(default=False, verbose_name="trade settlement")),
+                ("use_safety", models.BooleanField(default=False, verbose_name="safety protection")),
+                ("use_medical", models.BooleanField(default=False, verbose_name="medical care")),
+                ("use_environment", models.BooleanField(default=False, verbose_name="environmental monitoring")),
+                (
+                    "scope_note",
+                    models.CharField(blank=True, max_length=300, verbose_name="scope of mandatory verification"),
+                ),
+                (
+                    "period_months",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="verification interval (months)"
+                    ),
+                ),
+                (
+                    "service_life_months",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="service life (months)"),
+                ),
+                ("regulation", models.CharField(blank=True, max_length=200, verbose_name="verification regulation")),
+                ("source", models.CharField(max_length=300, verbose_name="source")),
+                (
+                    "evidence",
+                    models.CharField(
+                        choices=[
+                            ("verified", "Verified against the official text"),
+                            ("corroborated", "Corroborated by several sources"),
+                            ("unverified", "Not verified: check before relying on it"),
+                        ],
+                        default="unverified",
+                        help_text="Unverified entries are shown as such and must be checked before they are relied on.",
+                        max_length=16,
+                        verbose_name="evidence",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="in force")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'catalogue item',
-                'verbose_name_plural': 'catalogue items',
-                'ordering': ['level1_no', 'level2_no', 'code'],
+                "verbose_name": "catalogue item",
+                "verbose_name_plural": "catalogue items",
+                "ordering": ["level1_no", "level2_no", "code"],
             },
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('filename', models.CharField(max_length=200, verbose_name='file')),
-                ('file', models.FileField(upload_to='imports/%Y/%m/')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('validating', 'Checking'), ('failed', 'Rejected: errors found'), ('importing', 'Importing'), ('done', 'Imported'), ('error', 'Stopped by an internal error')], default='queued', max_length=16, verbose_name='state')),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('created_count', models.PositiveIntegerField(default=0)),
-                ('updated_count', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_jobs', to='organizations.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("filename", models.CharField(max_length=200, verbose_name="file")),
+                ("file", models.FileField(upload_to="imports/%Y/%m/")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("validating", "Checking"),
+                            ("failed", "Rejected: errors found"),
+                            ("importing", "Importing"),
+                            ("done", "Imported"),
+                            ("error", "Stopped by an internal error"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                ("created_count", models.PositiveIntegerField(default=0)),
+                ("updated_count", models.PositiveIntegerField(default=0)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="import_jobs",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ledger import',
-                'verbose_name_plural': 'ledger imports',
-                'ordering': ['-created_at'],
+                "verbose_name": "ledger import",
+                "verbose_name_plural": "ledger imports",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Instrument',
+            name="Instrument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform_code', models.CharField(default=nqihub.metrology.models.new_platform_code, editable=False, max_length=16, unique=True, verbose_name='platform code')),
-                ('name', models.CharField(max_length=100, verbose_name='instrument name')),
-                ('model_spec', models.CharField(blank=True, max_length=100, verbose_name='model / specification')),
-                ('measuring_range', models.CharField(blank=True, max_length=100, verbose_name='measuring range')),
-                ('accuracy_class', models.CharField(blank=True, max_length=50, verbose_name='accuracy class')),
-                ('factory_number', models.CharField(max_length=64, verbose_name='factory number')),
-                ('manufacturer', models.CharField(blank=True, max_length=200, verbose_name='manufacturer')),
-                ('location', models.CharField(blank=True, max_length=200, verbose_name='location')),
-                ('use_field', models.CharField(choices=[('trade', 'Trade settlement'), ('safety', 'Safety protection'), ('medical', 'Medical care'), ('environment', 'Environmental monitoring'), ('other', 'Other (not a mandatory field)')], max_length=16, verbose_name='use field')),
-                ('status', models.CharField(choices=[('in_use', 'In use'), ('stopped', 'Stopped'), ('scrapped', 'Scrapped')], default='in_use', max_length=16, verbose_name='status')),
-                ('is_mandatory', models.BooleanField(default=False, editable=False, verbose_name='subject to mandatory verification')),
-                ('filed', models.BooleanField(default=False, editable=False, verbose_name='filed (强检备案)')),
-                ('last_verified_on', models.DateField(blank=True, editable=False, null=True, verbose_name='last verified')),
-                ('next_due_on', models.DateField(blank=True, editable=False, null=True, verbose_name='next verification due')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('catalogue_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='instruments', to='metrology.catalogueitem', verbose_name='catalogue item')),
-                ('division', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='divisions.admindivision', verbose_name='division')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='instruments', to='organizations.organization', verbose_name='enterprise')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "platform_code",
+                    models.CharField(
+                        default=nqihub.metrology.models.new_platform_code,
+                        editable=False,
+                        max_length=16,
+                        unique=True,
+                        verbose_name="platform code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="instrument name")),
+                ("model_spec", models.CharField(blank=True, max_length=100, verbose_name="model / specification")),
+                ("measuring_range", models.CharField(blank=True, max_length=100, verbose_name="measuring range")),
+                ("accuracy_class", models.CharField(blank=True, max_length=50, verbose_name="accuracy class")),
+                ("factory_number", models.CharField(max_length=64, verbose_name="factory number")),
+                ("manufacturer", models.CharField(blank=True, max_length=200, verbose_name="manufacturer")),
+                ("location", models.CharField(blank=True, max_length=200, verbose_name="location")),
+                (
+                    "use_field",
+                    models.CharField(
+                        choices=[
+                            ("trade", "Trade settlement"),
+                            ("safety", "Safety protection"),
+                            ("medical", "Medical care"),
+                            ("environment", "Environmental monitoring"),
+                            ("other", "Other (not a mandatory field)"),
+                        ],
+                        max_length=16,
+                        verbose_name="use field",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("in_use", "In use"), ("stopped", "Stopped"), ("scrapped", "Scrapped")],
+                        default="in_use",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "is_mandatory",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="subject to mandatory verification"
+                    ),
+                ),
+                ("filed", models.BooleanField(default=False, editable=False, verbose_name="filed (强检备案)")),
+                (
+                    "last_verified_on",
+                    models.DateField(blank=True, editable=False, null=True, verbose_name="last verified"),
+                ),
+                (
+                    "next_due_on",
+                    models.DateField(blank=True, editable=False, null=True, verbose_name="next verification due"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "catalogue_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instruments",
+                        to="metrology.catalogueitem",
+                        verbose_name="catalogue item",
+                    ),
+                ),
+                (
+                    "division",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="divisions.admindivision",
+                        verbose_name="division",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instruments",
+                        to="organizations.organization",
+                        verbose_name="enterprise",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'measuring instrument',
-                'verbose_name_plural': 'measuring instruments',
-                'ordering': ['organization', 'pk'],
+                "verbose_name": "measuring instrument",
+                "verbose_name_plural": "measuring instruments",
+                "ordering": ["organization", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='InstrumentFiling',
+            name="InstrumentFiling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=24, unique=True, verbose_name='filing number')),
-                ('state', models.CharField(choices=[('submitted', 'Awaiting review'), ('returned', 'Returned for correction'), ('approved', 'Filed')], default='submitted', max_length=16, verbose_name='state')),
-                ('submitted_at', models.DateTimeField(verbose_name='submitted')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed')),
-                ('return_reason', models.TextField(blank=True, verbose_name='reason for return')),
-                ('division', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='divisions.admindivision')),
-                ('instruments', models.ManyToManyField(related_name='filings', to='metrology.instrument', verbose_name='instruments')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='instrument_filings', to='organizations.organization', verbose_name='enterprise')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=24, unique=True, verbose_name="filing number")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Awaiting review"),
+                            ("returned", "Returned for correction"),
+                            ("approved", "Filed"),
+                        ],
+                        default="submitted",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(verbose_name="submitted")),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True, verbose_name="reviewed")),
+                ("return_reason", models.TextField(blank=True, verbose_name="reason for return")),
+                (
+                    "division",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="divisions.admindivision",
+                    ),
+                ),
+                (
+                    "instruments",
+                    models.ManyToManyField(
+                        related_name="filings", to="metrology.instrument", verbose_name="instruments"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instrument_filings",
+                        to="organizations.organization",
+                        verbose_name="enterprise",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mandatory verification filing',
-                'verbose_name_plural': 'mandatory verification filings',
-                'ordering': ['-submitted_at', '-pk'],
+                "verbose_name": "mandatory verification filing",
+                "verbose_name_plural": "mandatory verification filings",
+                "ordering": ["-submitted_at", "-pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='instrument',
-            index=models.Index(fields=['is_mandatory', 'status', 'next_due_on'], name='instrument_due_idx'),
+            model_name="instrument",
+            index=models.Index(fields=["is_mandatory", "status", "next_due_on"], name="instrument_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='instrument',
-            index=models.Index(fields=['division', 'is_mandatory'], name='instrument_division_idx'),
+            model_name="instrument",
+            index=models.Index(fields=["division", "is_mandatory"], name="instrument_division_idx"),
         ),
         migrations.AddConstraint(
-            model_name='instrument',
-            constraint=models.UniqueConstraint(fields=('organization', 'factory_number'), name='instrument_factory_number_unique'),
+            model_name="instrument",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "factory_number"), name="instrument_factory_number_unique"
+            ),
         ),
     ]

@@ -6,21 +6,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('divisions', '0002_load_inner_mongolia'),
-        ('metrology', '0002_load_catalogue'),
+        ("divisions", "0002_load_inner_mongolia"),
+        ("metrology", "0002_load_catalogue"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='instrumentfiling',
-            name='division',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='divisions.admindivision', verbose_name='division'),
+            model_name="instrumentfiling",
+            name="division",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="divisions.admindivision",
+                verbose_name="division",
+            ),
         ),
         migrations.AlterField(
-            model_name='instrumentfiling',
-            name='state',
-            field=django_fsm.FSMField(choices=[('submitted', 'Awaiting review'), ('returned', 'Returned for correction'), ('approved', 'Filed')], default='submitted', max_length=16, protected=True, verbose_name='state'),
+            model_name="instrumentfiling",
+            name="state",
+            field=django_fsm.FSMField(
+                choices=[
+                    ("submitted", "Awaiting review"),
+                    ("returned", "Returned for correction"),
+                    ("approved", "Filed"),
+                ],
+                default="submitted",
+                max_length=16,
+                protected=True,
+                verbose_name="state",
+            ),
         ),
     ]

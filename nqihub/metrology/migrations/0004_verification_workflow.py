@@ -10,232 +10,562 @@ import nqihub.metrology.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('divisions', '0002_load_inner_mongolia'),
-        ('metrology', '0003_filing_state_machine'),
-        ('organizations', '0002_verbose_names'),
+        ("divisions", "0002_load_inner_mongolia"),
+        ("metrology", "0003_filing_state_machine"),
+        ("organizations", "0002_verbose_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MetrologyPolicy',
+            name="MetrologyPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('acceptance_working_days', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(30)], verbose_name='acceptance time limit (working days)')),
-                ('reminder_days', models.CharField(default='30,15,7', help_text='Comma-separated; an overdue notice is always sent as well.', max_length=50, verbose_name='reminder stages (days before due)')),
-                ('source', models.CharField(default='Platform default; set by the regulator', max_length=300, verbose_name='source')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "acceptance_working_days",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(30),
+                        ],
+                        verbose_name="acceptance time limit (working days)",
+                    ),
+                ),
+                (
+                    "reminder_days",
+                    models.CharField(
+                        default="30,15,7",
+                        help_text="Comma-separated; an overdue notice is always sent as well.",
+                        max_length=50,
+                        verbose_name="reminder stages (days before due)",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        default="Platform default; set by the regulator", max_length=300, verbose_name="source"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'verification service policy',
-                'verbose_name_plural': 'verification service policy',
+                "verbose_name": "verification service policy",
+                "verbose_name_plural": "verification service policy",
             },
         ),
         migrations.CreateModel(
-            name='Tariff',
+            name="Tariff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('price', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price (yuan)')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until')),
-                ('source', models.CharField(max_length=300, verbose_name='source')),
-                ('catalogue_item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tariffs', to='metrology.catalogueitem')),
-                ('division', models.ForeignKey(blank=True, help_text='Empty: the whole platform; otherwise this division and below.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='divisions.admindivision')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price (yuan)",
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="valid until")),
+                ("source", models.CharField(max_length=300, verbose_name="source")),
+                (
+                    "catalogue_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tariffs",
+                        to="metrology.catalogueitem",
+                    ),
+                ),
+                (
+                    "division",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the whole platform; otherwise this division and below.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="divisions.admindivision",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tariff',
-                'verbose_name_plural': 'tariffs',
-                'ordering': ['catalogue_item', '-valid_from'],
+                "verbose_name": "tariff",
+                "verbose_name_plural": "tariffs",
+                "ordering": ["catalogue_item", "-valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='VerificationApplication',
+            name="VerificationApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=24, unique=True, verbose_name='case number')),
-                ('mode', models.CharField(choices=[('drop_off', 'Drop-off at the institution (送检)'), ('on_site', 'On-site verification (上门)')], max_length=16, verbose_name='mode')),
-                ('site_address', models.CharField(blank=True, max_length=300, verbose_name='on-site address')),
-                ('wished_from', models.DateField(blank=True, null=True, verbose_name='wished from')),
-                ('wished_until', models.DateField(blank=True, null=True, verbose_name='wished until')),
-                ('contact_name', models.CharField(max_length=100, verbose_name='contact person')),
-                ('contact_phone', models.CharField(max_length=40, verbose_name='contact telephone')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('state', django_fsm.FSMField(choices=[('submitted', 'Awaiting acceptance'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('scheduled', 'Scheduled'), ('completed', 'Completed'), ('withdrawn', 'Withdrawn')], default='submitted', max_length=16, protected=True, verbose_name='state')),
-                ('submitted_at', models.DateTimeField(verbose_name='submitted')),
-                ('accept_by', models.DateTimeField(verbose_name='to be accepted by')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted or rejected')),
-                ('reject_reason', models.TextField(blank=True, verbose_name='reason for rejection')),
-                ('scheduled_on', models.DateField(blank=True, null=True, verbose_name='scheduled for')),
-                ('fee_total', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='fee')),
-                ('waived_total', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='waived')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('division', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='divisions.admindivision')),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='received_applications', to='organizations.organization')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='verification_applications', to='organizations.organization')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=24, unique=True, verbose_name="case number")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("drop_off", "Drop-off at the institution (送检)"),
+                            ("on_site", "On-site verification (上门)"),
+                        ],
+                        max_length=16,
+                        verbose_name="mode",
+                    ),
+                ),
+                ("site_address", models.CharField(blank=True, max_length=300, verbose_name="on-site address")),
+                ("wished_from", models.DateField(blank=True, null=True, verbose_name="wished from")),
+                ("wished_until", models.DateField(blank=True, null=True, verbose_name="wished until")),
+                ("contact_name", models.CharField(max_length=100, verbose_name="contact person")),
+                ("contact_phone", models.CharField(max_length=40, verbose_name="contact telephone")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("submitted", "Awaiting acceptance"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("scheduled", "Scheduled"),
+                            ("completed", "Completed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="submitted",
+                        max_length=16,
+                        protected=True,
+                        verbose_name="state",
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(verbose_name="submitted")),
+                ("accept_by", models.DateTimeField(verbose_name="to be accepted by")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="accepted or rejected")),
+                ("reject_reason", models.TextField(blank=True, verbose_name="reason for rejection")),
+                ("scheduled_on", models.DateField(blank=True, null=True, verbose_name="scheduled for")),
+                ("fee_total", models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="fee")),
+                (
+                    "waived_total",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="waived"),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "division",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="divisions.admindivision",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="received_applications",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verification_applications",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verification application',
-                'verbose_name_plural': 'verification applications',
-                'ordering': ['-submitted_at', '-pk'],
+                "verbose_name": "verification application",
+                "verbose_name_plural": "verification applications",
+                "ordering": ["-submitted_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ApplicationItem',
+            name="ApplicationItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fee', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='fee')),
-                ('waived', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='waived')),
-                ('catalogue_item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='metrology.catalogueitem')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='application_items', to='metrology.instrument')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='metrology.verificationapplication')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("fee", models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name="fee")),
+                ("waived", models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name="waived")),
+                (
+                    "catalogue_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="metrology.catalogueitem"
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="application_items",
+                        to="metrology.instrument",
+                    ),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="metrology.verificationapplication",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'application item',
-                'verbose_name_plural': 'application items',
+                "verbose_name": "application item",
+                "verbose_name_plural": "application items",
             },
         ),
         migrations.CreateModel(
-            name='ApplicationEvent',
+            name="ApplicationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('kind', models.CharField(max_length=32, verbose_name='step')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='metrology.verificationapplication')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(verbose_name="time")),
+                ("kind", models.CharField(max_length=32, verbose_name="step")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="metrology.verificationapplication",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'timeline step',
-                'verbose_name_plural': 'timeline steps',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "timeline step",
+                "verbose_name_plural": "timeline steps",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='VerificationResult',
+            name="VerificationResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('pass', 'Pass'), ('fail', 'Fail')], max_length=8, verbose_name='result')),
-                ('verified_on', models.DateField(verbose_name='verified on')),
-                ('readings', models.TextField(blank=True, verbose_name='readings')),
-                ('remarks', models.TextField(blank=True, verbose_name='remarks')),
-                ('failure_reasons', models.TextField(blank=True, verbose_name='reasons for failure')),
-                ('external_id', models.CharField(blank=True, max_length=64, verbose_name='LIMS record id')),
-                ('recorded_at', models.DateTimeField(verbose_name='recorded')),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='approver')),
-                ('checker', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='checker')),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization')),
-                ('item', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='result', to='metrology.applicationitem')),
-                ('verifier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='verifier')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "outcome",
+                    models.CharField(choices=[("pass", "Pass"), ("fail", "Fail")], max_length=8, verbose_name="result"),
+                ),
+                ("verified_on", models.DateField(verbose_name="verified on")),
+                ("readings", models.TextField(blank=True, verbose_name="readings")),
+                ("remarks", models.TextField(blank=True, verbose_name="remarks")),
+                ("failure_reasons", models.TextField(blank=True, verbose_name="reasons for failure")),
+                ("external_id", models.CharField(blank=True, max_length=64, verbose_name="LIMS record id")),
+                ("recorded_at", models.DateTimeField(verbose_name="recorded")),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="approver",
+                    ),
+                ),
+                (
+                    "checker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="checker",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "item",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="result",
+                        to="metrology.applicationitem",
+                    ),
+                ),
+                (
+                    "verifier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="verifier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verification result',
-                'verbose_name_plural': 'verification results',
+                "verbose_name": "verification result",
+                "verbose_name_plural": "verification results",
             },
         ),
         migrations.CreateModel(
-            name='IssuedDocument',
+            name="IssuedDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_code', models.CharField(default=nqihub.metrology.models.new_public_code, editable=False, max_length=16, unique=True, verbose_name='check code')),
-                ('number', models.CharField(max_length=40, verbose_name='document number')),
-                ('kind', models.CharField(choices=[('certificate', 'Verification certificate'), ('notice', 'Notice of verification result')], max_length=16, verbose_name='kind')),
-                ('issued_at', models.DateTimeField(verbose_name='issued')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until')),
-                ('fee', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='fee')),
-                ('waived', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='waived')),
-                ('state', models.CharField(choices=[('valid', 'Valid'), ('revoked', 'Revoked'), ('superseded', 'Superseded')], default='valid', max_length=16, verbose_name='state')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('revoked_reason', models.TextField(blank=True, verbose_name='reason for revocation')),
-                ('pdf', models.FileField(blank=True, upload_to='documents/%Y/%m/')),
-                ('pdf_sha256', models.CharField(blank=True, max_length=64)),
-                ('division', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='divisions.admindivision')),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='issued_documents', to='organizations.organization')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='metrology.instrument')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='received_documents', to='organizations.organization')),
-                ('superseded_by', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='supersedes', to='metrology.issueddocument')),
-                ('result', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='metrology.verificationresult')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_code",
+                    models.CharField(
+                        default=nqihub.metrology.models.new_public_code,
+                        editable=False,
+                        max_length=16,
+                        unique=True,
+                        verbose_name="check code",
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, verbose_name="document number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("certificate", "Verification certificate"),
+                            ("notice", "Notice of verification result"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("issued_at", models.DateTimeField(verbose_name="issued")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="valid until")),
+                ("fee", models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name="fee")),
+                ("waived", models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name="waived")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("valid", "Valid"), ("revoked", "Revoked"), ("superseded", "Superseded")],
+                        default="valid",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                ("revoked_reason", models.TextField(blank=True, verbose_name="reason for revocation")),
+                ("pdf", models.FileField(blank=True, upload_to="documents/%Y/%m/")),
+                ("pdf_sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "division",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="divisions.admindivision",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issued_documents",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="documents", to="metrology.instrument"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="received_documents",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "superseded_by",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="supersedes",
+                        to="metrology.issueddocument",
+                    ),
+                ),
+                (
+                    "result",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="metrology.verificationresult",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'issued document',
-                'verbose_name_plural': 'issued documents',
-                'ordering': ['-issued_at', '-pk'],
+                "verbose_name": "issued document",
+                "verbose_name_plural": "issued documents",
+                "ordering": ["-issued_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='WaiverPolicy',
+            name="WaiverPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('basis', models.CharField(choices=[('item', 'By catalogue item'), ('user_type', 'By kind of user'), ('campaign', 'Campaign')], max_length=16, verbose_name='basis')),
-                ('credit_code_prefix', models.CharField(blank=True, help_text="Kind of user by the credit code's first two characters, e.g. 92 个体工商户.", max_length=2, verbose_name='credit code prefix')),
-                ('percentage', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='waived (%)')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('source', models.CharField(max_length=300, verbose_name='source')),
-                ('catalogue_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='metrology.catalogueitem')),
-                ('division', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='divisions.admindivision')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[
+                            ("item", "By catalogue item"),
+                            ("user_type", "By kind of user"),
+                            ("campaign", "Campaign"),
+                        ],
+                        max_length=16,
+                        verbose_name="basis",
+                    ),
+                ),
+                (
+                    "credit_code_prefix",
+                    models.CharField(
+                        blank=True,
+                        help_text="Kind of user by the credit code's first two characters, e.g. 92 个体工商户.",
+                        max_length=2,
+                        verbose_name="credit code prefix",
+                    ),
+                ),
+                (
+                    "percentage",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="waived (%)",
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="valid until")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("source", models.CharField(max_length=300, verbose_name="source")),
+                (
+                    "catalogue_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="metrology.catalogueitem",
+                    ),
+                ),
+                (
+                    "division",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="divisions.admindivision",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'waiver policy',
-                'verbose_name_plural': 'waiver policies',
-                'ordering': ['-percentage', 'name'],
+                "verbose_name": "waiver policy",
+                "verbose_name_plural": "waiver policies",
+                "ordering": ["-percentage", "name"],
             },
         ),
         migrations.AddField(
-            model_name='applicationitem',
-            name='waiver_policy',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='metrology.waiverpolicy'),
+            model_name="applicationitem",
+            name="waiver_policy",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="metrology.waiverpolicy",
+            ),
         ),
         migrations.CreateModel(
-            name='ReminderLog',
+            name="ReminderLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_on', models.DateField()),
-                ('stage', models.SmallIntegerField(help_text='days before due; -1 overdue')),
-                ('sent_at', models.DateTimeField()),
-                ('channels', models.CharField(max_length=50)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='metrology.instrument')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("due_on", models.DateField()),
+                ("stage", models.SmallIntegerField(help_text="days before due; -1 overdue")),
+                ("sent_at", models.DateTimeField()),
+                ("channels", models.CharField(max_length=50)),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reminders", to="metrology.instrument"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reminder sent',
-                'verbose_name_plural': 'reminders sent',
-                'constraints': [models.UniqueConstraint(fields=('instrument', 'due_on', 'stage'), name='reminder_once')],
+                "verbose_name": "reminder sent",
+                "verbose_name_plural": "reminders sent",
+                "constraints": [
+                    models.UniqueConstraint(fields=("instrument", "due_on", "stage"), name="reminder_once")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='verificationapplication',
-            index=models.Index(fields=['institution', 'state'], name='application_inst_state_idx'),
+            model_name="verificationapplication",
+            index=models.Index(fields=["institution", "state"], name="application_inst_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='verificationapplication',
-            index=models.Index(fields=['organization', 'state'], name='application_org_state_idx'),
+            model_name="verificationapplication",
+            index=models.Index(fields=["organization", "state"], name="application_org_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='verificationresult',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('verifier', models.F('checker')), _negated=True), models.Q(('verifier', models.F('approver')), _negated=True), models.Q(('checker', models.F('approver')), _negated=True)), name='result_three_different_signatures'),
+            model_name="verificationresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("verifier", models.F("checker")), _negated=True),
+                    models.Q(("verifier", models.F("approver")), _negated=True),
+                    models.Q(("checker", models.F("approver")), _negated=True),
+                ),
+                name="result_three_different_signatures",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='verificationresult',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('institution', 'external_id'), name='result_external_id_unique'),
+            model_name="verificationresult",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("institution", "external_id"),
+                name="result_external_id_unique",
+            ),
         ),
         migrations.AddIndex(
-            model_name='issueddocument',
-            index=models.Index(fields=['division', 'issued_at'], name='document_division_idx'),
+            model_name="issueddocument",
+            index=models.Index(fields=["division", "issued_at"], name="document_division_idx"),
         ),
         migrations.AddConstraint(
-            model_name='issueddocument',
-            constraint=models.UniqueConstraint(fields=('institution', 'number'), name='document_number_unique'),
+            model_name="issueddocument",
+            constraint=models.UniqueConstraint(fields=("institution", "number"), name="document_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='applicationitem',
-            constraint=models.UniqueConstraint(fields=('application', 'instrument'), name='application_item_unique'),
+            model_name="applicationitem",
+            constraint=models.UniqueConstraint(fields=("application", "instrument"), name="application_item_unique"),
         ),
         migrations.AddConstraint(
-            model_name='applicationitem',
-            constraint=models.CheckConstraint(condition=models.Q(('waived__lte', models.F('fee'))), name='application_item_waived_lte_fee'),
+            model_name="applicationitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("waived__lte", models.F("fee"))), name="application_item_waived_lte_fee"
+            ),
         ),
     ]

@@ -4,25 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrology', '0005_document_public_facts'),
+        ("metrology", "0005_document_public_facts"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='catalogueitem',
-            name='code',
-            field=models.CharField(help_text='First-level number.second-level number, e.g. 5.1', max_length=16, unique=True, verbose_name='code'),
+            model_name="catalogueitem",
+            name="code",
+            field=models.CharField(
+                help_text="First-level number.second-level number, e.g. 5.1",
+                max_length=16,
+                unique=True,
+                verbose_name="code",
+            ),
         ),
         migrations.AlterField(
-            model_name='instrument',
-            name='filed',
-            field=models.BooleanField(default=False, editable=False, verbose_name='filed for mandatory verification'),
+            model_name="instrument",
+            name="filed",
+            field=models.BooleanField(default=False, editable=False, verbose_name="filed for mandatory verification"),
         ),
         migrations.AlterField(
-            model_name='verificationapplication',
-            name='mode',
-            field=models.CharField(choices=[('drop_off', 'Drop-off at the institution'), ('on_site', 'On-site verification')], max_length=16, verbose_name='mode'),
+            model_name="verificationapplication",
+            name="mode",
+            field=models.CharField(
+                choices=[("drop_off", "Drop-off at the institution"), ("on_site", "On-site verification")],
+                max_length=16,
+                verbose_name="mode",
+            ),
         ),
     ]

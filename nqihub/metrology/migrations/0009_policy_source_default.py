@@ -11,16 +11,15 @@ def reword(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrology', '0008_search_indexes'),
+        ("metrology", "0008_search_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='metrologypolicy',
-            name='source',
-            field=models.CharField(default='平台默认设置，待监管部门确定', max_length=300, verbose_name='source'),
+            model_name="metrologypolicy",
+            name="source",
+            field=models.CharField(default="平台默认设置，待监管部门确定", max_length=300, verbose_name="source"),
         ),
         migrations.RunPython(reword, migrations.RunPython.noop),
     ]

@@ -5,15 +5,20 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrology', '0009_policy_source_default'),
+        ("metrology", "0009_policy_source_default"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='issueddocument',
-            name='state',
-            field=django_fsm.FSMField(choices=[('valid', 'Valid'), ('revoked', 'Revoked'), ('superseded', 'Superseded')], default='valid', max_length=16, protected=True, verbose_name='state'),
+            model_name="issueddocument",
+            name="state",
+            field=django_fsm.FSMField(
+                choices=[("valid", "Valid"), ("revoked", "Revoked"), ("superseded", "Superseded")],
+                default="valid",
+                max_length=16,
+                protected=True,
+                verbose_name="state",
+            ),
         ),
     ]

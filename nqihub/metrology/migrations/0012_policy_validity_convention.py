@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrology', '0011_document_verified_on'),
+        ("metrology", "0011_document_verified_on"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='metrologypolicy',
-            name='validity_ends_day_before',
-            field=models.BooleanField(default=True, help_text="Common practice (valid until = verification date + period − 1 day), not checked against a regulation's text; untick to make certificates valid through the anniversary itself.", verbose_name='certificates valid until the day before the anniversary'),
+            model_name="metrologypolicy",
+            name="validity_ends_day_before",
+            field=models.BooleanField(
+                default=True,
+                help_text="Common practice (valid until = verification date + period − 1 day), not checked against a regulation's text; untick to make certificates valid through the anniversary itself.",
+                verbose_name="certificates valid until the day before the anniversary",
+            ),
         ),
     ]

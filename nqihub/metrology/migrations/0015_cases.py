@@ -36,7 +36,11 @@ class Migration(migrations.Migration):
             model_name="instrumentfiling",
             name="state",
             field=models.CharField(
-                choices=[("submitted", "Awaiting review"), ("returned", "Returned for correction"), ("approved", "Filed")],
+                choices=[
+                    ("submitted", "Awaiting review"),
+                    ("returned", "Returned for correction"),
+                    ("approved", "Filed"),
+                ],
                 default="submitted",
                 editable=False,
                 max_length=16,

@@ -33,29 +33,41 @@ FILING_EVENTS = [
     # A filing resubmitted after a return: the return (while it awaits review again, its time
     # and reviewer are still on the row), then the resubmission.
     _EVENT.format(
-        at="f.reviewed_at", actor="f.reviewed_by_id", step="returned", note="SUBSTR(f.return_reason, 1, 500)",
+        at="f.reviewed_at",
+        actor="f.reviewed_by_id",
+        step="returned",
+        note="SUBSTR(f.return_reason, 1, 500)",
         where="f.state = 'submitted' AND f.return_reason <> '' AND f.reviewed_at IS NOT NULL",
     ),
     _EVENT.format(
-        at="f.submitted_at", actor="f.submitted_by_id", step="resubmitted",
-        note="CASE WHEN f.state = 'approved' THEN SUBSTR(f.return_reason, 1, 500) ELSE '' END", where=_RESUBMITTED,
+        at="f.submitted_at",
+        actor="f.submitted_by_id",
+        step="resubmitted",
+        note="CASE WHEN f.state = 'approved' THEN SUBSTR(f.return_reason, 1, 500) ELSE '' END",
+        where=_RESUBMITTED,
     ),
-    _EVENT.format(at="f.submitted_at", actor="f.submitted_by_id", step="submitted", note="''", where=f"NOT ({_RESUBMITTED})"),
     _EVENT.format(
-        at="f.reviewed_at", actor="f.reviewed_by_id", step="returned", note="SUBSTR(f.return_reason, 1, 500)",
+        at="f.submitted_at", actor="f.submitted_by_id", step="submitted", note="''", where=f"NOT ({_RESUBMITTED})"
+    ),
+    _EVENT.format(
+        at="f.reviewed_at",
+        actor="f.reviewed_by_id",
+        step="returned",
+        note="SUBSTR(f.return_reason, 1, 500)",
         where="f.state = 'returned' AND f.reviewed_at IS NOT NULL",
     ),
     _EVENT.format(
-        at="f.reviewed_at", actor="f.reviewed_by_id", step="approved", note="''",
+        at="f.reviewed_at",
+        actor="f.reviewed_by_id",
+        step="approved",
+        note="''",
         where="f.state = 'approved' AND f.reviewed_at IS NOT NULL",
     ),
 ]
 
 
 def _last_step(step: str) -> str:
-    return (
-        f"(SELECT MAX(e.at) FROM metrology_applicationevent e WHERE e.application_id = a.id AND e.kind = '{step}')"
-    )
+    return f"(SELECT MAX(e.at) FROM metrology_applicationevent e WHERE e.application_id = a.id AND e.kind = '{step}')"
 
 
 APPLICATION_CASES = f"""

@@ -302,9 +302,7 @@ def application_submit(
     except (TypeError, ValueError):
         inst_pk = 0
     institution = (
-        institutions_offering(
-            organization=organization, catalogue_items={i.catalogue_item for i in instruments}
-        )
+        institutions_offering(organization=organization, catalogue_items={i.catalogue_item for i in instruments})
         .filter(pk=inst_pk)
         .first()
     )

@@ -58,6 +58,7 @@ NUMBER_BOUNDS = {
 }
 _FALSE_TEXT = {"", "0", "false", "no", "off", "否"}
 
+
 def invalid_input(errors: Iterable[tuple[str, str]], *, model, code: str = "invalid") -> InvalidInput:
     """One InvalidInput for a list of (field, message): the first names its field in the
     text (the API's ``detail``), all of them go to ``errors`` (the form shows each on its field)."""

@@ -113,7 +113,8 @@ def _checked_instruments(actor, ids: list[int], *, filing_id: int | None = None)
     scrapped = [i for i in instruments if i.status == Instrument.Status.SCRAPPED]
     if scrapped:
         raise InvalidInput(
-            _("Scrapped instruments are not filed: %(instruments)s.") % {"instruments": rules.name_instruments(scrapped)},
+            _("Scrapped instruments are not filed: %(instruments)s.")
+            % {"instruments": rules.name_instruments(scrapped)},
             code="instrument_scrapped",
             field="instrument_ids",
         )

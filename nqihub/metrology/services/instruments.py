@@ -40,7 +40,6 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-
 def status_change_allowed(current: str, wanted: str) -> bool:
     """Whether an instrument that is ``current`` may become ``wanted`` (the ledger form, the
     API and the import ask this one question)."""

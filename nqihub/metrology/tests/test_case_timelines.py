@@ -117,7 +117,9 @@ def test_an_outsider_reads_no_timeline(world, web, api, three_cases, which, outs
 
 
 @pytest.mark.django_db
-def test_the_api_list_reads_timelines_in_a_fixed_number_of_queries(world, api, three_cases, django_assert_max_num_queries):
+def test_the_api_list_reads_timelines_in_a_fixed_number_of_queries(
+    world, api, three_cases, django_assert_max_num_queries
+):
     pk, _page, endpoint = three_cases["application"]
     client = api(world.users["ent_manager"])
     client.get(endpoint.format(pk))  # warm the session and caches

@@ -33,14 +33,18 @@ def test_instruments_and_open_filings_follow_the_enterprise(world, ledger):
     reviewable = lambda who: InstrumentFiling.objects.for_user(world.users[who], "review").filter(pk=filing.pk)  # noqa: E731
     assert reviewable("qingshan").exists() and not reviewable("kundulun").exists()
     event = AuditEvent.objects.filter(action="organization.update").latest("seq")
-    assert event.details["moved"] == {"instruments": Instrument.objects.filter(organization=enterprise).count(),
-                                      "open_filings": 1}
+    assert event.details["moved"] == {
+        "instruments": Instrument.objects.filter(organization=enterprise).count(),
+        "open_filings": 1,
+    }
 
 
 @pytest.mark.django_db
 def test_an_enterprise_cannot_move_itself(world, ledger):
     organization_update(
-        actor=world.users["ent_manager"], organization=world.ent_kundulun, data={"division": world.ent_qingshan.division_id}
+        actor=world.users["ent_manager"],
+        organization=world.ent_kundulun,
+        data={"division": world.ent_qingshan.division_id},
     )
     assert set(Instrument.objects.filter(organization=world.ent_kundulun).values_list("division_id", flat=True)) == {
         world.ent_kundulun.division_id

@@ -70,8 +70,12 @@ def test_nobody_else_may_change_it(world, who):
 def test_bad_values_are_refused_and_nothing_changes(world, field, value):
     policy_update(actor=world.users["sysadmin"], data=GOOD)
     with pytest.raises(InvalidInput) as refused:
-        policy_update(actor=world.users["sysadmin"], data={**GOOD, field: value, "acceptance_working_days": "5"}
-                      if field != "acceptance_working_days" else {**GOOD, field: value})
+        policy_update(
+            actor=world.users["sysadmin"],
+            data={**GOOD, field: value, "acceptance_working_days": "5"}
+            if field != "acceptance_working_days"
+            else {**GOOD, field: value},
+        )
     assert field in refused.value.errors
     policy = MetrologyPolicy.objects.get()
     assert (policy.acceptance_working_days, policy.reminder_days) == (3, "60,30,7")

@@ -87,8 +87,10 @@ def instrument_create(request: HttpRequest) -> HttpResponse:
         template="metrology/instrument_form.html",
         context={"instrument": None},
         save=lambda data: services.instrument_create(actor=request.user, data=data),
-        done=lambda instrument: _("Instrument %(name)s was added to the ledger with platform code %(code)s.")
-        % {"name": instrument.name, "code": instrument.platform_code},
+        done=lambda instrument: (
+            _("Instrument %(name)s was added to the ledger with platform code %(code)s.")
+            % {"name": instrument.name, "code": instrument.platform_code}
+        ),
         then=lambda instrument: instrument,
     )
 

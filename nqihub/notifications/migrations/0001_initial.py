@@ -5,33 +5,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0002_verbose_names'),
+        ("organizations", "0002_verbose_names"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(db_index=True, max_length=32, verbose_name='kind')),
-                ('key', models.CharField(blank=True, max_length=100, verbose_name='about')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='text')),
-                ('link', models.CharField(blank=True, max_length=300, verbose_name='link')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='organizations.organization', verbose_name='organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(db_index=True, max_length=32, verbose_name="kind")),
+                ("key", models.CharField(blank=True, max_length=100, verbose_name="about")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="text")),
+                ("link", models.CharField(blank=True, max_length=300, verbose_name="link")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice',
-                'verbose_name_plural': 'notices',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['organization', 'read_at'], name='notice_unread_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('key', ''), _negated=True), fields=('organization', 'kind', 'key'), name='notice_once_per_key')],
+                "verbose_name": "notice",
+                "verbose_name_plural": "notices",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [models.Index(fields=["organization", "read_at"], name="notice_unread_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("key", ""), _negated=True),
+                        fields=("organization", "kind", "key"),
+                        name="notice_once_per_key",
+                    )
+                ],
             },
         ),
     ]

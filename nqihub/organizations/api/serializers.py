@@ -68,7 +68,16 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "username", "organization", "organization_name", "role", "is_active", "is_default", "created_at"]
+        fields = [
+            "id",
+            "username",
+            "organization",
+            "organization_name",
+            "role",
+            "is_active",
+            "is_default",
+            "created_at",
+        ]
 
 
 class MembershipGrantSerializer(serializers.Serializer):
@@ -87,7 +96,8 @@ class RegistrationSerializer(serializers.ModelSerializer):
     division = DivisionRefSerializer(read_only=True)
     applicant = serializers.CharField(source="applicant.username", read_only=True)
     organization: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
-        read_only=True, allow_null=True  # until approved
+        read_only=True,
+        allow_null=True,  # until approved
     )
     events = CaseTimelineField()
 

@@ -80,9 +80,7 @@ class OrganizationViewSet(
                 request,
                 OrganizationWriteSerializer,
                 partial=True,
-                may=lambda: ask_permission(
-                    services.organization_update, actor=request.user, organization=organization
-                ),
+                may=lambda: ask_permission(services.organization_update, actor=request.user, organization=organization),
             )
         )
         values.pop("kind", None)
@@ -162,9 +160,7 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
         data = body_after_permission(
             request,
             ReturnInputSerializer,
-            may=lambda: ask_permission(
-                services.registration_return, actor=request.user, registration=registration
-            ),
+            may=lambda: ask_permission(services.registration_return, actor=request.user, registration=registration),
         )
         registration = services.registration_return(
             actor=request.user, registration=registration, reason=data["reason"]
@@ -178,9 +174,7 @@ class EnterpriseRegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
         data = body_after_permission(
             request,
             RegistrationInputSerializer,
-            may=lambda: ask_permission(
-                services.registration_resubmit, actor=request.user, registration=registration
-            ),
+            may=lambda: ask_permission(services.registration_resubmit, actor=request.user, registration=registration),
         )
         registration = services.registration_resubmit(actor=request.user, registration=registration, data=data)
         return Response(RegistrationSerializer(registration).data)

@@ -24,32 +24,52 @@ UPDATE {TABLE} SET case_id = (SELECT c.id FROM cases_case c WHERE c.number = {TA
 WHERE case_id IS NULL
 """
 
-_EVENT = "INSERT INTO cases_caseevent (case_id, at, actor_id, kind, note) SELECT r.case_id, {at}, {actor}, '{step}', {note} FROM " + TABLE + " r WHERE {where}"
+_EVENT = (
+    "INSERT INTO cases_caseevent (case_id, at, actor_id, kind, note) SELECT r.case_id, {at}, {actor}, '{step}', {note} FROM "
+    + TABLE
+    + " r WHERE {where}"
+)
 _RESUBMITTED = "r.return_reason <> '' AND r.state IN ('submitted', 'approved')"
 EVENTS = [
     # A registration resubmitted after a return: the return (when still awaiting review, its
     # time and reviewer are still on the row), then the resubmission.
     _EVENT.format(
-        at="r.reviewed_at", actor="r.reviewed_by_id", step="returned", note="SUBSTR(r.return_reason, 1, 500)",
+        at="r.reviewed_at",
+        actor="r.reviewed_by_id",
+        step="returned",
+        note="SUBSTR(r.return_reason, 1, 500)",
         where="r.state = 'submitted' AND r.return_reason <> '' AND r.reviewed_at IS NOT NULL",
     ),
     _EVENT.format(
-        at="r.submitted_at", actor="r.applicant_id", step="resubmitted",
-        note="CASE WHEN r.state = 'approved' THEN SUBSTR(r.return_reason, 1, 500) ELSE '' END", where=_RESUBMITTED,
+        at="r.submitted_at",
+        actor="r.applicant_id",
+        step="resubmitted",
+        note="CASE WHEN r.state = 'approved' THEN SUBSTR(r.return_reason, 1, 500) ELSE '' END",
+        where=_RESUBMITTED,
     ),
-    _EVENT.format(at="r.submitted_at", actor="r.applicant_id", step="submitted", note="''", where=f"NOT ({_RESUBMITTED})"),
     _EVENT.format(
-        at="r.reviewed_at", actor="r.reviewed_by_id", step="returned", note="SUBSTR(r.return_reason, 1, 500)",
+        at="r.submitted_at", actor="r.applicant_id", step="submitted", note="''", where=f"NOT ({_RESUBMITTED})"
+    ),
+    _EVENT.format(
+        at="r.reviewed_at",
+        actor="r.reviewed_by_id",
+        step="returned",
+        note="SUBSTR(r.return_reason, 1, 500)",
         where="r.state = 'returned' AND r.reviewed_at IS NOT NULL",
     ),
     _EVENT.format(
-        at="r.reviewed_at", actor="r.reviewed_by_id", step="approved", note="''",
+        at="r.reviewed_at",
+        actor="r.reviewed_by_id",
+        step="approved",
+        note="''",
         where="r.state = 'approved' AND r.reviewed_at IS NOT NULL",
     ),
 ]
 
 UNLINK = f"UPDATE {TABLE} SET case_id = NULL"
-DROP_EVENTS = "DELETE FROM cases_caseevent WHERE case_id IN (SELECT id FROM cases_case WHERE kind = 'enterprise_registration')"
+DROP_EVENTS = (
+    "DELETE FROM cases_caseevent WHERE case_id IN (SELECT id FROM cases_case WHERE kind = 'enterprise_registration')"
+)
 DROP = "DELETE FROM cases_case WHERE kind = 'enterprise_registration'"
 
 

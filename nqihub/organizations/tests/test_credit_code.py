@@ -96,9 +96,7 @@ def test_agricultural_code_starting_with_n_is_accepted_but_stdnum_rejects_it():
 
 @pytest.mark.parametrize("authority", ["Y", "A", "N"])
 def test_letter_authorities_are_accepted(authority):
-    code = make_credit_code(
-        authority=authority, category="1", division="150203", body="600037341"
-    )
+    code = make_credit_code(authority=authority, category="1", division="150203", body="600037341")
     assert code.startswith(authority)
     assert validate_credit_code(code, division_exists=anywhere) == code
     assert not uscc.is_valid(code)
@@ -115,9 +113,7 @@ def test_unknown_authority_and_category_are_not_rejected():
 # --- errors -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "value, count", [("", 0), ("9135", 4), ("91350100M000100Y431", 19)]
-)
+@pytest.mark.parametrize("value, count", [("", 0), ("9135", 4), ("91350100M000100Y431", 19)])
 def test_length_error(value, count):
     error = error_of(value)
     assert error.code == "length"
@@ -173,9 +169,7 @@ def test_check_character_is_tested_before_the_division_lookup():
         calls.append(code)
         return True
 
-    assert (
-        error_of("91350100M000100Y44", division_exists=lookup).code == "check_character"
-    )
+    assert error_of("91350100M000100Y44", division_exists=lookup).code == "check_character"
     assert calls == []
     validate_credit_code("91350100M000100Y43", division_exists=lookup)
     assert calls == ["350100"]
@@ -236,9 +230,7 @@ def test_agrees_with_stdnum_on_2000_random_codes():
         else:
             # stdnum wants digits in positions 1-8, whatever the checksum says.
             assert not uscc.is_valid(good)
-    assert (
-        digit_led > 150
-    )  # about (10/31)^2 of 2000 ≈ 208: the comparison is not vacuous
+    assert digit_led > 150  # about (10/31)^2 of 2000 ≈ 208: the comparison is not vacuous
 
 
 def sample_codes() -> list[str]:

@@ -41,5 +41,7 @@ class Command(BaseCommand):
             doomed._prune()
             AuditChainHead.objects.filter(pk=1).update(anchor_seq=last_old.seq, anchor_hash=last_old.hash)
             _ = head
-        audit_record(action="audit.prune", details={"deleted": count, "through_seq": last_old.seq, "retention_days": days})
+        audit_record(
+            action="audit.prune", details={"deleted": count, "through_seq": last_old.seq, "retention_days": days}
+        )
         self.stdout.write(self.style.SUCCESS("Deleted %d audit records through #%d." % (count, last_old.seq)))

@@ -32,9 +32,7 @@ class Command(BaseCommand):
             help="CSV with columns code,name,level,parent_code,is_current,valid_until,source "
             f"(default: {INNER_MONGOLIA_CSV.name}).",
         )
-        source.add_argument(
-            "--stdnum", action="store_true", help="Read python-stdnum's cn/loc.dat."
-        )
+        source.add_argument("--stdnum", action="store_true", help="Read python-stdnum's cn/loc.dat.")
         parser.add_argument(
             "--province",
             help="With --stdnum: only this two-digit province prefix, e.g. 15 for Inner Mongolia.",
@@ -72,8 +70,4 @@ class Command(BaseCommand):
             target=("divisions.admindivision", "", label[:200]),
             details={"rows": len(rows), "created": created, "updated": updated},
         )
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{label}: {len(rows)} rows, created {created}, updated {updated}."
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(f"{label}: {len(rows)} rows, created {created}, updated {updated}."))
