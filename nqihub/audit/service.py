@@ -125,6 +125,9 @@ def _describe(describe: str | Describe | None, actor: Any, args: tuple, kwargs: 
     return describe(actor, *args, **kwargs)
 
 
+_LARGEST_KEY = 2**63 - 1
+
+
 def _visible_key(visible: models.QuerySet, pk: Any, not_found: str | None) -> Any:
     """``pk`` as the model's key once ``visible`` holds that row; NotFound otherwise (a
     malformed id names no row)."""
@@ -132,7 +135,10 @@ def _visible_key(visible: models.QuerySet, pk: Any, not_found: str | None) -> An
         key = visible.model._meta.pk.to_python(pk)
     except Exception:
         raise NotFound(not_found) from None
-    if key is None or not visible.filter(pk=key).exists():
+    if key is None or (isinstance(key, int) and not 0 < key <= _LARGEST_KEY):
+        # No row has it, and a number past 64 bits would overflow the database driver.
+        raise NotFound(not_found)
+    if not visible.filter(pk=key).exists():
         raise NotFound(not_found)
     return key
 

@@ -15,6 +15,8 @@ Every write is one service call, which checks, records and refuses.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import Count, Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -336,6 +338,13 @@ class LimsResultViewSet(ScopedGenericViewSet):
 
     @extend_schema(request=LimsResultInputSerializer, responses={201: ResultSerializer, 200: ResultSerializer})
     def create(self, request, *args, **kwargs):
+        # Permission, then body: the item the result is for is the one thing the permission
+        # depends on, so it is asked first (a foreign or unknown item: 404, recorded as denied,
+        # whatever else the body holds); a body without an item tells nothing and is answered
+        # by the serializer.
+        item = request.data.get("item") if isinstance(request.data, Mapping) else None
+        if item not in (None, ""):
+            ask_permission(result_services.result_record, actor=request.user, item=item)
         data = LimsResultInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

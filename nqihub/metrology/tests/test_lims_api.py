@@ -141,6 +141,30 @@ def test_lims_push_refusals(world, accepted):
 
 
 @pytest.mark.django_db
+def test_lims_push_asks_permission_before_the_body(world, accepted):
+    """Another institution's LIMS, or a guessed item, is refused (404, recorded as denied)
+    before anything else in the body is looked at; a body without an item is a 400."""
+    from nqihub.audit.models import AuditEvent
+
+    item = accepted.items.get()
+    foreign = _token_client(world.users["other_inst"])
+    bad_body = {"item": item.pk, "outcome": "bogus", "verified_on": "not a date"}
+    refused = foreign.post("/api/v1/lims/results/", bad_body, format="json")
+    assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    denied = AuditEvent.objects.filter(action="verification_result.record", outcome="denied")
+    assert denied.filter(actor=world.users["other_inst"]).count() == 1
+    lims = _token_client(world.users["inst"])
+    for guessed in ("abc", 10**30, -1, 999999):
+        answer = lims.post("/api/v1/lims/results/", {**bad_body, "item": guessed}, format="json")
+        assert answer.status_code == 404, (guessed, answer.content)
+    own = lims.post("/api/v1/lims/results/", bad_body, format="json")
+    assert own.status_code == 400 and "outcome" in own.content.decode() and "verified_on" in own.content.decode()
+    no_item = lims.post("/api/v1/lims/results/", {"outcome": "pass"}, format="json")
+    assert no_item.status_code == 400 and '"item"' in no_item.content.decode()
+    assert not VerificationResult.objects.exists()
+
+
+@pytest.mark.django_db
 def test_lims_endpoints_take_tokens_not_browser_sessions(world, api):
     """A person signed in to the web UI cannot use the LIMS endpoints with their session."""
     session_client = api(world.users["inst"])
