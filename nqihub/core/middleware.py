@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.views.defaults import bad_request
 
 from . import context
 
@@ -36,3 +37,11 @@ class RequestContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = ctx.request_id
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A number no database column holds (``/instruments/<thirty digits>/``, a filter of
+        thirty digits) makes SQLite's driver raise OverflowError: it names no row, so the page
+        answers 400 like any other malformed request, not 500."""
+        if isinstance(exception, OverflowError):
+            return bad_request(request, exception)
+        return None

@@ -13,6 +13,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from nqihub.core.errors import ServiceError
 
 
+def _out_of_range_message() -> str:
+    return _("A number in the request is too large.")
+
+
 def _first_message(detail) -> str:
     if isinstance(detail, list) and detail:
         return _first_message(detail[0])
@@ -37,6 +41,10 @@ def exception_handler(exc, context):
         elif exc.field:
             body["errors"] = {exc.field: [str(exc.message)]}
         return Response(body, status=exc.status_code)
+    if isinstance(exc, OverflowError):
+        # A number no database column holds (an id of thirty digits in a filter or a path):
+        # SQLite's driver refuses to convert it. It names no row; it is bad input.
+        return Response({"detail": _out_of_range_message(), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
