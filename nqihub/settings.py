@@ -174,6 +174,8 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # The same list, seen through the decorations that pass a complexity rule (P@ssw0rd123).
+    {"NAME": "nqihub.accounts.passwords.CommonPatternPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # Length and character classes come from the editable security policy.
     {"NAME": "nqihub.accounts.passwords.PolicyPasswordValidator"},
