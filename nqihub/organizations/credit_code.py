@@ -31,6 +31,7 @@ the checksum first also saves a database query for every mistyped code.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
@@ -153,10 +154,15 @@ def normalize_credit_code(value: object) -> str:
     """Return ``value`` as it should be stored: half-width, upper-case, no whitespace.
 
     Whitespace anywhere is dropped because codes are commonly printed and copied in groups
-    (``91350100 M000100Y 43``). ``None`` becomes the empty string.
+    (``91350100 M000100Y 43``), and so are invisible format characters (a zero-width space
+    copied from a web page). ``None`` becomes the empty string.
     """
     text = "" if value is None else str(value)
     text = _to_half_width(text)
+    # Invisible format characters come along when a code is copied from a web page or a
+    # document (zero-width space, zero-width joiner, byte-order mark, soft hyphen, direction
+    # marks): they are no part of the code, and counted they turned 18 characters into 19.
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     return "".join(text.split()).upper()
 
 

@@ -190,6 +190,9 @@ def test_error_is_a_django_validation_error():
         "  91350100 m000100y 43 ",
         "91350100\u3000M000100Y43",  # ideographic space
         "9135 0100\tM000\xa0100Y43\n",
+        "91350100\u200bM000100Y43",  # zero-width space, copied from a web page
+        "\ufeff91350100M000\u00ad100Y43\u200d",  # byte-order mark, soft hyphen, zero-width joiner
+        "\u200e91350100M000100Y43\u200f",  # direction marks
     ],
 )
 def test_normalisation(typed):
