@@ -40,7 +40,9 @@ def _validate_password(password: str, user) -> None:
 
 
 def _clean_username(username: str) -> str:
-    username = (username or "").strip()
+    # NFKC: the full-width ｅｎｔ_ｍａｎａｇｅｒ is the name ent_manager (as sign-in reads it),
+    # so a look-alike collides with the account it imitates instead of being a second one.
+    username = User.normalize_username((username or "").strip()).strip()
     if not username:
         raise errors.REQUIRED(field="username")
     try:

@@ -1,4 +1,4 @@
-"""Passwords that pass the length and character-class rules but are a common password dressed
+"""Account names and passwords. Passwords that pass the length and character-class rules but are a common password dressed
 up (issue found when the product was tried: Qwerty@123 and P@ssw0rd123 were accepted), and
 passwords built from the account name with look-alikes."""
 
@@ -7,7 +7,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from nqihub.accounts import services
-from nqihub.core.errors import InvalidInput
+from nqihub.core.errors import Conflict, InvalidInput
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +41,11 @@ def test_sign_up_refuses_it_with_a_message_in_the_users_language():
     with pytest.raises(InvalidInput) as refused:
         services.account_register(username="newcomer", password="P@ssw0rd123", display_name="新人")
     assert "常见密码" in str(refused.value.errors or refused.value.message)
+
+
+def test_a_full_width_look_alike_of_a_taken_name_is_the_same_name(world):
+    with pytest.raises(Conflict) as refused:
+        services.account_register(username="ＥＮＴ_ｍａｎａｇｅｒ", password="Tiger#2026xyz", display_name="冒充者")
+    assert refused.value.code == "username_taken"
+    account = services.account_register(username="ｎｅｗ_ｐｅｒｓｏｎ", password="Tiger#2026xyz", display_name="新人")
+    assert account.username == "new_person"
