@@ -20,9 +20,13 @@ LAST_ACTIVITY_KEY = "nqi_last_activity"
 ACTING_ORG_KEY = "nqi_acting_org"
 HAS_OTP_KEY = "nqi_has_otp"
 
-# Paths a signed-in person may reach before finishing a required step (second factor,
-# password change) — otherwise they could never finish it.
-_GATE_OPEN_PREFIXES = ("/static/", "/i18n/", "/healthz", "/accounts/logout/", "/accounts/otp/", "/accounts/password/")
+# Paths a signed-in person may reach before finishing a required step — otherwise they could
+# never finish it: at every step static files, the language switch and sign-out; at the second
+# factor only its own pages (a password alone must not change the password); at an expired
+# password only the password change.
+_GATE_OPEN_PREFIXES = ("/static/", "/i18n/", "/healthz", "/accounts/logout/")
+_SECOND_FACTOR_STEP = "/accounts/otp/"
+_PASSWORD_STEP = "/accounts/password/"
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -105,6 +109,8 @@ class SignInGateMiddleware:
                 has_device = any(devices_for_user(user, confirmed=True))
                 request.session[HAS_OTP_KEY] = has_device
             if has_device or (user.staff_role and policy.require_second_factor_for_staff):
+                if request.path.startswith(_SECOND_FACTOR_STEP):
+                    return self.get_response(request)
                 if _is_api(request):
                     return JsonResponse(
                         {"detail": _("Complete the second-factor sign-in first."), "code": "second_factor_required"},
@@ -114,7 +120,9 @@ class SignInGateMiddleware:
                 return redirect(f"{reverse(target)}?next={request.get_full_path()}")
         if policy.password_max_age_days and user.password_changed_at is not None:
             age = timezone.now() - user.password_changed_at
-            if age.days >= policy.password_max_age_days:
+            if age.days >= policy.password_max_age_days and not request.path.startswith(
+                (_PASSWORD_STEP, _SECOND_FACTOR_STEP)
+            ):
                 if _is_api(request):
                     return JsonResponse(
                         {

@@ -449,6 +449,28 @@ def test_the_api_holds_staff_at_the_second_factor_too(world, client):
 
 
 @pytest.mark.django_db
+def test_a_password_alone_cannot_change_the_password(world, client):
+    """Found when tried: a staff session past the password step but not the second factor could
+    change its password (and so keep the account after losing only the password)."""
+    _set_policy(require_second_factor_for_staff=True)
+    _sign_in(client, "auditor")  # password only
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    before = User.objects.get(username="auditor").password
+    page = client.get("/accounts/password/")
+    assert page.status_code == 302 and page.url.startswith("/accounts/otp/")
+    changed = client.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": "Tiger#2026xyz-new", "new_password2": "Tiger#2026xyz-new"},
+    )
+    assert changed.status_code == 302 and changed.url.startswith("/accounts/otp/")
+    assert User.objects.get(username="auditor").password == before
+    # The second-factor pages themselves and sign-out stay open.
+    assert client.get("/accounts/otp/setup/").status_code == 200
+
+
+@pytest.mark.django_db
 def test_staff_cannot_hold_api_tokens(world):
     for role in ("sysadmin", "secadmin", "auditor"):
         with pytest.raises(Forbidden):
