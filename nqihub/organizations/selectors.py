@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from nqihub.core.access import get_actor
 
+from .credit_code import CENTRAL_DIVISION_CODE, is_valid_organisation_code
 from .models import EnterpriseRegistration, Membership, Organization
 
 
@@ -58,3 +60,38 @@ def system_admin_dashboard(user) -> dict:
         "account_count": get_user_model().objects.filter(is_active=True).count(),
         "open_registrations": EnterpriseRegistration.objects.for_user(user, "view").open().count(),
     }
+
+
+def credit_code_review_notes(code: str, division) -> list[str]:
+    """What a reviewer should look at twice in a credit code, as information (neither refuses
+    the application): the division the code was issued in (positions 3–8) against the county
+    chosen on the form, and the GB 11714 check of the old organisation code (positions 9–17),
+    which codes issued since 2015 need not pass."""
+    from nqihub.divisions.models import AdminDivision
+
+    notes: list[str] = []
+    if len(code) != 18:
+        return notes
+    issued_in = code[2:8]
+    if division is not None and issued_in != CENTRAL_DIVISION_CODE:
+        chosen = division.code
+        # A city's registration authority registers the enterprises of its districts with the
+        # city's code or its 市辖区 summary code (xxyy00 / xxyy01).
+        same_city = issued_in[:4] == chosen[:4] and issued_in[4:] in ("00", "01")
+        if issued_in != chosen and not same_city:
+            known = AdminDivision.objects.filter(code=issued_in).values_list("name", flat=True).first()
+            notes.append(
+                _(
+                    "The credit code was issued in division %(code)s (%(name)s), not in %(chosen)s chosen on "
+                    "the form: check that the enterprise is registered where it says."
+                )
+                % {"code": issued_in, "name": known or _("not a division on the platform"), "chosen": division.name}
+            )
+    if not is_valid_organisation_code(code[8:17]):
+        notes.append(
+            _(
+                "Positions 9–17 (the former organisation code) do not pass their GB 11714 check. Codes "
+                "issued since 2015 need not; older ones should: information only."
+            )
+        )
+    return notes

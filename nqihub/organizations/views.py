@@ -18,6 +18,7 @@ from nqihub.tables.exports import export_response
 from . import services
 from .forms import OrganizationFilterForm, OrganizationForm, RegistrationForm, ReturnForm
 from .models import EnterpriseRegistration, Organization
+from .selectors import credit_code_review_notes
 
 EXPORT_LIMIT = 100_000
 
@@ -189,6 +190,7 @@ def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_applicant": is_applicant,
             "return_form": ReturnForm() if can_review else None,
             "edit_form": edit_form,
+            "code_notes": credit_code_review_notes(registration.credit_code, registration.division),
         },
     )
 

@@ -315,3 +315,29 @@ def test_api_bad_body_from_the_reviewer_is_a_form_error(world, api):
     registration = services.registration_submit(actor=world.users["applicant"], data=_data())
     response = api(world.users["kundulun"]).post(f"/api/v1/registrations/{registration.pk}/return/", {}, format="json")
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_reviewer_is_shown_a_code_from_elsewhere_and_a_failed_organisation_check(world, web):
+    """Found when tried: a Fujian code filed under 昆都仑区 was approved with nothing shown, and
+    a wrong GB 11714 check on positions 9–17 was not shown to the reviewer."""
+    from nqihub.organizations.credit_code import make_credit_code, make_organisation_code
+    from nqihub.organizations.selectors import credit_code_review_notes
+
+    fujian = make_credit_code(division="350100", body=make_organisation_code("7002"))
+    elsewhere = services.registration_submit(actor=world.users["applicant"], data=_data(credit_code=fujian))
+    page = web(world.users["kundulun"]).get(f"/organizations/registrations/{elsewhere.pk}/")
+    notes = [n for n in page.content.decode().split('data-testid="code-note">')[1:]]
+    assert len(notes) == 1 and "350100" in notes[0] and "昆都仑区" in notes[0]
+
+    local = _get(elsewhere.pk).division
+    assert credit_code_review_notes(valid_code(7001), local) == []
+    # The city's own code and its 市辖区 summary code are the county's city registering it.
+    assert credit_code_review_notes(make_credit_code(division="150200", body=make_organisation_code("1")), local) == []
+    assert credit_code_review_notes(make_credit_code(division="150201", body=make_organisation_code("1")), local) == []
+    bad_check = make_credit_code(
+        division="150203", body="12345678" + ("0" if make_organisation_code("12345678")[-1] != "0" else "1")
+    )
+    with translation.override("en"):
+        (note,) = credit_code_review_notes(bad_check, local)
+    assert "GB 11714" in note
