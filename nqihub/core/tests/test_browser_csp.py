@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from test_browser are used as parameters)
 """The strict Content-Security-Policy in a real browser: the site's pages, the public check,
 the API documentation and the management console load and work with no violation in the
 console log (a blocked inline script or style is reported there)."""
@@ -13,7 +14,7 @@ from nqihub.accounts.models import SecurityPolicy
 from nqihub.accounts.policy import clear_policy_cache
 from nqihub.core.access import StaffRole
 from nqihub.testing.browser import csp_violations
-from nqihub.testing.factories import PASSWORD, UserFactory
+from nqihub.testing.factories import UserFactory
 
 from .test_browser import css, divisions, navigate, people, sign_in, wait  # noqa: F401  (fixtures)
 
