@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: whether a person is signed in decides Cache-Control.
+    "nqihub.core.middleware.SecurityHeadersMiddleware",
     # Before the security middlewares below: they tell people why they were stopped.
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -421,6 +423,21 @@ LOGGING = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Set by nqihub.core.middleware.SecurityHeadersMiddleware (docs/security.md says why).
+# Everything comes from the site itself: no inline script or style (templates carry none),
+# images also as data: URLs (the QR codes and the admin's icons), no plug-ins, no framing.
+NQI_CONTENT_SECURITY_POLICY = os.environ.get(
+    "NQI_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# No page uses any of these browser features; an injected or embedded page may not either.
+NQI_PERMISSIONS_POLICY = os.environ.get(
+    "NQI_PERMISSIONS_POLICY",
+    "accelerometer=(), ambient-light-sensor=(), autoplay=(), battery=(), bluetooth=(), camera=(), "
+    "display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), "
+    "midi=(), payment=(), publickey-credentials-get=(), serial=(), usb=(), xr-spatial-tracking=()",
+)
 if not DEBUG and env_bool("NQI_BEHIND_TLS_PROXY", False):
     SECURE_HSTS_SECONDS = int(os.environ.get("NQI_HSTS_SECONDS", "0"))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -45,3 +45,49 @@ class RequestContextMiddleware:
         if isinstance(exception, OverflowError):
             return bad_request(request, exception)
         return None
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    """Whether a signed-in person made the request, without opening a session nobody sent:
+    an anonymous visitor with no session cookie (the public ``/verify/`` page) is answered
+    without a session read, so the check itself costs no statement and sets no cookie."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def _is_download(response: HttpResponse) -> bool:
+    """A file handed over to keep (an export, a PDF, an attachment, an import's error workbook)."""
+    if getattr(response, "streaming", False) and hasattr(response, "file_to_stream"):
+        return True
+    return response.get("Content-Disposition", "").lower().startswith(("attachment", "inline;"))
+
+
+class SecurityHeadersMiddleware:
+    """Sets the headers a browser needs to keep the site's pages to themselves.
+
+    * ``Content-Security-Policy`` (``NQI_CONTENT_SECURITY_POLICY``): scripts, styles, images
+      and forms only from the site itself; no inline script or style, no plug-in, no framing.
+      Templates carry no inline code (a test keeps it so), so an injected ``<script>`` or
+      ``style=`` does nothing.
+    * ``Permissions-Policy`` (``NQI_PERMISSIONS_POLICY``): no page uses the camera, the
+      microphone, the position, payment or a USB device, so none may.
+    * ``Cache-Control: private, no-store`` on every answer to a signed-in person, every
+      ``/api/`` answer (errors included) and every download: a shared computer's browser
+      cache or a proxy keeps no copy of a ledger, a certificate or an API answer.
+      Public anonymous pages (``/verify/``, the landing page) stay cacheable as before.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.NQI_CONTENT_SECURITY_POLICY and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = settings.NQI_CONTENT_SECURITY_POLICY
+        if settings.NQI_PERMISSIONS_POLICY and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = settings.NQI_PERMISSIONS_POLICY
+        if request.path.startswith("/api/") or _is_download(response) or _signed_in(request):
+            response["Cache-Control"] = "private, no-store"
+        return response

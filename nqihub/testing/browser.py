@@ -72,6 +72,8 @@ def make_driver(user_data_dir: str | Path):
         options.add_argument(arg)
     # Accept-Language of the requests (``--lang`` alone sets only the UI language in headless).
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    # The console log is readable (``driver.get_log("browser")``): tests assert no CSP violation.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=str(CHROMEDRIVER))  # explicit path: no Selenium Manager
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(30)
@@ -103,6 +105,11 @@ def browser(browser_driver, live_server):
         browser_driver.delete_all_cookies()
     except Exception:  # a broken driver must not hide the test's own result
         pass
+
+
+def csp_violations(driver) -> list[str]:
+    """Console messages since the last call that report a Content-Security-Policy violation."""
+    return [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
 
 
 def save_full_page_screenshot(driver, path: str | Path) -> bool:
