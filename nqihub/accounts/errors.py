@@ -19,6 +19,11 @@ PASSWORD_TOO_SHORT = errors.add(
 PASSWORD_TOO_SIMPLE = errors.add(
     "password_too_simple", InvalidInput, description="The password mixes fewer kinds of character than the policy asks."
 )
+PASSWORD_COMMON_PATTERN = errors.add(
+    "password_common_pattern",
+    InvalidInput,
+    description="The password is a common password with a few characters changed or added (P@ssw0rd123).",
+)
 PASSWORD_HAS_USERNAME = errors.add(
     "password_has_username", InvalidInput, _("The password must not contain the account name.")
 )
