@@ -43,18 +43,8 @@ class OrganizationAdminForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = [
-            "kind",
-            "name",
-            "credit_code",
-            "division",
-            "address",
-            "legal_representative",
-            "industry",
-            "phone",
-            "cma_number",
-            "cnas_number",
-        ]
+        # The fields the service cleans, plus the kind the console alone may set.
+        fields = ["kind", *services.ORGANIZATION_FIELDS]
 
     def clean(self):
         super().clean()
