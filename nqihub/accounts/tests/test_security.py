@@ -530,6 +530,9 @@ def test_bootstrap_staff_account_command():
     assert AuditEvent.objects.filter(action="account.create", target_id=str(user.pk)).exists()
     with pytest.raises(CommandError):
         call_command("create_staff_account", "firstadmin", "--role", "audit_admin", "--generate-password")
+    # A full-width look-alike is the same name here too, as on sign-up.
+    with pytest.raises(CommandError):
+        call_command("create_staff_account", "ｆｉｒｓｔａｄｍｉｎ", "--role", "audit_admin", "--generate-password")
 
 
 @pytest.mark.django_db

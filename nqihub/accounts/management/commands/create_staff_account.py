@@ -35,6 +35,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, role, name, generate_password, **options):
         User = get_user_model()
+        # Read as sign-up and sign-in read it (NFKC): a full-width look-alike is the same name.
+        username = User.normalize_username(username.strip())
         if User.objects.filter(username__iexact=username).exists():
             raise CommandError(f"The account {username!r} exists already.")
         try:
