@@ -4,7 +4,7 @@ for document check codes, instrument label codes (``JL…``) and unknown codes, 
 endpoint (``/healthz``) on the same server in the same run.
 
     .venv/bin/python bench/verify_bench.py [--documents 1000000] [--seconds 15] [--concurrency 16]
-        [--db DIR] [--keep] [--configs 2x4,3x4] [--profile N] [--cold]
+        [--db DIR] [--keep] [--configs 2x4,3x4] [--profile N] [--cold] [--rate-limit]
 
 1. Builds a throwaway SQLite database in a temporary directory (the real settings with
    NQI_VAR_DIR pointing there, ``migrate``): one institution, one enterprise, three signers,
@@ -18,7 +18,8 @@ endpoint (``/healthz``) on the same server in the same run.
    checks all day has it (``--cold`` skips this and measures the disk as well). Then, for each
    gunicorn configuration in ``--configs`` (``WxT``: W workers, T threads; T > 1 is
    the gthread worker, T = 1 the sync worker) starts ``gunicorn nqihub.wsgi`` on a free
-   loopback port with NQI_VERIFY_RATE_PER_MINUTE=0 (no rate limit), waits for /healthz, warms
+   loopback port with NQI_VERIFY_RATE_PER_MINUTE=0 (no rate limit; ``--rate-limit``: a limit
+   never reached, so each check also pays for counting its address), waits for /healthz, warms
    up, then drives for ``--seconds`` each: /healthz; /verify/<document code>/ (HTML) and .json;
    /verify/<label code>/ (HTML) and .json; /verify/<unknown code>/ (HTML, a 404: half of
    document form, half of label form, none existing); /healthz again. The codes are random
@@ -75,8 +76,15 @@ DB_NAME = "nqihub.sqlite3"
 # --- environment -----------------------------------------------------------------------------
 
 
+# "0": no rate limit. ``--rate-limit`` sets a limit no run reaches, so every check also
+# counts its address in the shared counters (one upsert in the database) and none is refused.
+RATE_PER_MINUTE = "0"
+
+
 def _env(var_dir: str) -> dict[str, str]:
-    return benchlib.bench_env(var_dir, NQI_VERIFY_RATE_PER_MINUTE="0", NQI_ALLOWED_HOSTS="127.0.0.1", NQI_DEBUG="0")
+    return benchlib.bench_env(
+        var_dir, NQI_VERIFY_RATE_PER_MINUTE=RATE_PER_MINUTE, NQI_ALLOWED_HOSTS="127.0.0.1", NQI_DEBUG="0"
+    )
 
 
 # --- building the database -------------------------------------------------------------------
@@ -700,7 +708,15 @@ def main() -> int:
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="also cProfile N verify requests (test client)"
     )
+    parser.add_argument(
+        "--rate-limit",
+        action="store_true",
+        help="count every check in the rate limit's shared counters (as production does), never refusing",
+    )
     args = parser.parse_args()
+    if args.rate_limit:
+        global RATE_PER_MINUTE
+        RATE_PER_MINUTE = "1000000000"
 
     if args.db:
         var_dir = os.path.abspath(args.db)
@@ -719,6 +735,10 @@ def main() -> int:
         benchlib.setup_django(var_dir, **_env(var_dir))
         if reuse:
             print(f"Reusing {db_path} (no build)")
+            # A database built by an older version gets the tables added since (rate counters …).
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
         else:
             print(f"Building {args.documents:,} documents ...", flush=True)
             started = time.perf_counter()

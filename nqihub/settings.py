@@ -342,8 +342,8 @@ TASKS = {
 # Daily jobs run by `manage.py run_daily` where no systemd timers run them (the embedded
 # setup); production schedules each command itself (docs/deployment.md §5). Empty (the
 # default): the jobs the apps register (core.registries.register_daily_job), today
-# send_due_reminders, send_case_reminders, clean_stored_files, clearsessions, verify_audit_chain,
-# recover_jobs.
+# send_due_reminders, send_case_reminders, clean_stored_files, prune_rate_counters, clearsessions,
+# verify_audit_chain, recover_jobs.
 NQI_DAILY_COMMANDS = env_list("NQI_DAILY_COMMANDS", [])
 NQI_DAILY_AT = os.environ.get("NQI_DAILY_AT", "06:15")
 NQI_IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("NQI_IMPORT_UPLOAD_RETENTION_DAYS", "7"))
@@ -376,8 +376,40 @@ for _name in (
 # https://nqi.example.gov.cn. Empty: relative links (fine for the embedded default).
 NQI_PUBLIC_BASE_URL = os.environ.get("NQI_PUBLIC_BASE_URL", "").rstrip("/")
 
-# Public certificate checks per client address and minute (0: no limit). The counter lives in
-# the cache: production configures a shared cache (e.g. Redis) so all app servers count together.
+# The cache every process and server shares: rate limits and throttles count in it
+# (nqihub.core.ratelimit), so a limit holds for the installation, not per process.
+# NQI_CACHE_URL=redis://host:6379/0 (or rediss://, unix://) uses Redis; unset, the database:
+# Django's database cache (table nqihub_cache, created by `migrate`) and, for counters, the
+# core_ratecounter table (the database cache cannot count atomically).
+NQI_CACHE_URL = os.environ.get("NQI_CACHE_URL", "").strip()
+CACHES: dict[str, dict[str, object]]
+if NQI_CACHE_URL:
+    if NQI_CACHE_URL.split("://", 1)[0] not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured("NQI_CACHE_URL must be a redis://, rediss:// or unix:// address.")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": NQI_CACHE_URL,
+            "KEY_PREFIX": os.environ.get("NQI_CACHE_KEY_PREFIX", "nqihub"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "nqihub_cache",
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
+
+# Where rate-limit counters live (nqihub.core.ratelimit): "cache" (Redis, atomic INCR) when
+# NQI_CACHE_URL is set, else "database" (one atomic upsert per hit in core_ratecounter).
+NQI_RATE_COUNTERS = os.environ.get("NQI_RATE_COUNTERS", "cache" if NQI_CACHE_URL else "database")
+if NQI_RATE_COUNTERS not in ("cache", "database"):
+    raise ImproperlyConfigured("NQI_RATE_COUNTERS must be 'cache' or 'database'.")
+
+# Public certificate checks per client address and minute (0: no limit), counted in the
+# shared counters above.
 NQI_VERIFY_RATE_PER_MINUTE = int(os.environ.get("NQI_VERIFY_RATE_PER_MINUTE", "60"))
 
 EMAIL_BACKEND = os.environ.get("NQI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -13,3 +13,8 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 
 # A service that raises an error code no app declared fails the test (nqihub.core.errors).
 NQI_STRICT_ERROR_CODES = True
+
+# Django's cache is per process in tests (each test starts with it empty, conftest.py); the
+# rate-limit counters still live in the database (NQI_RATE_COUNTERS), as in the embedded setup.
+if not NQI_CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -6,8 +6,8 @@ The code's form is checked (by the registered kinds, without a query) before any
 unknown or malformed code is a 404 with a clear message (a forged code looks like this).
 ``?format=json``, ``Accept: application/json`` or ``/verify/<code>.json`` give the same facts
 as JSON for machines. Each client address may check ``NQI_VERIFY_RATE_PER_MINUTE`` codes a
-minute (default 60; a fixed window counted in Django's cache — production configures a cache
-shared by all workers, otherwise each process counts on its own); beyond it, 429.
+minute (default 60; a fixed window counted once for the whole installation by
+``nqihub.core.ratelimit``, in the database or the Redis cache); beyond it, 429.
 
 No session or CSRF cookie (the pages do not extend the site's base page, which carries
 forms); shared caches may keep an answer but must ask again each time, so a revocation shows
@@ -19,12 +19,10 @@ from __future__ import annotations
 import functools
 import html
 import re
-import time
 from collections import OrderedDict
 from threading import Lock
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -35,6 +33,7 @@ from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from nqihub.core import ratelimit
 from nqihub.core.middleware import client_address
 
 from .registry import classify_code
@@ -164,26 +163,11 @@ def page_response(
 
 
 def rate_limited(request: HttpRequest) -> bool:
-    """Whether this client address has used up this minute's checks (fixed window, counted in
-    the default cache). A limit of 0 or less switches the check off."""
+    """Whether this client address has used up this minute's checks (a fixed window counted
+    in the installation's shared counters, ``nqihub.core.ratelimit``). A limit of 0 or less
+    switches the check off."""
     limit = int(getattr(settings, "NQI_VERIFY_RATE_PER_MINUTE", 60))
-    if limit <= 0:
-        return False
-    window = int(time.time() // RATE_WINDOW_SECONDS)
-    key = f"nqi:verify-rate:{client_address(request) or '-'}:{window}"
-    # One cache operation per check once the window's counter exists (a round trip less on a
-    # shared cache); the first check of a window adds it.
-    try:
-        count = cache.incr(key)
-    except ValueError:  # no counter yet in this window
-        if cache.add(key, 1, RATE_WINDOW_SECONDS + 5):
-            count = 1
-        else:  # another worker added it meanwhile
-            try:
-                count = cache.incr(key)
-            except ValueError:
-                count = 1
-    return count > limit
+    return ratelimit.hit("verify", client_address(request) or "-", limit=limit, window_seconds=RATE_WINDOW_SECONDS)
 
 
 # --- views -----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ UNSCOPED = {
     "accounts.User": "people are reached through memberships (Membership.for_user); auth owns the table",
     "accounts.SecurityPolicy": "one configuration row, read by sign-in and edited only through its service",
     "audit.AuditChainHead": "the counter that serialises audit appends; never shown",
+    "core.RateCounter": "a rate-limit window counted by core.ratelimit; never shown",
     "cases.NumberCounter": "the locked number counter; never shown",
     "cases.CaseReminder": "a record of reminders sent, read by the daily job only",
     "cases.CaseEvent": "a timeline step, shown only with its case (Case.for_user)",

@@ -187,7 +187,8 @@ def test_download_renders_a_missing_pdf_and_refuses_a_changed_one(world, make_re
 # --- the label check -------------------------------------------------------------------------
 
 
-def test_label_check_is_one_statement_and_follows_the_latest_document_in_force(client, world, make_result):
+def test_label_check_is_one_statement_and_follows_the_latest_document_in_force(client, world, make_result, settings):
+    settings.NQI_VERIFY_RATE_PER_MINUTE = 0  # the lookup alone (the rate limit's statement: test_verify)
     result = make_result(verified_on=datetime.date(2026, 1, 31))
     instrument = result.item.instrument
     with CaptureQueriesContext(connection) as queries:
@@ -227,7 +228,8 @@ def test_label_check_is_one_statement_and_follows_the_latest_document_in_force(c
     assert body["status"] == "none" and body["document"] is None
 
 
-def test_unknown_label_and_document_codes(client, db):
+def test_unknown_label_and_document_codes(client, db, settings):
+    settings.NQI_VERIFY_RATE_PER_MINUTE = 0  # the lookup alone (the rate limit's statement: test_verify)
     for code in ("JL000000000000", "ABCDEFGHJKMNPQRS"):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(f"/verify/{code}.json")

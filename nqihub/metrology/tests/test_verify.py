@@ -155,7 +155,20 @@ def test_unknown_or_malformed_codes_are_404(client, issued, code):
     assert response.status_code == 404 and response.json()["code"] == "not_found" and response.json()["detail"]
 
 
+def _counter_statements(queries) -> list[str]:
+    return [q["sql"] for q in queries if "core_ratecounter" in q["sql"]]
+
+
 def test_malformed_code_needs_no_query(client, db):
+    """No lookup for a malformed code; the only statement is the rate limit's one counting
+    statement (the shared counters live in the database by default)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/verify/not-a-code/").status_code == 404
+    assert len(queries) == 1 and len(_counter_statements(queries)) == 1, [q["sql"] for q in queries]
+
+
+def test_without_a_rate_limit_a_malformed_code_runs_no_statement(client, db, settings):
+    settings.NQI_VERIFY_RATE_PER_MINUTE = 0
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/verify/not-a-code/").status_code == 404
     assert len(queries) == 0
@@ -163,8 +176,9 @@ def test_malformed_code_needs_no_query(client, db):
 
 @pytest.mark.parametrize("suffix", ["/", ".json"])
 def test_one_query_per_check_and_no_session(client, issued, suffix):
-    """An anonymous check, of any kind of code, page or JSON, runs exactly one statement (the
-    lookup): no session row is read or written, no user, no audit row, no count."""
+    """An anonymous check, of any kind of code, page or JSON, runs exactly one lookup and one
+    statement counting the address's checks: no session row is read or written, no user, no
+    audit row, no count."""
     from django.contrib.sessions.models import Session
 
     checks = [
@@ -177,7 +191,7 @@ def test_one_query_per_check_and_no_session(client, issued, suffix):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(f"/verify/{code}{suffix}")
         assert response.status_code == status, code
-        assert len(queries) == 1, (code, [q["sql"] for q in queries])
+        assert len(queries) == 2 and len(_counter_statements(queries)) == 1, (code, [q["sql"] for q in queries])
         assert not response.cookies
     assert not Session.objects.exists()
 
