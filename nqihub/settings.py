@@ -246,9 +246,9 @@ NQI_SIGNIN_ADDRESS_DELAY_MAX_SECONDS = int(os.environ.get("NQI_SIGNIN_ADDRESS_DE
 # How long a browser stays known after a full sign-in, and how many accounts one browser remembers.
 NQI_KNOWN_DEVICE_DAYS = int(os.environ.get("NQI_KNOWN_DEVICE_DAYS", "90"))
 NQI_KNOWN_DEVICE_ACCOUNTS = int(os.environ.get("NQI_KNOWN_DEVICE_ACCOUNTS", "5"))
-# Sign-ups from one address per window (the form answers "wait" beyond it).
-NQI_SIGNUP_PER_ADDRESS = int(os.environ.get("NQI_SIGNUP_PER_ADDRESS", "20"))
-NQI_SIGNUP_WINDOW_SECONDS = int(os.environ.get("NQI_SIGNUP_WINDOW_SECONDS", "3600"))
+# Sign-up forms sent from one client address per hour (0: no limit), counted in the shared
+# counters (nqihub.core.ratelimit); generous, as a whole office may sign up from one address.
+NQI_SIGNUP_RATE_PER_HOUR = int(os.environ.get("NQI_SIGNUP_RATE_PER_HOUR", "20"))
 
 OTP_TOTP_ISSUER = os.environ.get("NQI_OTP_ISSUER", "NQI Hub")
 

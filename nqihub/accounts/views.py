@@ -5,6 +5,7 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -20,9 +21,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
+from nqihub.core import ratelimit
 from nqihub.core.access import Capability, has_capability
 from nqihub.core.errors import Forbidden, ServiceError
 from nqihub.core.forms import apply_service_error
+from nqihub.core.middleware import client_address
 
 from . import services
 from .forms import LoginForm, OtpTokenForm, SecurityPolicyForm, SignupForm, TokenCreateForm
@@ -81,13 +84,26 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
+SIGNUP_RATE_WINDOW_SECONDS = 3600
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     """A person opens their own account. The answer to a well-formed request is the same
     whether the name was free (the account is opened) or taken (nothing is opened): go and sign
-    in."""
+    in. Sign-up forms are limited per client address (``NQI_SIGNUP_RATE_PER_HOUR``)."""
     if request.user.is_authenticated:
         return redirect("core:home")
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and ratelimit.hit(
+        "accounts.signup",
+        client_address(request) or "-",
+        limit=settings.NQI_SIGNUP_RATE_PER_HOUR,
+        window_seconds=SIGNUP_RATE_WINDOW_SECONDS,
+    ):
+        messages.error(request, _("Too many sign-ups from your network. Try again in an hour."))
+        response = render(request, "accounts/signup.html", {"form": SignupForm()}, status=429)
+        response["Retry-After"] = str(SIGNUP_RATE_WINDOW_SECONDS)
+        return response
     if request.method == "POST" and form.is_valid():
         try:
             services.account_register(

@@ -267,3 +267,17 @@ def test_sign_up_answers_the_same_whether_the_name_exists_or_not(world):
     weak_free = _sign_up(Client(), "other_new", password="P@ssw0rd123")
     assert weak_taken.status_code == weak_free.status_code == 200
     assert weak_taken.context["form"].errors == weak_free.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_sign_up_is_throttled_per_address(world, settings):
+    settings.NQI_SIGNUP_RATE_PER_HOUR = 3
+    for i in range(3):
+        assert _sign_up(Client(), f"newcomer{i}", address="198.51.100.20").redirect_chain
+    held = _sign_up(Client(), "newcomer9", address="198.51.100.20")
+    assert held.status_code == 429 and not get_user_model().objects.filter(username="newcomer9").exists()
+    assert held["Retry-After"] == "3600"
+    assert [str(m) for m in held.context["messages"]] == [
+        "注册过于频繁：您所在网络的注册次数已达上限，请一小时后再试。"
+    ]
+    assert _sign_up(Client(), "newcomer9", address="198.51.100.21").redirect_chain
