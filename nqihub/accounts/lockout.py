@@ -138,13 +138,16 @@ def retry_after(request: HttpRequest, username: str | None) -> int:
     attempts = AccessAttempt.objects.filter(username=key).aggregate(
         failures=Sum("failures_since_start"), last=Max("attempt_time")
     )
-    wait = _remaining(
-        attempts["failures"],
-        attempts["last"],
-        settings.NQI_SIGNIN_DELAY_AFTER,
-        settings.NQI_SIGNIN_DELAY_MAX_SECONDS,
-        now,
-    )
+    wait = 0
+    if (attempts["failures"] or 0) < get_policy().lockout_threshold:
+        # Once locked, the lock answers (with its own message), not a delay.
+        wait = _remaining(
+            attempts["failures"],
+            attempts["last"],
+            settings.NQI_SIGNIN_DELAY_AFTER,
+            settings.NQI_SIGNIN_DELAY_MAX_SECONDS,
+            now,
+        )
     if not is_device_key(key):
         window = timedelta(seconds=settings.NQI_SIGNIN_ADDRESS_WINDOW_SECONDS)
         # Counted from the key-less rows too: a spray of names that exist nowhere is a spray.

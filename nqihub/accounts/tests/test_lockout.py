@@ -141,6 +141,14 @@ def test_each_further_failure_waits_longer_before_the_lock(world, settings):
     # The wait ends, the right password works (and resets the count).
     assert _sign_in(client, "ent_clerk").status_code == 302
     assert not AccessAttempt.objects.filter(username="ent_clerk").exists()
+    client.post("/accounts/logout/")
+
+    # Failures up to the threshold lock the key; the lock then answers, not a delay.
+    for wait in (0, 3, 5, 9, 17):
+        _time_passes(wait)
+        assert _sign_in(client, "ent_clerk", "wrong-Passw0rd!").status_code in (200, 403)
+    locked = _sign_in(client, "ent_clerk")
+    assert locked.status_code == 403 and locked.context["locked_message"]
 
 
 @pytest.mark.django_db
