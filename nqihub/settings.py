@@ -212,7 +212,11 @@ NQI_SECURITY_DEFAULTS = {
 # django-axes: the threshold and cool-off are read from the live security policy.
 AXES_FAILURE_LIMIT = "nqihub.accounts.policy.axes_failure_limit"
 AXES_COOLOFF_TIME = "nqihub.accounts.policy.axes_cooloff_time"
+# Counted per account key: the account, or the account on one browser that has completed a full
+# sign-in for it before (a "known device"), so anonymous traffic cannot lock a person out of
+# their own browser; see nqihub/accounts/lockout.py and docs/security.md (等保 8.1.4.1).
 AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "nqihub.accounts.lockout.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "nqihub.accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
@@ -224,6 +228,27 @@ AXES_VERBOSE = False
 # django-axes both take the client address from one function that honours it.
 NQI_PROXY_COUNT = int(os.environ.get("NQI_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "nqihub.core.middleware.client_address"
+
+# Sign-in delays and throttles (nqihub/accounts/lockout.py). Counts are django-axes' database
+# rows, shared by every process and server.
+# After this many failures for one account key, each further try waits, the wait doubling at
+# every failure from NQI_SIGNIN_DELAY_SECONDS up to NQI_SIGNIN_DELAY_MAX_SECONDS, until the
+# security policy's lockout threshold locks the key.
+NQI_SIGNIN_DELAY_AFTER = int(os.environ.get("NQI_SIGNIN_DELAY_AFTER", "2"))
+NQI_SIGNIN_DELAY_SECONDS = int(os.environ.get("NQI_SIGNIN_DELAY_SECONDS", "2"))
+NQI_SIGNIN_DELAY_MAX_SECONDS = int(os.environ.get("NQI_SIGNIN_DELAY_MAX_SECONDS", "300"))
+# Failures from one address (across all accounts) within the window beyond which the address
+# waits, doubling up to NQI_SIGNIN_ADDRESS_DELAY_MAX_SECONDS. A delay, never a lock: offices sign
+# in from behind one NAT address. Browsers known to the account are not held by it.
+NQI_SIGNIN_ADDRESS_FREE_FAILURES = int(os.environ.get("NQI_SIGNIN_ADDRESS_FREE_FAILURES", "10"))
+NQI_SIGNIN_ADDRESS_WINDOW_SECONDS = int(os.environ.get("NQI_SIGNIN_ADDRESS_WINDOW_SECONDS", "900"))
+NQI_SIGNIN_ADDRESS_DELAY_MAX_SECONDS = int(os.environ.get("NQI_SIGNIN_ADDRESS_DELAY_MAX_SECONDS", "60"))
+# How long a browser stays known after a full sign-in, and how many accounts one browser remembers.
+NQI_KNOWN_DEVICE_DAYS = int(os.environ.get("NQI_KNOWN_DEVICE_DAYS", "90"))
+NQI_KNOWN_DEVICE_ACCOUNTS = int(os.environ.get("NQI_KNOWN_DEVICE_ACCOUNTS", "5"))
+# Sign-up forms sent from one client address per hour (0: no limit), counted in the shared
+# counters (nqihub.core.ratelimit); generous, as a whole office may sign up from one address.
+NQI_SIGNUP_RATE_PER_HOUR = int(os.environ.get("NQI_SIGNUP_RATE_PER_HOUR", "20"))
 
 OTP_TOTP_ISSUER = os.environ.get("NQI_OTP_ISSUER", "NQI Hub")
 

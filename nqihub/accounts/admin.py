@@ -11,9 +11,12 @@ from nqihub.core.access import Capability, StaffRole, has_capability
 from nqihub.core.admin import RoleAdmin
 
 from . import services
+from .forms import ConsoleLoginForm
 from .models import User
 
 admin.site.unregister(Group)
+# The console's own sign-in page waits as the site's does (accounts.lockout).
+admin.site.login_form = ConsoleLoginForm
 # Second-factor devices are managed by their owners (enrolment page), not edited in the console.
 admin.site.unregister(TOTPDevice)
 # Task results are operators' concern (logs, `manage.py prune_db_task_results`), not the console's.

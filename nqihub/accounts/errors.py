@@ -39,6 +39,11 @@ STAFF_NO_MEMBERSHIP = errors.add(
     InvalidInput,
     _("This account acts for organisations; platform staff need a separate account."),
 )
+UNLOCK_NOT_ALLOWED = errors.add(
+    "unlock_not_allowed",
+    Forbidden,
+    _("Only the security administrator can unlock accounts. Ask them, or wait until the lockout ends."),
+)
 STAFF_NO_TOKENS = errors.add("staff_no_tokens", Forbidden, _("Platform staff accounts cannot hold API tokens."))
 
 # The API's authentication and the sign-in gate (answered by the token authentication and

@@ -1,13 +1,45 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from . import lockout
 from .models import SecurityPolicy
 
 
-class LoginForm(AuthenticationForm):
+class ThrottledSignIn:
+    """Refuses a sign-in that must still wait (accounts.lockout: the rising delay and the
+    address throttle) before any password is checked; the wait is not counted as a failure."""
+
+    retry_after = 0
+
+    def clean(self):
+        request = getattr(self, "request", None)
+        username = self.data.get("username", "")  # type: ignore[attr-defined]
+        if request is not None and username:
+            self.retry_after = lockout.retry_after(request, username)
+            if self.retry_after:
+                raise ValidationError(
+                    ngettext(
+                        "Too many failed sign-ins. Wait %(seconds)d second before trying again.",
+                        "Too many failed sign-ins. Wait %(seconds)d seconds before trying again.",
+                        self.retry_after,
+                    )
+                    % {"seconds": self.retry_after},
+                    code="throttled",
+                )
+        return super().clean()  # type: ignore[misc]
+
+
+class ConsoleLoginForm(ThrottledSignIn, AdminAuthenticationForm):
+    """The management console's sign-in, held to the same delays as the site's."""
+
+
+class LoginForm(ThrottledSignIn, AuthenticationForm):
     username = forms.CharField(
         label=_("Account"),
         max_length=150,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from nqihub.core.access import resolve_acting_membership, set_acting_membership
 
+from .lockout import remember_device
 from .policy import get_policy
 
 LAST_ACTIVITY_KEY = "nqi_last_activity"
@@ -133,4 +134,8 @@ class SignInGateMiddleware:
                     )
                 messages.warning(request, _("Your password has expired. Please choose a new one."))
                 return redirect("accounts:password_change")
-        return self.get_response(request)
+        # Signed in fully (password and any second factor asked of them): this browser is now
+        # known to the account, and strangers' failures no longer lock it out (accounts.lockout).
+        response = self.get_response(request)
+        remember_device(request, response, user)
+        return response

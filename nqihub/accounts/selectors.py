@@ -1,20 +1,26 @@
 from __future__ import annotations
 
-from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 
 from nqihub.core.access import Capability, has_capability
 
+from . import lockout
 from .policy import get_policy
 
 
-def locked_accounts(user):
-    """Accounts currently locked out (as many failures as the policy allows, or more)."""
+def locked_accounts(user) -> list[dict]:
+    """Account keys locked now, for the security administrator: the account, whether the lock
+    holds only one browser known to it, the failures, the last try and how many addresses."""
     if not has_capability(user, Capability.UNLOCK_ACCOUNTS):
-        return AccessAttempt.objects.none()
-    return AccessAttempt.objects.filter(failures_since_start__gte=get_policy().lockout_threshold).order_by(
-        "-attempt_time"
-    )
+        return []
+    return [
+        {
+            **row,
+            "account": lockout.account_of(row["username"]),
+            "known_device": lockout.is_device_key(row["username"]),
+        }
+        for row in lockout.locked_keys()[:200]
+    ]
 
 
 def security_dashboard(user) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,10 +19,10 @@ from django.utils.translation import gettext_lazy
 
 from nqihub.audit.service import apply_changes, audited_service, requires
 from nqihub.audit.services import audit_record
-from nqihub.core.access import Capability, StaffRole
+from nqihub.core.access import Capability, StaffRole, has_capability
 from nqihub.core.errors import INVALID, Forbidden, NotFound
 
-from . import errors
+from . import errors, lockout
 from .models import ApiToken, SecurityPolicy
 from .policy import clear_policy_cache, get_policy
 
@@ -49,13 +48,15 @@ def _clean_username(username: str) -> str:
         User.username_validator(username)
     except ValidationError as exc:
         raise errors.USERNAME_INVALID(exc.messages[0], field="username") from exc
-    if User.objects.filter(username__iexact=username).exists():
-        raise errors.USERNAME_TAKEN(field="username")
     return username
 
 
 def _new_account(*, username: str, password: str, display_name: str, email: str, phone: str):
-    """Check and build an account (not saved): the one set of rules for both ways in."""
+    """Check and build an account (not saved): the one set of rules for both ways in.
+
+    Whether the name is taken is asked last, after the password is checked and hashed: every
+    other answer, and the time it takes, is then the same for a taken and a free name (sign-up
+    must not tell strangers which names exist)."""
     username = _clean_username(username)
     candidate = User(
         username=username,
@@ -65,6 +66,8 @@ def _new_account(*, username: str, password: str, display_name: str, email: str,
     )
     _validate_password(password, candidate)
     candidate.set_password(password)
+    if User.objects.filter(username__iexact=username).exists():
+        raise errors.USERNAME_TAKEN(field="username")
     return candidate
 
 
@@ -79,7 +82,7 @@ def account_register(*, username: str, password: str, display_name: str, phone: 
     )
 
 
-@audited_service("account.register", gettext_lazy("Account opened"), details=_username)
+@audited_service("account.register", gettext_lazy("Account opened"), details=_username, conflict=errors.USERNAME_TAKEN)
 def _account_register(*, actor: None, username: str, password: str, display_name: str, phone: str, email: str):
     """Nobody is signed in (``actor`` None): the new account is the actor of its success record."""
     if not (display_name or "").strip():
@@ -158,17 +161,30 @@ def staff_role_grant(*, actor, user, role: str):
     return locked
 
 
+def _may_unlock(actor, **kwargs) -> None:
+    if not has_capability(actor, Capability.UNLOCK_ACCOUNTS):
+        raise errors.UNLOCK_NOT_ALLOWED()
+
+
 @audited_service(
     "account.unlock",
     gettext_lazy("Account unlocked"),
-    check=requires(Capability.UNLOCK_ACCOUNTS),
-    details=lambda actor, **kw: {"username": kw["username"]},
+    check=_may_unlock,
+    details=lambda actor, **kw: {"username": str(kw["username"])[:150]},
 )
 def account_unlock(*, actor, username: str) -> int:
-    """Lift a lockout after repeated failed sign-ins. Returns how many lock records ended."""
-    count = axes_reset(username=username)
+    """Lift a lockout after repeated failed sign-ins: the account's own count and the count of
+    each browser known to it (accounts.lockout). Returns how many lock records ended."""
+    key = lockout.account_key(username)
+    if not key:
+        raise errors.REQUIRED(field="username")
+    count = lockout.clear(key)
+    account = User.objects.filter(username__iexact=key).first()
     audit_record(
-        action="account.unlock", actor=actor, target=("accounts.user", "", username), details={"cleared": count}
+        action="account.unlock",
+        actor=actor,
+        target=account if account is not None else ("accounts.user", "", key),
+        details={"cleared": count},
     )
     return count
 

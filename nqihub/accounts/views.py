@@ -5,14 +5,14 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,9 +21,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nqihub.audit.models import Outcome
 from nqihub.audit.services import audit_record
+from nqihub.core import ratelimit
 from nqihub.core.access import Capability, has_capability
-from nqihub.core.errors import ServiceError
+from nqihub.core.errors import Forbidden, ServiceError
 from nqihub.core.forms import apply_service_error
+from nqihub.core.middleware import client_address
 
 from . import services
 from .forms import LoginForm, OtpTokenForm, SecurityPolicyForm, SignupForm, TokenCreateForm
@@ -44,6 +46,14 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.retry_after:
+            # Too many failures: the try was refused unchecked; say when to retry.
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
 
 def lockout_response(request, credentials, *args, **kwargs) -> HttpResponse:
@@ -74,13 +84,29 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
+SIGNUP_RATE_WINDOW_SECONDS = 3600
+
+
 def signup(request: HttpRequest) -> HttpResponse:
+    """A person opens their own account. The answer to a well-formed request is the same
+    whether the name was free (the account is opened) or taken (nothing is opened): go and sign
+    in. Sign-up forms are limited per client address (``NQI_SIGNUP_RATE_PER_HOUR``)."""
     if request.user.is_authenticated:
         return redirect("core:home")
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and ratelimit.hit(
+        "accounts.signup",
+        client_address(request) or "-",
+        limit=settings.NQI_SIGNUP_RATE_PER_HOUR,
+        window_seconds=SIGNUP_RATE_WINDOW_SECONDS,
+    ):
+        messages.error(request, _("Too many sign-ups from your network. Try again in an hour."))
+        response = render(request, "accounts/signup.html", {"form": SignupForm()}, status=429)
+        response["Retry-After"] = str(SIGNUP_RATE_WINDOW_SECONDS)
+        return response
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.account_register(
+            services.account_register(
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 display_name=form.cleaned_data["display_name"],
@@ -88,11 +114,18 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
             )
         except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Your account is ready. You can now apply to register your enterprise."))
-            return redirect("organizations:registration_create")
+            if exc.code != "username_taken":
+                apply_service_error(form, exc)
+                return render(request, "accounts/signup.html", {"form": form})
+        messages.success(
+            request,
+            _(
+                "Thank you. Sign in with the account name and password you chose, then apply to register "
+                "your enterprise. If the sign-in fails, the name may not be available: create an account "
+                "with another name."
+            ),
+        )
+        return redirect(f"{reverse('accounts:login')}?next={reverse('organizations:registration_create')}")
     return render(request, "accounts/signup.html", {"form": form})
 
 
@@ -253,13 +286,14 @@ def security_policy(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def unlock(request: HttpRequest) -> HttpResponse:
-    if not has_capability(request.user, Capability.UNLOCK_ACCOUNTS):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied
+    """The security administrator (and only they) lifts a lockout; anyone else is told who can."""
     username = request.POST.get("username", "")
     try:
         services.account_unlock(actor=request.user, username=username)
+    except Forbidden as exc:
+        return render(
+            request, "core/error.html", {"status": 403, "title": _("Not allowed"), "message": exc.message}, status=403
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
