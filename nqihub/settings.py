@@ -239,6 +239,10 @@ if NQI_AUDIT_RETENTION_DAYS < NQI_AUDIT_MIN_RETENTION_DAYS:
 # Key of the audit chain's HMAC; defaults to one derived from the secret key. Set it separately
 # so rotating the secret key does not invalidate the trail.
 NQI_AUDIT_KEY = os.environ.get("NQI_AUDIT_KEY", "")
+# Where `audit_checkpoint` appends the chain head (time, seq, hash, keyed MAC) and where
+# `verify_audit_chain` checks it: a file the database cannot rewrite (append-only, `chattr +a`,
+# or on storage the database's administrators cannot write). Empty: no checkpoints.
+NQI_AUDIT_CHECKPOINT_FILE = os.environ.get("NQI_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.log"))
 
 # Internationalisation: Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"

@@ -13,3 +13,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 
 # A service that raises an error code no app declared fails the test (nqihub.core.errors).
 NQI_STRICT_ERROR_CODES = True
+
+# No shared checkpoint file: a test that writes or checks checkpoints names its own, so one
+# test database's chain is never compared with another's checkpoints.
+NQI_AUDIT_CHECKPOINT_FILE = ""
