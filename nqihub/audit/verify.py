@@ -275,7 +275,7 @@ def _walk(
             if event.seq != expected_seq:
                 # A gap in the numbering: the records expected here are gone.
                 problem = "start_removed" if checked == 0 else "removed"
-                findings.append(Finding(problem, expected_seq, event.seq - 1, extra=anchor_seq))
+                findings.append(Finding(problem, expected_seq, event.seq - 1, extra=anchor_seq or None))
                 return checked, event.seq, findings
             own_ok = hmac.compare_digest(event.compute_hash(), event.hash)
             if not own_ok:
@@ -294,7 +294,7 @@ def _walk(
                 if checked:
                     findings.append(Finding("altered", event.seq - 1))
                 else:
-                    findings.append(Finding("start_removed", expected_seq, expected_seq, extra=anchor_seq))
+                    findings.append(Finding("start_removed", expected_seq, expected_seq, extra=anchor_seq or None))
                 return checked, event.seq, findings
             point = expected.get(event.seq)
             if point is not None and point.hash != event.hash:
