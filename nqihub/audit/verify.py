@@ -243,7 +243,7 @@ def _original_seq(event: AuditEvent, limit: int) -> int | None:
 def _walk(
     head: AuditChainHead | None,
     batch_size: int,
-    expected: dict[int, Checkpoint],
+    expected: dict[int, list[Checkpoint]],
     start: Checkpoint | None = None,
 ) -> tuple[int, int, list[Finding]]:
     """Walk the records in sequence order, in batches, from the anchor (or from ``start``, a
@@ -296,10 +296,10 @@ def _walk(
                 else:
                     findings.append(Finding("start_removed", expected_seq, expected_seq, extra=anchor_seq or None))
                 return checked, event.seq, findings
-            point = expected.get(event.seq)
-            if point is not None and point.hash != event.hash:
-                findings.append(Finding("checkpoint_mismatch", event.seq, line=point.line, when=point.when))
-                return checked, event.seq, findings
+            for point in expected.get(event.seq, ()):
+                if point.hash != event.hash:
+                    findings.append(Finding("checkpoint_mismatch", event.seq, line=point.line, when=point.when))
+                    return checked, event.seq, findings
             expected_prev = event.hash
             expected_seq += 1
             checked += 1
@@ -342,10 +342,10 @@ def verify_chain(*, batch_size: int = 5000, checkpoints: Path | str | bool | Non
         )
 
     anchor_seq = head.anchor_seq if head else 0
-    expected = {}
+    expected: dict[int, list[Checkpoint]] = {}
     for point in points:
         if point.seq > anchor_seq:
-            expected[point.seq] = point
+            expected.setdefault(point.seq, []).append(point)
         elif point.seq == anchor_seq and point.seq and head is not None and point.hash != head.anchor_hash:
             findings.append(Finding("checkpoint_mismatch", point.seq, line=point.line, when=point.when))
     checked, last_seen, chain_findings = _walk(head, batch_size, expected)
