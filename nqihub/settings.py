@@ -322,7 +322,7 @@ TASKS = {
 # setup); production schedules each command itself (docs/deployment.md §5). Empty (the
 # default): the jobs the apps register (core.registries.register_daily_job), today
 # send_due_reminders, send_case_reminders, clean_stored_files, clearsessions, verify_audit_chain,
-# recover_jobs.
+# audit_checkpoint, recover_jobs.
 NQI_DAILY_COMMANDS = env_list("NQI_DAILY_COMMANDS", [])
 NQI_DAILY_AT = os.environ.get("NQI_DAILY_AT", "06:15")
 NQI_IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("NQI_IMPORT_UPLOAD_RETENTION_DAYS", "7"))
