@@ -279,9 +279,11 @@ def _walk(
                 return checked, event.seq, findings
             own_ok = hmac.compare_digest(event.compute_hash(), event.hash)
             if not own_ok:
+                # A head that holds its MAC bounds the search: a renumbered record was written
+                # no later than the head's newest. Otherwise search far.
                 limit = RENUMBER_SEARCH_LIMIT
-                if head is not None and head.last_seq > event.seq:
-                    limit = min(limit, max(head.last_seq - event.seq, 1) + 1000)
+                if head is not None and head.mac_ok():
+                    limit = min(limit, max(head.last_seq - event.seq, 0))
                 original = _original_seq(event, limit)
                 if original is not None:
                     findings.append(Finding("renumbered", expected_seq, expected_seq + original - event.seq - 1))
@@ -306,7 +308,7 @@ def _walk(
         last_seen = batch[-1].seq
     if head is not None and head.last_seq >= expected_seq:
         findings.append(Finding("truncated", expected_seq, head.last_seq))
-    elif head is not None and checked and head.last_hash != expected_prev:
+    elif head is not None and head.last_hash != expected_prev:
         # The newest record has no successor to vouch for it: the head does.
         findings.append(Finding("altered", expected_seq - 1))
     return checked, last_seen, findings
