@@ -83,30 +83,45 @@ class AuditEvent(models.Model):
 
     def canonical_payload(self) -> str:
         """The exact text the hash covers; any change to a field changes the hash."""
-        data = {
-            "seq": self.seq,
-            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
-            "actor_id": self.actor_id,
-            "actor_username": self.actor_username,
-            "organization_id": self.organization_id_snapshot,
-            "organization_name": self.organization_name,
-            "action": self.action,
-            "target_type": self.target_type,
-            "target_id": self.target_id,
-            "target_repr": self.target_repr,
-            "outcome": self.outcome,
-            "source_address": self.source_address,
-            "channel": self.channel,
-            "request_id": self.request_id,
-            "details": self.details,
-            "prev_hash": self.prev_hash,
-        }
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+        return canonical_payload({name: getattr(self, name) for name in HASHED_FIELDS})
 
     def compute_hash(self) -> str:
         """HMAC-SHA256 of the payload with the audit key: someone who can write to the
         database but does not hold the key cannot forge a consistent chain."""
-        return hmac.new(audit_key(), self.canonical_payload().encode("utf-8"), hashlib.sha256).hexdigest()
+        return record_hash({name: getattr(self, name) for name in HASHED_FIELDS})
+
+
+# The fields a record's hash covers (attribute names), and the name each has in the payload.
+HASHED_FIELDS = {
+    "seq": "seq",
+    "occurred_at": "occurred_at",
+    "actor_id": "actor_id",
+    "actor_username": "actor_username",
+    "organization_id_snapshot": "organization_id",
+    "organization_name": "organization_name",
+    "action": "action",
+    "target_type": "target_type",
+    "target_id": "target_id",
+    "target_repr": "target_repr",
+    "outcome": "outcome",
+    "source_address": "source_address",
+    "channel": "channel",
+    "request_id": "request_id",
+    "details": "details",
+    "prev_hash": "prev_hash",
+}
+
+
+def canonical_payload(values) -> str:
+    """The canonical text of a record given as a mapping of ``HASHED_FIELDS`` (a model's
+    attributes, or a row from ``.values()``, which verification reads without building models)."""
+    data = {payload: values[name] for name, payload in HASHED_FIELDS.items()}
+    data["occurred_at"] = data["occurred_at"].isoformat(timespec="microseconds")
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def record_hash(values, key: bytes | None = None) -> str:
+    return hmac.new(key or audit_key(), canonical_payload(values).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def keyed_digest(domain: str, *fields: object) -> str:

@@ -31,7 +31,17 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .models import GENESIS_HASH, AuditChainHead, AuditEvent, HeadIncident, audit_key, keyed_digest
+from .models import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    AuditChainHead,
+    AuditEvent,
+    HeadIncident,
+    audit_key,
+    canonical_payload,
+    keyed_digest,
+    record_hash,
+)
 
 # How far back a renumbered record's original number is looked for.
 RENUMBER_SEARCH_LIMIT = 1_000_000
@@ -220,22 +230,23 @@ def read_checkpoints(path: Path) -> tuple[list[Checkpoint], list[Finding]]:
 # --- The chain ----------------------------------------------------------------------------
 
 
-def _original_seq(event: AuditEvent, limit: int) -> int | None:
+def _original_seq(event: dict, key: bytes, limit: int) -> int | None:
     """The number a renumbered record was written with: its hash covers its number, so try
     the numbers after the one it has now."""
-    payload = event.canonical_payload()
-    token = f'"seq":{event.seq},'
+    seq = event["seq"]
+    payload = canonical_payload(event)
+    token = f'"seq":{seq},'
     # The top-level key is the last such token: keys are sorted, "seq" follows "details" (an
     # object that may hold its own "seq"), and the text fields after it are quoted strings.
     cut = payload.rfind(token)
     if cut < 0:
         return None
     prefix, suffix = payload[:cut], payload[cut + len(token) :]
-    base = hmac.new(audit_key(), prefix.encode("utf-8"), "sha256")
-    for original in range(event.seq + 1, event.seq + 1 + limit):
+    base = hmac.new(key, prefix.encode("utf-8"), "sha256")
+    for original in range(seq + 1, seq + 1 + limit):
         attempt = base.copy()
         attempt.update(f'"seq":{original},{suffix}'.encode())
-        if hmac.compare_digest(attempt.hexdigest(), event.hash):
+        if hmac.compare_digest(attempt.hexdigest(), event["hash"]):
             return original
     return None
 
@@ -257,6 +268,8 @@ def _walk(
     checked = 0
     last_seen = anchor_seq
     findings: list[Finding] = []
+    key = audit_key()
+    fields = [*HASHED_FIELDS, "hash"]
     if head is None and start is None:
         # Without a head there is no anchor: a chain that does not start at #1 lost its start.
         first = AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()
@@ -268,44 +281,46 @@ def _walk(
         if head is not None:
             # Records appended while the walk runs are after the head it read: not its business.
             records = records.filter(seq__lte=head.last_seq)
-        batch = list(records.order_by("seq")[:batch_size])
+        # Plain rows, not model instances: building a model costs more than hashing it.
+        batch = list(records.order_by("seq").values(*fields)[:batch_size])
         if not batch:
             break
         for event in batch:
-            if event.seq != expected_seq:
+            seq = event["seq"]
+            if seq != expected_seq:
                 # A gap in the numbering: the records expected here are gone.
                 problem = "start_removed" if checked == 0 else "removed"
-                findings.append(Finding(problem, expected_seq, event.seq - 1, extra=anchor_seq or None))
-                return checked, event.seq, findings
-            own_ok = hmac.compare_digest(event.compute_hash(), event.hash)
+                findings.append(Finding(problem, expected_seq, seq - 1, extra=anchor_seq or None))
+                return checked, seq, findings
+            own_ok = hmac.compare_digest(record_hash(event, key), event["hash"])
             if not own_ok:
                 # A head that holds its MAC bounds the search: a renumbered record was written
                 # no later than the head's newest. Otherwise search far.
                 limit = RENUMBER_SEARCH_LIMIT
                 if head is not None and head.mac_ok():
-                    limit = min(limit, max(head.last_seq - event.seq, 0))
-                original = _original_seq(event, limit)
+                    limit = min(limit, max(head.last_seq - seq, 0))
+                original = _original_seq(event, key, limit)
                 if original is not None:
-                    findings.append(Finding("renumbered", expected_seq, expected_seq + original - event.seq - 1))
+                    findings.append(Finding("renumbered", expected_seq, expected_seq + original - seq - 1))
                 else:
-                    findings.append(Finding("altered", event.seq))
-                return checked, event.seq, findings
-            if event.prev_hash != expected_prev:
+                    findings.append(Finding("altered", seq))
+                return checked, seq, findings
+            if event["prev_hash"] != expected_prev:
                 # The record is sound but does not follow: the record before it was rewritten
                 # together with its hash (or, for the first record, the record fits no anchor).
                 if checked:
-                    findings.append(Finding("altered", event.seq - 1))
+                    findings.append(Finding("altered", seq - 1))
                 else:
                     findings.append(Finding("start_removed", expected_seq, expected_seq, extra=anchor_seq or None))
-                return checked, event.seq, findings
-            for point in expected.get(event.seq, ()):
-                if point.hash != event.hash:
-                    findings.append(Finding("checkpoint_mismatch", event.seq, line=point.line, when=point.when))
-                    return checked, event.seq, findings
-            expected_prev = event.hash
+                return checked, seq, findings
+            for point in expected.get(seq, ()):
+                if point.hash != event["hash"]:
+                    findings.append(Finding("checkpoint_mismatch", seq, line=point.line, when=point.when))
+                    return checked, seq, findings
+            expected_prev = event["hash"]
             expected_seq += 1
             checked += 1
-        last_seen = batch[-1].seq
+        last_seen = batch[-1]["seq"]
     if head is not None and head.last_seq >= expected_seq:
         findings.append(Finding("truncated", expected_seq, head.last_seq))
     elif head is not None and head.last_hash != expected_prev:
