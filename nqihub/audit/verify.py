@@ -51,7 +51,7 @@ RENUMBER_SEARCH_LIMIT = 1_000_000
 class Finding:
     """One thing wrong. ``problem`` is one of: altered, removed, renumbered, truncated,
     head_missing, head_altered, head_incident, checkpoint_forged, checkpoint_unreadable,
-    checkpoint_mismatch, checkpoint_behind."""
+    checkpoint_file_unreadable, checkpoint_mismatch, checkpoint_behind, start_removed."""
 
     problem: str
     seq: int | None = None
@@ -119,6 +119,8 @@ class Finding:
                 )
                 % params
             )
+        if p == "checkpoint_file_unreadable":
+            return _("The checkpoint file cannot be read (%(when)s).") % params
         if p == "checkpoint_unreadable":
             return _("Checkpoint line %(line)d cannot be read.") % params
         if p == "checkpoint_forged":
@@ -345,7 +347,10 @@ def verify_chain(*, batch_size: int = 5000, checkpoints: Path | str | bool | Non
     elif checkpoints:
         path = Path(checkpoints)
     if path is not None:
-        points, bad_lines = read_checkpoints(path)
+        try:
+            points, bad_lines = read_checkpoints(path)
+        except OSError as exc:
+            bad_lines = [Finding("checkpoint_file_unreadable", when=f"{path}: {exc.strerror or exc}")]
         findings += bad_lines
 
     head = AuditChainHead.objects.filter(pk=1).first()

@@ -356,3 +356,14 @@ def test_the_audit_page_check_reports_a_deleted_head(world, web):
     assert "The audit chain head is missing" in text
     record = AuditEvent.objects.filter(action="audit.verify").latest("seq")
     assert record.outcome == "failure" and record.details["problem"] == "head_missing"
+
+
+@pytest.mark.django_db
+def test_an_unreadable_checkpoint_file_is_reported_not_a_crash(checkpoint_file):
+    _fill(2)
+    checkpoint_file.mkdir()  # a directory where the file should be: reading it fails
+    report = verify_chain()
+    assert report.problem == "checkpoint_file_unreadable"
+    assert "The checkpoint file cannot be read" in _verify_message()
+    with pytest.raises(CommandError, match="cannot be read"):
+        call_command("audit_checkpoint")

@@ -46,7 +46,10 @@ class Command(BaseCommand):
         if path is None:
             self.stdout.write("No checkpoint file configured (NQI_AUDIT_CHECKPOINT_FILE is empty); nothing written.")
             return
-        points, bad = read_checkpoints(path) if path.exists() else ([], [])
+        try:
+            points, bad = read_checkpoints(path) if path.exists() else ([], [])
+        except OSError as exc:
+            raise CommandError(f"The checkpoint file {path} cannot be read: {exc}") from exc
         if bad:
             raise CommandError(" ".join(f.describe() for f in bad))
         head = AuditChainHead.objects.filter(pk=1).first()
@@ -56,6 +59,9 @@ class Command(BaseCommand):
         if findings:
             raise CommandError("No checkpoint written: " + " ".join(f.describe() for f in findings))
         when = timezone.now().replace(microsecond=0).isoformat()
-        append_line(path, checkpoint_line(when, head.last_seq, head.last_hash))
+        try:
+            append_line(path, checkpoint_line(when, head.last_seq, head.last_hash))
+        except OSError as exc:
+            raise CommandError(f"The checkpoint file {path} cannot be written: {exc}") from exc
         # The same line goes to the output too (the journal or the central log is a second copy).
         self.stdout.write(f"audit checkpoint {when} #{head.last_seq} {head.last_hash} -> {path}")
