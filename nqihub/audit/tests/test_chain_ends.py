@@ -367,3 +367,32 @@ def test_an_unreadable_checkpoint_file_is_reported_not_a_crash(checkpoint_file):
     assert "The checkpoint file cannot be read" in _verify_message()
     with pytest.raises(CommandError, match="cannot be read"):
         call_command("audit_checkpoint")
+
+
+@pytest.mark.django_db
+def test_an_incident_is_acknowledged_only_with_a_reason_and_stays_in_the_trail():
+    events = _fill(4)
+    _sql("DELETE FROM audit_auditevent WHERE seq > %s", [events[1].seq])
+    _sql("UPDATE audit_auditchainhead SET last_seq = %s, last_hash = %s", [events[1].seq, events[1].hash])
+    with pytest.raises(CommandError, match="Say what the investigation found"):
+        call_command("acknowledge_audit_incident", reason="  ")
+    assert verify_chain().problem == "head_altered"
+    call_command("acknowledge_audit_incident", reason="A restore test on the wrong server", stdout=io.StringIO())
+    assert verify_chain().ok
+    record = AuditEvent.objects.get(action="audit.incident_acknowledged")
+    assert record.details["incident"] == "altered" and record.details["incident_seq"] == events[1].seq + 1
+    assert record.details["reason"] == "A restore test on the wrong server"
+    with pytest.raises(CommandError, match="nothing to acknowledge"):
+        call_command("acknowledge_audit_incident", reason="again")
+
+
+@pytest.mark.django_db
+def test_a_noted_incident_is_acknowledged():
+    _fill(3)
+    _sql("DELETE FROM audit_auditchainhead")
+    noted = audit_record(action="test.after")
+    assert verify_chain().problem == "head_incident"
+    call_command("acknowledge_audit_incident", reason="Head lost in a failed migration", stdout=io.StringIO())
+    assert verify_chain().ok
+    record = AuditEvent.objects.get(action="audit.incident_acknowledged")
+    assert record.details["incident"] == "missing" and record.details["incident_seq"] == noted.seq
