@@ -264,6 +264,10 @@ if NQI_AUDIT_RETENTION_DAYS < NQI_AUDIT_MIN_RETENTION_DAYS:
 # Key of the audit chain's HMAC; defaults to one derived from the secret key. Set it separately
 # so rotating the secret key does not invalidate the trail.
 NQI_AUDIT_KEY = os.environ.get("NQI_AUDIT_KEY", "")
+# Where `audit_checkpoint` appends the chain head (time, seq, hash, keyed MAC) and where
+# `verify_audit_chain` checks it: a file the database cannot rewrite (append-only, `chattr +a`,
+# or on storage the database's administrators cannot write). Empty: no checkpoints.
+NQI_AUDIT_CHECKPOINT_FILE = os.environ.get("NQI_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.log"))
 
 # Internationalisation: Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"
@@ -343,7 +347,7 @@ TASKS = {
 # setup); production schedules each command itself (docs/deployment.md §5). Empty (the
 # default): the jobs the apps register (core.registries.register_daily_job), today
 # send_due_reminders, send_case_reminders, clean_stored_files, prune_rate_counters, clearsessions,
-# verify_audit_chain, recover_jobs.
+# verify_audit_chain, audit_checkpoint, recover_jobs.
 NQI_DAILY_COMMANDS = env_list("NQI_DAILY_COMMANDS", [])
 NQI_DAILY_AT = os.environ.get("NQI_DAILY_AT", "06:15")
 NQI_IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("NQI_IMPORT_UPLOAD_RETENTION_DAYS", "7"))

@@ -18,3 +18,7 @@ NQI_STRICT_ERROR_CODES = True
 # rate-limit counters still live in the database (NQI_RATE_COUNTERS), as in the embedded setup.
 if not NQI_CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# No shared checkpoint file: a test that writes or checks checkpoints names its own, so one
+# test database's chain is never compared with another's checkpoints.
+NQI_AUDIT_CHECKPOINT_FILE = ""

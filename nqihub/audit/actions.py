@@ -30,5 +30,6 @@ for _code, _label in {
     "audit.export": _("Audit trail exported"),
     "audit.verify": _("Audit chain verified"),
     "audit.prune": _("Old audit records pruned"),
+    "audit.incident_acknowledged": _("Audit chain head incident acknowledged"),
 }.items():
     register(_code, _label)

@@ -16,3 +16,4 @@ class AuditConfig(AppConfig):
         register_audit_writer(audit_record)
         register_home_panel("audit.dashboard", selectors.audit_dashboard, audiences=["audit_admin"])
         register_daily_job("verify_audit_chain", order=40)
+        register_daily_job("audit_checkpoint", order=41)

@@ -83,30 +83,61 @@ class AuditEvent(models.Model):
 
     def canonical_payload(self) -> str:
         """The exact text the hash covers; any change to a field changes the hash."""
-        data = {
-            "seq": self.seq,
-            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
-            "actor_id": self.actor_id,
-            "actor_username": self.actor_username,
-            "organization_id": self.organization_id_snapshot,
-            "organization_name": self.organization_name,
-            "action": self.action,
-            "target_type": self.target_type,
-            "target_id": self.target_id,
-            "target_repr": self.target_repr,
-            "outcome": self.outcome,
-            "source_address": self.source_address,
-            "channel": self.channel,
-            "request_id": self.request_id,
-            "details": self.details,
-            "prev_hash": self.prev_hash,
-        }
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+        return canonical_payload({name: getattr(self, name) for name in HASHED_FIELDS})
 
     def compute_hash(self) -> str:
         """HMAC-SHA256 of the payload with the audit key: someone who can write to the
         database but does not hold the key cannot forge a consistent chain."""
-        return hmac.new(audit_key(), self.canonical_payload().encode("utf-8"), hashlib.sha256).hexdigest()
+        return record_hash({name: getattr(self, name) for name in HASHED_FIELDS})
+
+
+# The fields a record's hash covers (attribute names), and the name each has in the payload.
+HASHED_FIELDS = {
+    "seq": "seq",
+    "occurred_at": "occurred_at",
+    "actor_id": "actor_id",
+    "actor_username": "actor_username",
+    "organization_id_snapshot": "organization_id",
+    "organization_name": "organization_name",
+    "action": "action",
+    "target_type": "target_type",
+    "target_id": "target_id",
+    "target_repr": "target_repr",
+    "outcome": "outcome",
+    "source_address": "source_address",
+    "channel": "channel",
+    "request_id": "request_id",
+    "details": "details",
+    "prev_hash": "prev_hash",
+}
+
+
+def canonical_payload(values) -> str:
+    """The canonical text of a record given as a mapping of ``HASHED_FIELDS`` (a model's
+    attributes, or a row from ``.values()``, which verification reads without building models)."""
+    data = {payload: values[name] for name, payload in HASHED_FIELDS.items()}
+    data["occurred_at"] = data["occurred_at"].isoformat(timespec="microseconds")
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def record_hash(values, key: bytes | None = None) -> str:
+    return hmac.new(key or audit_key(), canonical_payload(values).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def keyed_digest(domain: str, *fields: object) -> str:
+    """HMAC-SHA256 with the audit key over ``fields`` joined by ``|``, prefixed by ``domain``
+    (so a head's MAC can never pass for a checkpoint's, nor a record's for either)."""
+    text = "|".join([f"nqihub.audit.{domain}", *("" if f is None else str(f) for f in fields)])
+    return hmac.new(audit_key(), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class HeadIncident(models.TextChoices):
+    """Why the head was found in a state only tampering explains, noted (under the key) by the
+    append that found it, so the next append cannot launder it by keying the head again."""
+
+    NONE = "", _("none")
+    MISSING = "missing", _("the chain head was missing")
+    ALTERED = "altered", _("the chain head did not match its key")
 
 
 class AuditChainHead(models.Model):
@@ -116,6 +147,12 @@ class AuditChainHead(models.Model):
     anyway), so sequence numbers have no gaps and removing the newest records is detected by
     comparing the chain with the head. ``anchor_*`` is where the chain starts after records
     older than the retention period were pruned.
+
+    ``mac`` keys the other fields with the audit key, like the records' hashes: rewinding the
+    head after deleting the newest records, or moving the anchor after deleting the oldest,
+    needs the key. An append that finds the head missing (while records exist) or not matching
+    its MAC goes on (the platform must keep recording) but notes it in ``incident_*``, which the
+    MAC covers, so verification keeps reporting it.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
@@ -123,9 +160,32 @@ class AuditChainHead(models.Model):
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     anchor_seq = models.PositiveBigIntegerField(default=0)
     anchor_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    incident = models.CharField(max_length=16, choices=HeadIncident.choices, blank=True, default="")
+    incident_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit chain head")
 
     def __str__(self) -> str:
         return f"audit chain at #{self.last_seq}"
+
+    def compute_mac(self) -> str:
+        return head_mac(
+            last_seq=self.last_seq,
+            last_hash=self.last_hash,
+            anchor_seq=self.anchor_seq,
+            anchor_hash=self.anchor_hash,
+            incident=self.incident,
+            incident_seq=self.incident_seq,
+        )
+
+    def mac_ok(self) -> bool:
+        return hmac.compare_digest(self.mac or "", self.compute_mac())
+
+
+def head_mac(
+    *, last_seq: int, last_hash: str, anchor_seq: int, anchor_hash: str, incident: str = "", incident_seq=None
+) -> str:
+    """The head's MAC over all its fields (the migration that added it uses it too)."""
+    return keyed_digest("head", last_seq, last_hash, anchor_seq, anchor_hash, incident, incident_seq)

@@ -11,7 +11,7 @@ from nqihub.core import context
 from nqihub.core.access import get_actor
 from nqihub.core.errors import ServiceError
 
-from .models import GENESIS_HASH, AuditChainHead, AuditEvent, Outcome
+from .models import GENESIS_HASH, AuditChainHead, AuditEvent, HeadIncident, Outcome
 
 
 def _describe_target(target: Any) -> tuple[str, str, str]:
@@ -25,19 +25,25 @@ def _describe_target(target: Any) -> tuple[str, str, str]:
 
 
 def _recreate_head() -> AuditChainHead:
-    """The head row is made by a migration; if it is missing (a flushed database), make it
-    again from the newest record, so the chain goes on from where it stands and verification
-    still checks everything that is there."""
+    """The head row is made by a migration; if it is missing, make it again from the newest
+    record, so the chain goes on from where it stands. With no records at all (a flushed
+    database) that is a fresh start; with records, a missing head is what deleting the newest
+    records together with the head looks like, so the new head notes the incident (under the
+    key) and verification goes on reporting it."""
     from django.db import IntegrityError
 
     newest = AuditEvent.objects.order_by("-seq").first()
+    head = AuditChainHead(
+        pk=1,
+        last_seq=newest.seq if newest else 0,
+        last_hash=newest.hash if newest else GENESIS_HASH,
+    )
+    if newest is not None:
+        head.incident, head.incident_seq = HeadIncident.MISSING, newest.seq + 1
+    head.mac = head.compute_mac()
     try:
         with transaction.atomic():
-            AuditChainHead.objects.create(
-                pk=1,
-                last_seq=newest.seq if newest else 0,
-                last_hash=newest.hash if newest else GENESIS_HASH,
-            )
+            head.save(force_insert=True)
     except IntegrityError:
         pass  # another process made it a moment ago
     return AuditChainHead.objects.select_for_update().get(pk=1)
@@ -88,7 +94,19 @@ def audit_record(
         )
         event.hash = event.compute_hash()
         event.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
+        if not head.incident and not head.mac_ok():
+            # Someone rewrote the head without the key (rewound it, moved its anchor): keep
+            # recording, but do not key the forged state as if it were sound.
+            head.incident, head.incident_seq = HeadIncident.ALTERED, event.seq
+        head.last_seq, head.last_hash = event.seq, event.hash
+        head.mac = head.compute_mac()
+        AuditChainHead.objects.filter(pk=1).update(
+            last_seq=head.last_seq,
+            last_hash=head.last_hash,
+            incident=head.incident,
+            incident_seq=head.incident_seq,
+            mac=head.mac,
+        )
     return event
 
 

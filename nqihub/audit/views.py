@@ -112,11 +112,7 @@ def chain_verify(request: HttpRequest) -> HttpResponse:
         details={"checked": report.checked, "first_bad_seq": report.first_bad_seq, "problem": report.problem},
     )
     if report.ok:
-        messages.success(
-            request, _("The audit chain is intact: %(count)d records checked.") % {"count": report.checked}
-        )
-    elif report.problem == "altered":
-        messages.error(request, _("Audit record #%(seq)d was altered.") % {"seq": report.first_bad_seq})
+        messages.success(request, report.message())
     else:
-        messages.error(request, _("Audit record #%(seq)d was removed.") % {"seq": report.first_bad_seq})
+        messages.error(request, report.message())
     return redirect("audit:list")

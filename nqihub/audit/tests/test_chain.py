@@ -84,7 +84,7 @@ def test_removed_record_is_named():
     _sql("DELETE FROM audit_auditevent WHERE seq = %s", [events[2].seq])
     report = verify_chain()
     assert not report.ok and report.problem == "removed" and report.first_bad_seq == events[2].seq
-    with pytest.raises(CommandError, match=f"#{events[2].seq} was removed"):
+    with pytest.raises(CommandError, match=f"Audit record #{events[2].seq} is missing"):
         call_command("verify_audit_chain")
 
 
@@ -141,7 +141,9 @@ def test_prune_keeps_retention_and_reanchors(settings):
             [event.occurred_at, event.prev_hash, event.hash, event.seq],
         )
         prev = event.hash
-    AuditChainHead.objects.filter(pk=1).update(last_hash=prev)
+    head = AuditChainHead.objects.get(pk=1)
+    head.last_hash = prev
+    AuditChainHead.objects.filter(pk=1).update(last_hash=prev, mac=head.compute_mac())  # with the key
     assert verify_chain().ok
     call_command("prune_audit")
     assert not AuditEvent.objects.filter(seq__lte=events[2].seq).exists()
@@ -258,11 +260,24 @@ def test_audit_api_filters(world, api):
 
 
 @pytest.mark.django_db
-def test_a_missing_head_is_recreated_from_the_newest_record():
+def test_a_missing_head_is_recreated_from_the_newest_record_and_reported():
+    """Appends go on from the newest record, but a head that vanished while records exist is
+    what deleting the newest records with the head looks like: verification keeps saying so."""
     events = _fill(3)
     AuditChainHead.objects.all().delete()
     more = audit_record(action="test.after_flush")
     assert more.seq == events[-1].seq + 1 and more.prev_hash == events[-1].hash
+    report = verify_chain()
+    assert not report.ok and report.problem == "head_incident" and report.first_bad_seq == more.seq
+    audit_record(action="test.later")
+    assert verify_chain().problem == "head_incident"  # the next append does not launder it
+
+
+@pytest.mark.django_db
+def test_a_flushed_database_starts_a_fresh_chain():
+    AuditChainHead.objects.all().delete()
+    first = audit_record(action="test.first")
+    assert first.seq == 1
     assert verify_chain().ok
 
 

@@ -39,8 +39,12 @@ class Command(BaseCommand):
                 self.stdout.write("%d records older than %d days would be deleted." % (count, days))
                 return
             doomed._prune()
-            AuditChainHead.objects.filter(pk=1).update(anchor_seq=last_old.seq, anchor_hash=last_old.hash)
-            _ = head
+            # The anchor is keyed with the rest of the head: moving it needs the key.
+            head.anchor_seq, head.anchor_hash = last_old.seq, last_old.hash
+            head.mac = head.compute_mac()
+            AuditChainHead.objects.filter(pk=1).update(
+                anchor_seq=head.anchor_seq, anchor_hash=head.anchor_hash, mac=head.mac
+            )
         audit_record(
             action="audit.prune", details={"deleted": count, "through_seq": last_old.seq, "retention_days": days}
         )
