@@ -18,6 +18,7 @@ longer in CI (``.ci/run``):
 * ``NQI_ATTACK_FUZZ_EXAMPLES`` examples per API operation and identity, ``NQI_ATTACK_FUZZ_SECONDS``
   for the whole fuzzing run of one identity;
 * ``NQI_ATTACK_LOAD_SECONDS`` for the load test;
+* ``NQI_ATTACK_LOG_DIR``: a directory the servers' logs are copied to when the site closes;
 * ``NQI_REQUIRE_ATTACK=1``: a missing prerequisite (gunicorn, schemathesis) fails instead of
   skipping.
 """
@@ -44,8 +45,17 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 REQUIRE_ENV = "NQI_REQUIRE_ATTACK"
 DEMO_INSTRUMENTS = 600
-# The demo accounts whose tokens the tests use: an enterprise, an institution, a regulator.
-IDENTITIES = {"enterprise": "tianhe", "institution": "baotou_jiliang", "regulator": "kundulun_reg"}
+# The demo accounts whose tokens the tests use: an enterprise, an institution, a regulator. The
+# fuzzing run acts as other people than the load and fault tests, so that what it may do to
+# its own access (revoke its token, end a membership) cannot blind the tests that follow.
+IDENTITIES = {
+    "enterprise": "tianhe",
+    "institution": "baotou_jiliang",
+    "regulator": "qingshan_reg",
+    "fuzz-enterprise": "luwang",
+    "fuzz-institution": "nmg_jiliang",
+    "fuzz-regulator": "kundulun_reg",
+}
 
 
 def env_int(name: str, default: int) -> int:
@@ -247,8 +257,12 @@ class Site:
             except Exception:  # keep stopping the others
                 pass
         self.processes.clear()
+        keep = os.environ.get("NQI_ATTACK_LOG_DIR")
         for log in self.logs:
             log.close()
+            if keep:  # the servers' logs, kept for a look after a failure
+                Path(keep).mkdir(parents=True, exist_ok=True)
+                shutil.copy(log.name, Path(keep) / f"{os.getpid()}-{Path(log.name).name}")
         if self.database_url.startswith(("postgres://", "postgresql://")):
             name = urlsplit(self.database_url).path.lstrip("/")
             try:

@@ -91,7 +91,7 @@ def test_no_server_error_and_no_answer_outside_the_schema(site, identity):
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     examples = env_int("NQI_ATTACK_FUZZ_EXAMPLES", 4)
     budget = env_int("NQI_ATTACK_FUZZ_SECONDS", 60)
-    headers = site.headers(identity)
+    headers = site.headers(f"fuzz-{identity}")
     operations = _operations(schema)
     assert len(operations) > 50, "the committed schema lists the API's operations"
 
