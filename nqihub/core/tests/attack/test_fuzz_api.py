@@ -5,7 +5,7 @@ the API token of an enterprise, an institution and a regulator, and fails on any
 content type, or a body not of the documented shape.
 
 Bounded: ``NQI_ATTACK_FUZZ_EXAMPLES`` examples per operation and identity (default 4) and
-``NQI_ATTACK_FUZZ_SECONDS`` for one identity's whole run (default 60), shared fairly among
+``NQI_ATTACK_FUZZ_SECONDS`` for one identity's whole run (default 30), shared fairly among
 the operations not yet run. CI runs more of both (``.ci/run``).
 """
 
@@ -90,7 +90,7 @@ def test_no_server_error_and_no_answer_outside_the_schema(site, identity):
     schema = schemathesis.openapi.from_path(str(SCHEMA))
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     examples = env_int("NQI_ATTACK_FUZZ_EXAMPLES", 4)
-    budget = env_int("NQI_ATTACK_FUZZ_SECONDS", 60)
+    budget = env_int("NQI_ATTACK_FUZZ_SECONDS", 30)
     headers = site.headers(f"fuzz-{identity}")
     operations = _operations(schema)
     assert len(operations) > 50, "the committed schema lists the API's operations"
