@@ -35,7 +35,9 @@ CONTACT = {"contact_name": "王工", "contact_phone": "0472-5123456"}
 def _prepare(site) -> dict:
     """Instruments for the applications (imported before the load starts), the institution to
     apply to, and public codes to check."""
-    data, prefix = ledger_csv(env_int("NQI_ATTACK_LOAD_INSTRUMENTS", 1500))
+    # Enough that the applicants do not run out (about six applications a second here).
+    seconds = env_int("NQI_ATTACK_LOAD_SECONDS", 20)
+    data, prefix = ledger_csv(env_int("NQI_ATTACK_LOAD_INSTRUMENTS", max(1500, 40 * PER_APPLICATION * seconds)))
     job = start_import(site, "enterprise", data)
     done = wait_for(
         lambda: (j := import_job(site, "enterprise", job["id"]))["finished"] and j, timeout=600, what="the import"
