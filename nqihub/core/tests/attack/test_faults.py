@@ -181,3 +181,53 @@ def test_a_web_server_killed_while_issuing_certificates_leaves_nothing_half_writ
         "out = clean_stored_files(grace=datetime.timedelta(0)).orphans\n"
     )
     assert _consistency(site)["unreadable_pdfs"] == [], cleaned
+
+
+def test_a_web_server_killed_mid_upload_leaves_every_import_ended_and_whole(site):
+    """Uploads in flight when the web server dies: an upload whose job was committed ends
+    (its task queued again if the server died before queuing it), one that was not leaves no
+    job; each ledger's rows are then all there or none, once."""
+    env = {"NQI_JOB_STALE_SECONDS": "5"}
+    web = site.start_web(env=env)
+    files = [ledger_csv(3000) for _ in range(8)]
+
+    def upload(data: bytes) -> int | str:
+        try:
+            return requests.post(
+                site.base_url + "/api/v1/instrument-imports/",
+                headers=site.headers("enterprise"),
+                files={"file": ("ledger.csv", data, "text/csv")},
+                timeout=120,
+            ).status_code
+        except requests.RequestException as exc:
+            return type(exc).__name__
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(upload, data) for data, _prefix in files]
+        wait_for(lambda: any(f.done() for f in futures), timeout=300, every=0.01, what="a first upload")
+        site.kill(web)
+        outcomes = [f.result() for f in futures]
+    assert all(o == 202 or not isinstance(o, int) for o in outcomes), outcomes
+    assert any(not isinstance(o, int) for o in outcomes), f"every upload was answered before the kill: {outcomes}"
+
+    # The server and a worker come back; the periodic recovery ends every job.
+    site.start_web(env=env)
+    site.start_worker(env=env)
+
+    def unfinished() -> int:
+        site.manage("recover_jobs", env=env)
+        return site.python(
+            "from nqihub.metrology.models import ImportJob\n"
+            "out = ImportJob.objects.filter(finished_at__isnull=True).count()\n"
+        )
+
+    wait_for(lambda: unfinished() == 0, timeout=600, every=2, what="every import to end")
+    for (_data, prefix), outcome in zip(files, outcomes, strict=True):
+        counted = instruments_with_prefix(site, prefix)
+        assert counted["rows"] == counted["distinct"] and counted["rows"] in (0, 3000), (prefix, counted)
+        if outcome == 202:  # accepted: imported
+            assert counted["rows"] == 3000, (prefix, counted)
+    ended = site.python(
+        "from nqihub.metrology.models import ImportJob\nout = sorted({j.state for j in ImportJob.objects.all()})\n"
+    )
+    assert set(ended) <= {"done"}, ended
