@@ -23,7 +23,8 @@ from nqihub.testing.site import env_int
 
 from .helpers import import_job, instruments_with_prefix, ledger_csv, start_import, wait_for
 
-pytestmark = pytest.mark.attack
+# django_db: the autouse fixtures of conftest.py clear the cache, which may be the database
+pytestmark = [pytest.mark.attack, pytest.mark.django_db]
 
 STALE_SECONDS = 15
 

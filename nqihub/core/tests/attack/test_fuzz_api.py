@@ -17,7 +17,8 @@ import pytest
 
 from nqihub.testing.site import BASE_DIR, env_int, require
 
-pytestmark = pytest.mark.attack
+# django_db: the autouse fixtures of conftest.py clear the cache, which may be the database
+pytestmark = [pytest.mark.attack, pytest.mark.django_db]
 
 SCHEMA = BASE_DIR / "schema" / "openapi.yaml"
 

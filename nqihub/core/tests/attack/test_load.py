@@ -26,7 +26,8 @@ from nqihub.testing.site import env_int
 
 from .helpers import import_job, ledger_csv, start_import, wait_for
 
-pytestmark = pytest.mark.attack
+# django_db: the autouse fixtures of conftest.py clear the cache, which may be the database
+pytestmark = [pytest.mark.attack, pytest.mark.django_db]
 
 PER_APPLICATION = 3
 CONTACT = {"contact_name": "王工", "contact_phone": "0472-5123456"}
