@@ -23,3 +23,18 @@ def test_a_form_with_more_fields_than_django_reads_is_a_documented_refusal(world
     )
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "user, path",
+    [
+        ("kundulun", "/api/v1/cases/?kind=E%00x"),
+        ("kundulun", "/api/v1/cases/?state=%00"),
+        ("auditor", "/api/v1/audit-events/?username=a%00"),
+    ],
+)
+def test_a_null_character_in_any_query_parameter_is_refused_before_the_database(world, api, user, path):
+    # PostgreSQL cannot hold a NUL in text: the filter (or the recorded query) was a 500 there.
+    response = api(world.users[user]).get(path)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "null_characters_not_allowed"
