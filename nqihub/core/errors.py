@@ -222,6 +222,9 @@ NOT_ACCEPTABLE = errors.add("not_acceptable", 406)
 UNSUPPORTED_MEDIA_TYPE = errors.add("unsupported_media_type", 415)
 THROTTLED = errors.add("throttled", 429)
 PARSE_ERROR = errors.add("parse_error", 400, description="The body is not valid JSON or form data.")
+# Refused by Django before the API reads the request (a form of more fields than
+# DATA_UPLOAD_MAX_NUMBER_FIELDS, a body larger than it reads into memory): ``core.views.bad_request``.
+BAD_REQUEST = errors.add("bad_request", 400, description="The request was refused before it was read.")
 SERVER_ERROR = errors.add("server_error", 500)
 
 # The codes of the API's input checks on a single field (``errors`` then names the field).
@@ -247,6 +250,11 @@ FIELD_CODES = (
     "unique",
     "make_aware",
     "overflow",
+    # Text with a NUL (or a lone surrogate) character: no database stores it.
+    "null_characters_not_allowed",
+    "surrogate_characters_not_allowed",
+    # A number sent as text of more than a thousand characters.
+    "max_string_length",
 )
 for _code in FIELD_CODES:
     errors.add(_code, InvalidInput, description="A field of the body or query failed its check.")

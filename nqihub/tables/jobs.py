@@ -22,7 +22,9 @@ Then:
   ``recover_if_stale(job)`` whenever a page polls a job) finds jobs in a running state whose
   heartbeat is older than ``NQI_JOB_STALE_SECONDS`` (default 300): a job that has not been
   retried yet is queued again, otherwise it is failed with a clear message. A job is never
-  left "importing 100 %".
+  left "importing 100 %". A job still queued after that time (its task may never have been
+  queued: the process died between the commit and the after-commit step) is queued again,
+  once per such period; a second task finds it claimed and leaves it.
 """
 
 from __future__ import annotations
@@ -216,12 +218,34 @@ def _stale(model: Any, now):
     )
 
 
+def _lost(model: Any, now):
+    """Queued jobs whose task may never have reached the queue: the process that committed the
+    job died before its after-commit step queued the task (a web server killed right after an
+    upload). A queued job's ``heartbeat_at`` is when it was last queued; one queued longer
+    than the stale time is queued again. That is safe even if its first task is only waiting
+    behind others: a task claims its job with a conditional update, so only one of them runs
+    it and the other finds it taken and leaves it alone."""
+    queued, _target = transition_states(model, "start")
+    cutoff = now - stale_after()
+    return model._default_manager.filter(state__in=queued or []).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+def _queue_again(job: Any, now) -> str:
+    type(job)._default_manager.filter(pk=job.pk).update(heartbeat_at=now)
+    job.heartbeat_at = now
+    logger.warning("%s %s: queued for a while with no worker taking it; queued again", type(job).__name__, job.pk)
+    enqueue(job)
+    return "retried"
+
+
 def _fail_stale(job: BackgroundJob, message: str) -> None:
     _failures[type(job)](job, message)
 
 
 def _recover(job: BackgroundJob) -> str:
-    if job.attempts < MAX_ATTEMPTS and move(job, "requeue", heartbeat_at=None):
+    if job.attempts < MAX_ATTEMPTS and move(job, "requeue", heartbeat_at=timezone.now()):
         logger.warning("%s %s: its worker stopped answering; queued again", type(job).__name__, job.pk)
         enqueue(job)
         return "retried"
@@ -244,13 +268,21 @@ def recover_stale(now=None) -> dict[str, int]:
         for job in _stale(model, now).order_by("pk"):
             with transaction.atomic():
                 counts[_recover(job)] += 1
+        for job in _lost(model, now).order_by("pk"):
+            with transaction.atomic():
+                counts[_queue_again(job, now)] += 1
     return counts
 
 
 def recover_if_stale(job: Any) -> Any:
     """Called when a page or the API polls ``job``: recover it at once if its worker died."""
-    if job.state in job.RUNNING_STATES and _stale(type(job), timezone.now()).filter(pk=job.pk).exists():
+    now = timezone.now()
+    if job.state in job.RUNNING_STATES and _stale(type(job), now).filter(pk=job.pk).exists():
         with transaction.atomic():
             _recover(job)
+        job.refresh_from_db()
+    elif _lost(type(job), now).filter(pk=job.pk).exists():
+        with transaction.atomic():
+            _queue_again(job, now)
         job.refresh_from_db()
     return job

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers, viewsets
 
 from nqihub.core.access import resolve_acting_membership, set_acting_membership
@@ -15,6 +16,18 @@ if TYPE_CHECKING:  # the mixin is always combined with a GenericViewSet
     _MixinBase = viewsets.GenericViewSet
 else:
     _MixinBase = object
+
+
+def _refuse_null_characters(request) -> None:
+    """A NUL character in the query string is refused as in a body field: PostgreSQL cannot
+    hold it in a text value, so a filter (or the recorded query of a regulator's read) that
+    carried it to the database ended in a 500 (found by the API fuzzing run)."""
+    for name, values in request.query_params.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            message = ProhibitNullCharactersValidator.message  # Django's own words, translated
+            raise serializers.ValidationError(
+                {name.replace("\x00", "") or "query": [message]}, code=ProhibitNullCharactersValidator.code
+            )
 
 
 class ScopedViewSetMixin(_MixinBase):
@@ -30,6 +43,7 @@ class ScopedViewSetMixin(_MixinBase):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        _refuse_null_characters(request)
         wanted = request.headers.get("X-Organization")
         if wanted and request.user.is_authenticated and request.auth is None:
             membership = resolve_acting_membership(request.user, wanted)

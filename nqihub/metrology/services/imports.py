@@ -538,7 +538,7 @@ class _LockedCatalogue:
         wanted = sorted({pk for pk in pks if pk is not None} - self.locked)
         if not wanted:
             return
-        for item in CatalogueItem.objects.select_for_update().filter(pk__in=wanted).order_by("pk"):
+        for item in CatalogueItem.objects.select_for_update(no_key=True).filter(pk__in=wanted).order_by("pk"):
             for use in UseField.values:
                 self.mandatory[(item.pk, use)] = is_mandatory(item, use)
         self.locked.update(wanted)
@@ -564,7 +564,12 @@ def _write(job: ImportJob, checked: _Checked) -> None:
     try:
         with transaction.atomic():
             # One import at a time per enterprise (PostgreSQL; SQLite's writes queue anyway).
-            Organization.objects.select_for_update().filter(pk=organization.pk).first()
+            # Every lock here is FOR NO KEY UPDATE: it keeps another import and any update
+            # out, but not a write that merely names these rows. That write's foreign-key
+            # check (deferred to its COMMIT, after its audit record took the chain's head)
+            # would otherwise wait for this import while the import waits for the head
+            # (tests/test_import_locks.py).
+            Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
             now = timezone.now()
             insert = _InsertPlan(organization, now)
             catalogue = _LockedCatalogue()
@@ -580,7 +585,9 @@ def _write(job: ImportJob, checked: _Checked) -> None:
             # the whole ledger when it is no larger than the file, else a batch at a time.
             columns = ("factory_number", "pk", "catalogue_item_id", "is_mandatory", *plain)
             whole = _whole_ledger(
-                Instrument.objects.select_for_update().filter(organization=organization), checked.kept_rows, columns
+                Instrument.objects.select_for_update(no_key=True).filter(organization=organization),
+                checked.kept_rows,
+                columns,
             )
             for batch in checked.batches:  # at most _fetch_batch() rows each
                 values = batch.values
@@ -588,7 +595,7 @@ def _write(job: ImportJob, checked: _Checked) -> None:
                 if whole is None:
                     existing = {
                         found[0]: found[1:]
-                        for found in Instrument.objects.select_for_update()
+                        for found in Instrument.objects.select_for_update(no_key=True)
                         .filter(organization=organization, factory_number__in=factory)
                         .values_list(*columns)
                     }

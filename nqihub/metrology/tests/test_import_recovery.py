@@ -97,3 +97,51 @@ def test_polling_a_stalled_job_over_the_api_recovers_it(stalled, api, world):
     assert api(world.users["ent_other"]).get(f"/api/v1/instrument-imports/{other.pk}/").status_code == 404
     other.refresh_from_db()
     assert other.state == ImportJob.State.IMPORTING
+
+
+def _lost(world, **times) -> ImportJob:
+    """A job committed by a process that died before it queued the task (the web server killed
+    right after the upload's commit): queued, and no task will ever run it."""
+    upload = SimpleUploadedFile("a.csv", _csv([_row(factory_number="Q1"), _row(factory_number="Q2")]))
+    job = services.import_start(actor=world.users["ent_manager"], uploaded_file=upload)  # on_commit never runs
+    ImportJob.objects.filter(pk=job.pk).update(**times)
+    job.refresh_from_db()
+    return job
+
+
+def test_a_queued_job_whose_task_was_never_queued_is_queued_again(world, catalogue, django_capture_on_commit_callbacks):  # noqa: F811
+    long_ago = timezone.now() - timedelta(minutes=10)
+    job = _lost(world, created_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("recover_jobs", stdout=open("/dev/null", "w"))
+    job.refresh_from_db()
+    assert (job.state, job.created_count) == (ImportJob.State.DONE, 2), job.errors
+    assert Instrument.objects.filter(factory_number__in=["Q1", "Q2"]).count() == 2
+
+
+def test_a_queued_job_is_queued_again_only_once_per_stale_period(world, catalogue, django_capture_on_commit_callbacks):  # noqa: F811
+    recent = _lost(world)  # queued a moment ago: its task is on its way
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        assert jobs.recover_stale() == {"retried": 0, "failed": 0}
+    assert sent == []
+    ImportJob.objects.filter(pk=recent.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        assert jobs.recover_stale() == {"retried": 1, "failed": 0}
+        assert jobs.recover_stale() == {"retried": 0, "failed": 0}  # queued again just now
+    assert len(sent) == 1
+    recent.refresh_from_db()
+    assert recent.state == ImportJob.State.QUEUED
+
+
+def test_polling_a_queued_job_whose_task_was_lost_queues_it_again(
+    world,
+    catalogue,  # noqa: F811
+    api,
+    django_capture_on_commit_callbacks,
+):
+    job = _lost(world, created_at=timezone.now() - timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(world.users["ent_manager"]).get(f"/api/v1/instrument-imports/{job.pk}/")
+    assert response.status_code == 200
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE
