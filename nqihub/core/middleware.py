@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import HttpRequest, HttpResponse
 from django.views.defaults import bad_request
 
@@ -37,6 +38,29 @@ class RequestContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = ctx.request_id
         return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        """A NUL character in a page's query (``?q=%00``) or in a form's field is refused with
+        400 and Django's own message before any view sees it: PostgreSQL cannot hold it in a
+        text parameter, so a filter, the sign-in's failure count or the record of a regulator's
+        query would end in a 500 (and no field of any form accepts it). The API refuses it in
+        its base view, with its error code. A plain substring test first: the public check
+        reads no ``request.GET``."""
+        if request.path_info.startswith("/api/"):
+            return None
+        query = request.META.get("QUERY_STRING", "")
+        suspect = [request.GET] if ("%00" in query or "\x00" in query) else []
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            suspect.append(request.POST)
+        for data in suspect:
+            if any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists()):
+                from .views import refuse_bad_request
+
+                return refuse_bad_request(request, str(ProhibitNullCharactersValidator.message))
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A number no database column holds (``/instruments/<thirty digits>/``, a filter of

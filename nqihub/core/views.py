@@ -64,6 +64,11 @@ def bad_request(request, exception=None):
     return _error(request, 400, _("Bad request"), _("The request could not be understood."))
 
 
+def refuse_bad_request(request, message: str):
+    """A 400 page that says what was wrong with the request."""
+    return _error(request, 400, _("Bad request"), message)
+
+
 def permission_denied(request, exception=None):
     return _error(request, 403, _("Not allowed"), _("You do not have permission to do this."))
 
