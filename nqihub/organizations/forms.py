@@ -3,12 +3,15 @@ from __future__ import annotations
 from itertools import groupby
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from nqihub.core.access import OrganizationKind
 from nqihub.divisions.models import AdminDivision
 
+from .credit_code import validate_credit_code
 from .models import Discipline, EnterpriseRegistration
+from .selectors import credit_code_division_note
 
 
 class CountyChoiceField(forms.ChoiceField):
@@ -42,6 +45,30 @@ class RegistrationForm(forms.Form):
     contact_name = forms.CharField(label=_("Contact person"), max_length=100)
     contact_phone = forms.CharField(label=_("Contact telephone"), max_length=40)
     contact_email = forms.EmailField(label=_("Contact email"), required=False)
+    # Shown (as a checkbox) only when the code's division differs from the county chosen.
+    confirm_division = forms.BooleanField(
+        label=_("The credit code and the county are both right"), required=False, widget=forms.HiddenInput
+    )
+
+    def clean(self):
+        """Compare the division the credit code was issued in with the county chosen, and ask
+        the applicant to confirm before the application goes in when they differ (an
+        enterprise that moved keeps its code; a slip of the county does not have to reach
+        the reviewer). A code that is not valid is left to the service's own message."""
+        cleaned = super().clean()
+        division = AdminDivision.objects.filter(pk=cleaned.get("division") or "").first()
+        try:
+            code = validate_credit_code(cleaned.get("credit_code") or "")
+        except ValidationError:
+            return cleaned
+        note = credit_code_division_note(code, division)
+        if note and not cleaned.get("confirm_division"):
+            self.fields["confirm_division"].widget = forms.CheckboxInput()
+            raise ValidationError(
+                [note, _("If both are right, tick the box below the form and submit again.")],
+                code="division_unconfirmed",
+            )
+        return cleaned
 
     @classmethod
     def from_registration(cls, registration: EnterpriseRegistration, data=None):

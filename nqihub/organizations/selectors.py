@@ -62,31 +62,40 @@ def system_admin_dashboard(user) -> dict:
     }
 
 
+def credit_code_division_note(code: str, division) -> str | None:
+    """The code was issued in another division (positions 3–8) than the county chosen on the
+    form, or None. Information, not a refusal: an enterprise that moved keeps its code."""
+    from nqihub.divisions.models import AdminDivision
+
+    if len(code) != 18 or division is None:
+        return None
+    issued_in = code[2:8]
+    if issued_in == CENTRAL_DIVISION_CODE:
+        return None
+    chosen = division.code
+    # A city's registration authority registers the enterprises of its districts with the
+    # city's code or its 市辖区 summary code (xxyy00 / xxyy01).
+    same_city = issued_in[:4] == chosen[:4] and issued_in[4:] in ("00", "01")
+    if issued_in == chosen or same_city:
+        return None
+    known = AdminDivision.objects.filter(code=issued_in).values_list("name", flat=True).first()
+    return _(
+        "The credit code was issued in division %(code)s (%(name)s), not in %(chosen)s chosen on "
+        "the form: check that the enterprise is registered where it says."
+    ) % {"code": issued_in, "name": known or _("not a division on the platform"), "chosen": division.name}
+
+
 def credit_code_review_notes(code: str, division) -> list[str]:
     """What a reviewer should look at twice in a credit code, as information (neither refuses
     the application): the division the code was issued in (positions 3–8) against the county
     chosen on the form, and the GB 11714 check of the old organisation code (positions 9–17),
     which codes issued since 2015 need not pass."""
-    from nqihub.divisions.models import AdminDivision
-
     notes: list[str] = []
     if len(code) != 18:
         return notes
-    issued_in = code[2:8]
-    if division is not None and issued_in != CENTRAL_DIVISION_CODE:
-        chosen = division.code
-        # A city's registration authority registers the enterprises of its districts with the
-        # city's code or its 市辖区 summary code (xxyy00 / xxyy01).
-        same_city = issued_in[:4] == chosen[:4] and issued_in[4:] in ("00", "01")
-        if issued_in != chosen and not same_city:
-            known = AdminDivision.objects.filter(code=issued_in).values_list("name", flat=True).first()
-            notes.append(
-                _(
-                    "The credit code was issued in division %(code)s (%(name)s), not in %(chosen)s chosen on "
-                    "the form: check that the enterprise is registered where it says."
-                )
-                % {"code": issued_in, "name": known or _("not a division on the platform"), "chosen": division.name}
-            )
+    division_note = credit_code_division_note(code, division)
+    if division_note:
+        notes.append(division_note)
     if not is_valid_organisation_code(code[8:17]):
         notes.append(
             _(

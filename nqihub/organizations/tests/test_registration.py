@@ -341,3 +341,34 @@ def test_the_reviewer_is_shown_a_code_from_elsewhere_and_a_failed_organisation_c
     with translation.override("en"):
         (note,) = credit_code_review_notes(bad_check, local)
     assert "GB 11714" in note
+
+
+@pytest.mark.django_db
+def test_the_form_asks_the_applicant_to_confirm_a_code_from_another_division(world, web):
+    """Found when tried: nothing on the form compared the code's division with the county
+    chosen. The applicant is shown the difference and submits again only by confirming it;
+    the reviewer still sees the note."""
+    from nqihub.organizations.credit_code import make_credit_code, make_organisation_code
+
+    client = web(world.users["applicant"])
+    fujian = make_credit_code(division="350100", body=make_organisation_code("7003"))
+    response = client.post("/organizations/registrations/new/", _data(credit_code=fujian))
+    assert response.status_code == 200 and EnterpriseRegistration.objects.count() == 0
+    page = response.content.decode()
+    assert "350100" in page and "昆都仑区" in page
+    assert 'type="checkbox" name="confirm_division"' in page
+    assert response.context["form"].data["name"] == "包头市鹿城测试有限公司"  # the input is kept
+
+    response = client.post("/organizations/registrations/new/", _data(credit_code=fujian, confirm_division="on"))
+    registration = EnterpriseRegistration.objects.get()
+    assert response.status_code == 302 and registration.division_id == "150203"
+
+    # A code of the county chosen goes straight in, with no box to tick.
+    response = client.post("/organizations/registrations/new/", _data(credit_code=valid_code(7004)))
+    assert response.status_code == 302 and EnterpriseRegistration.objects.count() == 2
+    # An invalid code gets the service's own message, not the division question.
+    response = client.post("/organizations/registrations/new/", _data(credit_code="911502036000373410"))
+    assert "credit_code" in response.context["form"].errors
+    assert 'name="confirm_division"' not in response.content.decode().replace(
+        'type="hidden" name="confirm_division"', ""
+    )
