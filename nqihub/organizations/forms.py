@@ -64,15 +64,12 @@ class RegistrationForm(forms.Form):
         note = credit_code_division_note(code, division)
         if note and not cleaned.get("confirm_division"):
             self.fields["confirm_division"].widget = forms.CheckboxInput()
-            raise ValidationError(
-                [note, _("If both are right, tick the box below the form and submit again.")],
-                code="division_unconfirmed",
-            )
+            raise ValidationError([note, _("If both are right, tick the box below the form and submit again.")])
         return cleaned
 
     @classmethod
     def from_registration(cls, registration: EnterpriseRegistration, data=None):
-        initial = {f: getattr(registration, f) for f in cls.base_fields if f != "division"}
+        initial = {f: getattr(registration, f) for f in cls.base_fields if f not in ("division", "confirm_division")}
         initial["division"] = registration.division_id
         return cls(data, initial=initial)
 
