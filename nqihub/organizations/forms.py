@@ -55,7 +55,7 @@ class RegistrationForm(forms.Form):
         the applicant to confirm before the application goes in when they differ (an
         enterprise that moved keeps its code; a slip of the county does not have to reach
         the reviewer). A code that is not valid is left to the service's own message."""
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         division = AdminDivision.objects.filter(pk=cleaned.get("division") or "").first()
         try:
             code = validate_credit_code(cleaned.get("credit_code") or "")
