@@ -26,11 +26,11 @@ policy's threshold. This module decides three things around it:
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from datetime import timedelta
 
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
@@ -49,7 +49,7 @@ def account_key(username: str | None) -> str:
     """The name failures are counted under: NFKC (as sign-up and sign-in read names),
     lower case (sign-up lets no two names differ only by case), without any whitespace (no
     account name has it, and a device key is then out of reach of a typed name)."""
-    name = unicodedata.normalize("NFKC", username or "")
+    name = get_user_model().normalize_username(username or "")
     return "".join(name.split()).lower()[:150]
 
 

@@ -24,3 +24,13 @@ def clean_date(value, field: str, errors: list, *, required: bool) -> datetime.d
     except ValueError:
         errors.append((field, _("Enter a date as YYYY-MM-DD, e.g. 2026-10-01.")))
         return None
+
+
+def null_character_field(data) -> str | None:
+    """The first name in ``data`` (a ``QueryDict``: a query or a form) whose name or value holds
+    a NUL character, or None. No field accepts one, and PostgreSQL cannot hold it in a text
+    parameter, so the page middleware and the API refuse such a request before any view."""
+    for name, values in data.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return name
+    return None

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.defaults import bad_request
 
 from . import context
+from .inputs import null_character_field
 
 
 def client_address(request: HttpRequest) -> str:
@@ -55,11 +56,10 @@ class RequestContextMiddleware:
             "multipart/form-data",
         ):
             suspect.append(request.POST)
-        for data in suspect:
-            if any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists()):
-                from .views import refuse_bad_request
+        if any(null_character_field(data) is not None for data in suspect):
+            from .views import refuse_bad_request
 
-                return refuse_bad_request(request, str(ProhibitNullCharactersValidator.message))
+            return refuse_bad_request(request, str(ProhibitNullCharactersValidator.message))
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
