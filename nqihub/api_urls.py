@@ -13,6 +13,7 @@ from nqihub.organizations.api.views import (
     MembershipViewSet,
     OrganizationViewSet,
 )
+from nqihub.sampling.api import routes as sampling_routes
 
 router = DefaultRouter()
 router.register("divisions", AdminDivisionViewSet, basename="division")
@@ -23,6 +24,7 @@ router.register("tokens", TokenViewSet, basename="token")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("cases", CaseViewSet, basename="case")
 metrology_routes.register(router)
+sampling_routes.register(router)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

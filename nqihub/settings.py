@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "nqihub.organizations",
     "nqihub.documents",
     "nqihub.metrology",
+    "nqihub.sampling",
     "nqihub.notifications",
     "nqihub.workcalendar",
     "nqihub.cases",

@@ -21,6 +21,7 @@ from nqihub.downloads import urls as downloads_urls
 from nqihub.metrology import urls as metrology_urls
 from nqihub.notifications import urls as notifications_urls
 from nqihub.organizations import urls as organizations_urls
+from nqihub.sampling import urls as sampling_urls
 from nqihub.workcalendar import urls as workcalendar_urls
 
 admin.site.site_header = _("NQI Hub management console")
@@ -34,6 +35,7 @@ urlpatterns = [
     path("organizations/", include(organizations_urls)),
     path("audit/", include(audit_urls)),
     path("metrology/", include(metrology_urls)),
+    path("sampling/", include(sampling_urls)),
     # Public, no sign-in: the check behind every label's and certificate's QR code.
     path("verify/", include(verify_urls)),
     path("notices/", include(notifications_urls)),

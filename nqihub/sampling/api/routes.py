@@ -1,0 +1,14 @@
+"""The supervision-sampling API's routes: each api module declares ``ROUTES = [(prefix, viewset,
+basename)]``, registered here in this order. Explicit imports, so static tools see every module."""
+
+from __future__ import annotations
+
+from rest_framework.routers import BaseRouter
+
+MODULES: tuple = ()
+
+
+def register(router: BaseRouter) -> None:
+    for module in MODULES:
+        for prefix, viewset, basename in module.ROUTES:
+            router.register(prefix, viewset, basename=basename)

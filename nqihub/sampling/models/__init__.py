@@ -1,0 +1,1 @@
+"""The supervision-sampling models, one module per area, imported here so Django sees them."""

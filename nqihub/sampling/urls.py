@@ -1,0 +1,8 @@
+"""The supervision-sampling pages: each views module declares its own ``urlpatterns``, joined
+here in this order. Explicit imports, so static tools (the layer contract) see every page module."""
+
+app_name = "sampling"
+
+MODULES: tuple = ()
+
+urlpatterns: list = [pattern for module in MODULES for pattern in module.urlpatterns]
