@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 # The kernel's states (see ``Case.State``), repeated here as plain strings so this module loads
@@ -60,6 +61,8 @@ class CaseKind:
     # Whether the applicant may attach materials (申请材料) on the case's page while it is open.
     attachments: bool = False
     sequence_digits: int = 6
+    # Labels of its named deadlines (``CaseDeadline.code`` → label), beside the promised answer.
+    deadlines: Mapping[str, object] = field(default_factory=dict)
     # The domain row's related name on ``Case`` and the URL of its page (see the module doc).
     subject: str = ""
     url: Callable[[Any], str] | None = field(default=None, compare=False)
@@ -79,7 +82,12 @@ class CaseKind:
         return state in self.states
 
     def step_label(self, step: str):
+        if step.startswith("deadline_") and step not in self.steps:
+            return format_lazy(_("Time limit started: {}"), self.deadline_label(step.removeprefix("deadline_")))
         return self.steps.get(step) or COMMON_STEPS.get(step) or step
+
+    def deadline_label(self, code: str):
+        return self.deadlines.get(code) or code
 
     def format_number(self, year: int, seq: int) -> str:
         return f"{self.prefix}{year:04d}{seq:0{self.sequence_digits}d}"

@@ -3,6 +3,8 @@ counter its number comes from. Only ``nqihub.cases.services`` changes these rows
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -345,3 +347,70 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series} {self.issuer_id or ''} {self.year}: {self.last}"
+
+
+class CaseDeadline(models.Model):
+    """A named deadline of a case besides its promised answer (``Case.deadline``): the steps a
+    law or rule times after a decision (an objection within 15 days, a correction within 60, a
+    re-check within 75, a second re-check in a window 60 to 90 days after an announcement).
+
+    Each is a countdown on the case's page until it is met or cancelled. ``not_before`` opens a
+    window (a step done earlier is too early). ``escalated_at`` is set once the overdue step was
+    reported to the level above, so the daily job reports it once. The code's label comes from
+    the case kind's ``deadlines``; only ``nqihub.cases.services`` changes these rows."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Running")
+        MET = "met", _("Met")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    code = models.CharField(_("step"), max_length=40)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    started_at = models.DateTimeField(_("started"))
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_note = models.CharField(_("note"), max_length=500, blank=True)
+    escalated_at = models.DateTimeField(_("reported to the level above"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case deadline")
+        verbose_name_plural = _("case deadlines")
+        ordering = ["due_at", "pk"]
+        constraints = [
+            # One running countdown per step of a case; met and cancelled ones stay as history.
+            models.UniqueConstraint(
+                fields=["case", "code"], condition=models.Q(state="open"), name="case_deadline_one_open_per_step"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(not_before__isnull=True) | models.Q(not_before__lte=models.F("due_at")),
+                name="case_deadline_window_ordered",
+            ),
+        ]
+        indexes = [
+            # The daily job's selection: running deadlines past due, not yet reported.
+            models.Index(fields=["due_at"], condition=models.Q(state="open"), name="case_deadline_open_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.code}"
+
+    def label(self):
+        try:
+            return self.case.kind_spec.deadline_label(self.code)
+        except LookupError:
+            return self.code
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state == self.State.OPEN and self.due_at < timezone.now()
+
+    def days_left(self, now: datetime | None = None) -> int:
+        """Whole days from now to the due time (negative when overdue), as a countdown shows it."""
+        today = timezone.localdate(now or timezone.now())
+        return (timezone.localdate(self.due_at) - today).days
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left())

@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from . import kinds as case_kinds
-from .models import Case, CaseEvent, CaseReminder
+from .models import Case, CaseDeadline, CaseEvent, CaseReminder
 
 
 def timeline(case: Case | None) -> list[CaseEvent]:
@@ -104,3 +104,17 @@ def case_list(
     return qs.select_related(
         "applicant_organization", "handling_organization", "division", *case_kinds.subjects()
     ).order_by("-opened_at", "-pk")
+
+
+def running_deadlines(case: Case | None) -> list[CaseDeadline]:
+    """The case's countdowns that are still running, soonest first (for its page)."""
+    if case is None:
+        return []
+    return list(CaseDeadline.objects.filter(case=case, state=CaseDeadline.State.OPEN).order_by("due_at", "pk"))
+
+
+def deadlines_to_escalate(kind: str, *, now: datetime | None = None) -> QuerySet[CaseDeadline]:
+    """Running deadlines of cases of ``kind`` past due and not yet reported to the level above."""
+    return CaseDeadline.objects.filter(
+        case__kind=kind, state=CaseDeadline.State.OPEN, due_at__lt=now or timezone.now(), escalated_at__isnull=True
+    ).select_related("case")

@@ -14,7 +14,7 @@ it as ``subject`` and the kernel writes that copy too, so the state has one writ
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import models, transaction
 from django.db.models.functions import Length
@@ -30,7 +30,7 @@ from nqihub.workcalendar.services import add_working_days
 
 from . import errors, numbering
 from . import kinds as case_kinds
-from .models import Case, CaseAttachment, CaseEvent, CaseReminder
+from .models import Case, CaseAttachment, CaseDeadline, CaseEvent, CaseReminder
 
 NOTE_LIMIT = 500
 # Attachments: at most this many bytes each, of these types (by extension and declared type).
@@ -352,6 +352,77 @@ def case_attach(case: Case, *, actor, upload, at: datetime | None = None) -> Cas
             raise
         case_log(locked, step="attached", actor=actor, note=name, at=now)
         return attachment
+
+
+# --- Named deadlines (countdowns after a decision) ---------------------------------------------
+
+
+def deadline_after(start: datetime, *, days: int, working: bool = False) -> datetime:
+    """``days`` calendar days after ``start`` (a law's "日"), or working days (工作日)."""
+    if working:
+        return add_working_days(start, days)
+    return start + timedelta(days=days)
+
+
+def case_deadline_start(
+    case: Case,
+    *,
+    code: str,
+    due_at: datetime,
+    not_before: datetime | None = None,
+    actor=None,
+    at: datetime | None = None,
+    log: bool = True,
+) -> CaseDeadline:
+    """Start the countdown ``code`` on ``case`` (a running one of the same step is replaced:
+    cancelled, kept as history). Run it inside the domain's transaction."""
+    now = at or timezone.now()
+    if not_before is not None and not_before > due_at:
+        raise ValueError("a deadline's window opens before it closes")
+    CaseDeadline.objects.filter(case=case, code=code, state=CaseDeadline.State.OPEN).update(
+        state=CaseDeadline.State.CANCELLED, closed_at=now, closed_note=_("Replaced by a new time limit.")
+    )
+    deadline = CaseDeadline.objects.create(
+        case=case, code=code[:40], started_at=now, not_before=not_before, due_at=due_at
+    )
+    if log:
+        case_log(
+            case,
+            step=f"deadline_{code}"[:32],
+            actor=actor,
+            at=now,
+            note=_("Due %(date)s") % {"date": timezone.localdate(due_at).isoformat()},
+        )
+    return deadline
+
+
+def _close_deadline(case: Case, code: str, state: str, *, note: str, at: datetime | None) -> CaseDeadline | None:
+    now = at or timezone.now()
+    deadline = (
+        CaseDeadline.objects.select_for_update().filter(case=case, code=code, state=CaseDeadline.State.OPEN).first()
+    )
+    if deadline is None:
+        return None
+    deadline.state, deadline.closed_at, deadline.closed_note = state, now, str(note or "")[:NOTE_LIMIT]
+    deadline.save(update_fields=["state", "closed_at", "closed_note"])
+    return deadline
+
+
+def case_deadline_meet(case: Case, *, code: str, note: str = "", at: datetime | None = None) -> CaseDeadline | None:
+    """The step ``code`` was done: its countdown stops (None when none was running)."""
+    return _close_deadline(case, code, CaseDeadline.State.MET, note=note, at=at)
+
+
+def case_deadline_cancel(case: Case, *, code: str, note: str = "", at: datetime | None = None) -> CaseDeadline | None:
+    """The step ``code`` is no longer needed (the case ended another way)."""
+    return _close_deadline(case, code, CaseDeadline.State.CANCELLED, note=note, at=at)
+
+
+def case_deadlines_mark_escalated(deadline_ids, *, at: datetime | None = None) -> int:
+    """Record that these overdue deadlines were reported to the level above (once each)."""
+    return CaseDeadline.objects.filter(pk__in=list(deadline_ids), escalated_at__isnull=True).update(
+        escalated_at=at or timezone.now()
+    )
 
 
 # --- Reminders ---------------------------------------------------------------------------------

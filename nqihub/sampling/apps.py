@@ -11,4 +11,6 @@ class SamplingConfig(AppConfig):
     def ready(self) -> None:
         # Each area registers what it needs (case kinds, documents, daily jobs, audit labels)
         # from its own module; loaded here so the registries are complete in every process.
-        pass
+        from .casekinds import register as register_case_kinds
+
+        register_case_kinds()

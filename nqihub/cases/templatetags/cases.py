@@ -30,3 +30,11 @@ def case_panel(context, case) -> dict:
         "max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024),
         "next": request.get_full_path(),
     }
+
+
+@register.simple_tag
+def case_deadlines(case) -> list:
+    """The case's running countdowns, soonest first, for ``cases/_deadlines.html``."""
+    from nqihub.cases.selectors import running_deadlines
+
+    return running_deadlines(case)

@@ -1,1 +1,29 @@
 """The supervision-sampling models, one module per area, imported here so Django sees them."""
+
+from .plans import AnnualPlan, Assignment, Batch, BatchInstitution, Draw, Selection
+from .pools import Inspector, InspectorConflict, PoolObject
+from .records import Conclusion, Disposal, InspectionReport, Objection, SamplingRecord, TestResult
+from .reference import InspectionItem, InspectionRules, ProductCategory, SamplingRule, TestItem
+
+__all__ = [
+    "AnnualPlan",
+    "Assignment",
+    "Batch",
+    "BatchInstitution",
+    "Conclusion",
+    "Disposal",
+    "Draw",
+    "InspectionItem",
+    "InspectionReport",
+    "InspectionRules",
+    "Inspector",
+    "InspectorConflict",
+    "Objection",
+    "PoolObject",
+    "ProductCategory",
+    "SamplingRecord",
+    "SamplingRule",
+    "Selection",
+    "TestItem",
+    "TestResult",
+]
