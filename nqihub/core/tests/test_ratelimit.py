@@ -241,3 +241,66 @@ def test_counts_in_redis_across_processes(redis_url, db, settings):
     assert not RateCounter.objects.exists()  # Redis counts, not the database
     allowed = _run_processes(_child_env(NQI_CACHE_URL=redis_url))
     assert sum(allowed) == 60, allowed
+
+
+def test_threads_of_one_process_count_exactly_on_a_shared_file(db, tmp_path):
+    """Eight threads counting at once on a file database (as the embedded server does): every
+    hit is counted once, none fails with "database is locked", and the threads take their turn
+    through the process's lock rather than SQLite's sleeping retries."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the process lock is for SQLite")
+    db_url = f"sqlite:///{tmp_path / 'threads.sqlite3'}"
+    script = textwrap.dedent(
+        """
+        import threading, time
+        import django
+        django.setup()
+        from django.db import connection
+        from nqihub.core import ratelimit
+        from nqihub.core.models import RateCounter
+        with connection.schema_editor() as editor:
+            editor.create_model(RateCounter)
+        connection.close()
+        waits = []
+        def work():
+            for _ in range(100):
+                started = time.perf_counter()
+                ratelimit.hit("verify", "203.0.113.9", limit=10_000, window_seconds=3600)
+                waits.append(time.perf_counter() - started)
+            connection.close()
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(RateCounter.objects.get().hits, len(waits))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=_child_env(DATABASE_URL=db_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["800", "800"]
+
+
+def test_inside_a_transaction_the_process_lock_is_not_taken(db, monkeypatch):
+    """A thread inside a transaction already holds SQLite's write lock: it must not wait for the
+    process's lock (held by a thread waiting for SQLite's), or the two would wait on each other."""
+
+    class Refuse:
+        def __enter__(self):
+            raise AssertionError("the process lock was taken inside a transaction")
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(ratelimit, "_SQLITE_TURN", Refuse())
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert ratelimit.hit("t", "in-tx", limit=5, window_seconds=60) is False
