@@ -45,6 +45,14 @@ CREDIT_CODE_CHECK_CHARACTER = errors.add(
     _("The check character (character 18) does not match; please check the code for typos."),
 )
 # Enterprise registration (its raise sites are in services.registration_*).
+DIVISION_UNCONFIRMED = errors.add(
+    "division_unconfirmed",
+    InvalidInput,
+    description=(
+        "The credit code was issued in another division than the county chosen: send "
+        "confirm_division=true if both are right (an enterprise that moved keeps its code)."
+    ),
+)
 STAFF_CANNOT_APPLY = errors.add(
     "staff_cannot_apply", Forbidden, _("Platform staff accounts cannot apply for enterprises.")
 )

@@ -33,6 +33,7 @@ from .models import (
     Organization,
     OrganizationContact,
 )
+from .selectors import credit_code_division_note
 from .signals import organization_moved
 
 REGISTRATION_FIELDS = (
@@ -91,7 +92,20 @@ def _clean_registration(data: dict[str, Any]) -> dict[str, Any]:
         )
     cleaned["credit_code"] = _clean_credit_code(cleaned["credit_code"])
     cleaned["division"] = _registered_county(cleaned["division"])
+    _confirm_division(cleaned, data.get("confirm_division"))
     return cleaned
+
+
+def _confirm_division(cleaned: dict[str, Any], confirmed) -> None:
+    """The same question the form asks, for every way in (page, API): when the code was issued in
+    another division than the county chosen, the applicant confirms both before it goes in, so
+    that a slip of the county does not have to reach the reviewer."""
+    note = credit_code_division_note(cleaned["credit_code"], cleaned["division"])
+    if note and str(confirmed).strip().lower() not in ("true", "1", "on", "yes"):
+        raise errors.DIVISION_UNCONFIRMED(
+            message=" ".join([note, _("If both are right, confirm the county and submit again.")]),
+            field="division",
+        )
 
 
 def organization_check_code_free(

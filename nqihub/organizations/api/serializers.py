@@ -127,6 +127,14 @@ class RegistrationInputSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=100)
     contact_phone = serializers.CharField(max_length=40)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
+    confirm_division = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Confirms the county when the credit code was issued in another division "
+            "(refused with `organizations.division_unconfirmed` otherwise)."
+        ),
+    )
 
 
 class ReturnInputSerializer(serializers.Serializer):

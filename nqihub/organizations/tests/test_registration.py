@@ -325,7 +325,9 @@ def test_the_reviewer_is_shown_a_code_from_elsewhere_and_a_failed_organisation_c
     from nqihub.organizations.selectors import credit_code_review_notes
 
     fujian = make_credit_code(division="350100", body=make_organisation_code("7002"))
-    elsewhere = services.registration_submit(actor=world.users["applicant"], data=_data(credit_code=fujian))
+    elsewhere = services.registration_submit(
+        actor=world.users["applicant"], data=_data(credit_code=fujian, confirm_division=True)
+    )
     page = web(world.users["kundulun"]).get(f"/organizations/registrations/{elsewhere.pk}/")
     notes = [n for n in page.content.decode().split('data-testid="code-note">')[1:]]
     assert len(notes) == 1 and "350100" in notes[0] and "昆都仑区" in notes[0]
@@ -372,3 +374,22 @@ def test_the_form_asks_the_applicant_to_confirm_a_code_from_another_division(wor
     assert 'name="confirm_division"' not in response.content.decode().replace(
         'type="hidden" name="confirm_division"', ""
     )
+
+
+@pytest.mark.django_db
+def test_the_api_asks_the_same_county_confirmation_as_the_form(world, api):
+    """Found when tried: the API took a code issued in Fujian for a 昆都仑区 enterprise without
+    the confirmation the form asks for. The service asks both ways in."""
+    from nqihub.organizations.credit_code import make_credit_code, make_organisation_code
+
+    client = api(world.users["applicant"])
+    fujian = make_credit_code(division="350100", body=make_organisation_code("7013"))
+    response = client.post("/api/v1/registrations/", _data(credit_code=fujian), format="json")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "division_unconfirmed"
+    assert "350100" in body["detail"]
+    assert EnterpriseRegistration.objects.count() == 0
+    response = client.post("/api/v1/registrations/", _data(credit_code=fujian, confirm_division=True), format="json")
+    assert response.status_code == 201, response.content
+    assert EnterpriseRegistration.objects.get().division_id == "150203"
