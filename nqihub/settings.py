@@ -72,7 +72,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_tasks",
@@ -81,6 +80,8 @@ INSTALLED_APPS = [
     "nqihub.audit",
     "nqihub.divisions",
     "nqihub.accounts",
+    # After accounts, whose audited axes_reset* commands replace axes' own of the same names.
+    "axes",
     "nqihub.organizations",
     "nqihub.documents",
     "nqihub.metrology",

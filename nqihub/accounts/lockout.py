@@ -185,12 +185,17 @@ def locked_keys() -> QuerySet:
     )
 
 
+def device_prefix(key: str) -> str:
+    """How the counts of the account ``key``'s known browsers begin."""
+    return f"{key}{_DEVICE_MARK}"
+
+
 def clear(username: str) -> int:
     """End every count of the account: the anonymous key and each of its device keys."""
     key = account_key(username)
     if not key:
         return 0
     count, _deleted = AccessAttempt.objects.filter(
-        Q(username=key) | Q(username__startswith=f"{key}{_DEVICE_MARK}")
+        Q(username=key) | Q(username__startswith=device_prefix(key))
     ).delete()
     return count

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -186,6 +187,34 @@ def account_unlock(*, actor, username: str) -> int:
         target=account if account is not None else ("accounts.user", "", key),
         details={"cleared": count},
     )
+    return count
+
+
+def account_unlock_by_command(*, username: str | None = None, address: str | None = None) -> int:
+    """Lift lockouts from the server's command line (the ``axes_reset*`` commands, which this
+    project replaces): an account with all its browsers' counts, the counts of an address, or
+    everything. The person at the server's shell is trusted as such, and the unlock is recorded
+    in the audit trail like the security page's (channel "cli"). Returns the lock records ended."""
+    with transaction.atomic():
+        if username:
+            key = lockout.account_key(username)
+            if not key:
+                raise errors.REQUIRED(field="username")
+            attempts = AccessAttempt.objects.filter(
+                models.Q(username=key) | models.Q(username__startswith=lockout.device_prefix(key))
+            )
+            account = User.objects.filter(username__iexact=key).first()
+            target: Any = account if account is not None else ("accounts.user", "", key)
+        else:
+            attempts, target = AccessAttempt.objects.all(), None
+        if address:
+            attempts = attempts.filter(ip_address=address)
+        count, _deleted = attempts.delete()
+        audit_record(
+            action="account.unlock",
+            target=target,
+            details={"cleared": count, "via": "command", "address": address or "", "all": not username},
+        )
     return count
 
 
