@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import models
 
 from nqihub.core.access import Actor, OrganizationKind
@@ -100,9 +101,9 @@ def _testing_institution(actor: Actor) -> models.Q | None:
     org = actor.organization
     if org is None or org.kind != OrganizationKind.INSTITUTION:
         return None
-    from .models import BatchInstitution
-
-    return models.Q(pk__in=BatchInstitution.objects.filter(institution=org).values("batch_id"))
+    # Looked up by name: the models module imports this one.
+    through = apps.get_model("sampling", "BatchInstitution")
+    return models.Q(pk__in=through.objects.filter(institution=org).values("batch_id"))
 
 
 class BatchQuerySet(ScopedQuerySet):
@@ -151,5 +152,18 @@ class RecordQuerySet(ScopedQuerySet):
         "object": (
             own_organization("organization", kind=OrganizationKind.ENTERPRISE, working=True),
             own_organization("producer", kind=OrganizationKind.ENTERPRISE, working=True),
+        ),
+    }
+
+
+class ReportQuerySet(ScopedQuerySet):
+    """An inspection report: the regulators of its division, the institution that issued it, and
+    the sampled enterprise it is about."""
+
+    scope = {
+        ("view", "export"): (
+            jurisdiction(),
+            own_organization("institution", kind=OrganizationKind.INSTITUTION),
+            own_organization("organization", kind=OrganizationKind.ENTERPRISE),
         ),
     }

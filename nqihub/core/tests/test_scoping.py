@@ -30,10 +30,18 @@ UNSCOPED = {
     "cases.CaseReminder": "a record of reminders sent, read by the daily job only",
     "cases.CaseEvent": "a timeline step, shown only with its case (Case.for_user)",
     "cases.CaseAttachment": "shown and downloaded only through its case (Case.for_user)",
+    "cases.CaseDeadline": "a countdown shown only with its case (Case.for_user)",
     "organizations.InstitutionDiscipline": "part of an organisation's profile (Organization.for_user)",
     "organizations.OrganizationContact": "part of an organisation's profile (Organization.for_user)",
     "metrology.MetrologyPolicy": "one configuration row, read by the services that apply it",
     "metrology.ReminderLog": "a log of reminders sent once; never shown",
+    "sampling.SamplingRule": "configuration rows read by the services that apply them",
+    "sampling.BatchInstitution": "part of its batch (Batch.for_user)",
+    "sampling.Selection": "shown only with its batch and draw (Batch.for_user, Draw.for_user)",
+    "sampling.Assignment": "shown only with its drawn object's batch (Batch.for_user)",
+    "sampling.TestResult": "shown only with its sampling record (SamplingRecord.for_user)",
+    "sampling.Objection": "shown only with its sampling record (SamplingRecord.for_user) and its case",
+    "sampling.Disposal": "shown only with its sampling record (SamplingRecord.for_user)",
 }
 
 

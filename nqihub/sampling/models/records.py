@@ -11,7 +11,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from nqihub.documents.models import IssuedDocumentBase
 
-from ..querysets import RecordQuerySet
+from ..querysets import RecordQuerySet, ReportQuerySet
 
 
 class Conclusion(models.TextChoices):
@@ -172,6 +172,8 @@ class InspectionReport(IssuedDocumentBase):
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     division = models.ForeignKey("divisions.AdminDivision", on_delete=models.PROTECT, related_name="+", editable=False)
     conclusion = models.CharField(_("conclusion"), max_length=8, choices=Conclusion.choices)
+
+    objects = ReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("inspection report")
