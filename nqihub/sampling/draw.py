@@ -379,7 +379,8 @@ def pool_csv(rows: Iterable[Sequence], extra_columns: Sequence[str] = ()) -> byt
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*POOL_COLUMNS, *extra_columns])
     for row in rows:
-        writer.writerow([row[0], row[1], _format_weight(row[2]), *row[3 : 3 + len(extra_columns)]])
+        extra = list(row[3 : 3 + len(extra_columns)])
+        writer.writerow([row[0], row[1], _format_weight(row[2]), *extra, *[""] * (len(extra_columns) - len(extra))])
     return out.getvalue().encode(CSV_ENCODING)
 
 
