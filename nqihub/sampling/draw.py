@@ -21,17 +21,13 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import heapq
 import io
 import math
 import re
 import secrets
-import struct
 import sys
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress
-from operator import neg
 
 ALGORITHM = "nqihub-draw/1"
 """The version of the algorithm: part of every hashed message, printed with every draw."""
@@ -47,7 +43,6 @@ _ALGORITHM_BYTES = ALGORITHM.encode("ascii")
 _OBJECT_DOMAIN = _ALGORITHM_BYTES + b"\x00object\x00"
 _INSPECTOR_DOMAIN = _ALGORITHM_BYTES + b"\x00inspector\x00"
 _BLOCK_BYTES = 8 * BLOCK
-_BLOCK_WORDS = struct.Struct(f">{BLOCK}Q")
 _TWO_TO_MINUS_53 = 2.0**-53
 _SEED_RE = re.compile(r"[0-9a-fA-F]+")
 
@@ -99,27 +94,32 @@ def _seed_bytes(seed: str) -> bytes:
     return bytes.fromhex(normalise_seed(seed))
 
 
-def _object_block(seed_bytes: bytes, block: int) -> tuple[int, ...]:
-    """The 256 64-bit words of one block: SHAKE-256(domain ‖ seed ‖ block as 8 bytes), 2048 bytes."""
-    digest = hashlib.shake_256(_OBJECT_DOMAIN + seed_bytes + block.to_bytes(8, "big")).digest(_BLOCK_BYTES)
-    return _BLOCK_WORDS.unpack(digest)
+def _object_block(seed_bytes: bytes, block: int) -> bytes:
+    """The 2048 bytes of one block: SHAKE-256(domain ‖ seed ‖ block as 8 bytes big-endian)."""
+    return hashlib.shake_256(_OBJECT_DOMAIN + seed_bytes + block.to_bytes(8, "big")).digest(_BLOCK_BYTES)
 
 
 def object_word(object_id: int, seed: str) -> int:
-    """The 64-bit word of one object: word ``id mod 256`` of the block ``id div 256``."""
+    """The 64-bit word of one object: the big-endian word ``id mod 256`` of block ``id div 256``."""
     object_id = _check_id(object_id)
-    return _object_block(_seed_bytes(seed), object_id // BLOCK)[object_id % BLOCK]
+    at = 8 * (object_id % BLOCK)
+    return int.from_bytes(_object_block(_seed_bytes(seed), object_id // BLOCK)[at : at + 8], "big")
 
 
-def _key(word: int, weight: float) -> float:
-    """ln(u) / weight, u = m / 2**53, m the word's top 53 bits with the lowest bit set (odd, so
-    0 < u < 1 exactly as a double)."""
-    return math.log(((word >> 11) | 1) * _TWO_TO_MINUS_53) / weight
+def object_number(object_id: int, seed: str) -> int:
+    """x of one object: the top 52 bits of its word. u = (2x + 1) / 2**53, strictly in (0, 1)."""
+    return object_word(object_id, seed) >> 12
+
+
+def _key(number: int, weight: float) -> float:
+    """ln(u) / weight with u = (2x + 1) / 2**53: an odd integer below 2**53 is exact as a double,
+    and so is its product with 2**-53."""
+    return math.log((2 * number + 1) * _TWO_TO_MINUS_53) / weight
 
 
 def object_key(object_id: int, weight: float, seed: str) -> float:
-    """The key of one object (negative; the highest keys are drawn)."""
-    return _key(object_word(object_id, seed), _check_weight(weight))
+    """The key of one object, ln(u) / weight (negative; the highest keys are drawn)."""
+    return _key(object_number(object_id, seed), _check_weight(weight))
 
 
 def _check_id(object_id) -> int:
@@ -138,65 +138,87 @@ def _check_weight(weight) -> float:
     return value
 
 
-def _word_lookup(id_lists: Sequence[Sequence[int]], seed_bytes: bytes):
-    """A function giving the 64-bit words of a list of ids (any of ``id_lists``), in its order.
+class _Numbers:
+    """x for the ids of a pool, hashed once per block of 256 ids, and a first, coarse look at
+    them: the top byte of each x (its "bucket", 0-255), so that most ids of a group can be
+    passed over in C, without a Python-level step per id.
 
-    Every block the ids need is hashed once for the whole pool. When the ids are dense (from the
-    lowest to the highest there are at most about twice as many blocks as the ids fill) the words
-    sit in one flat array indexed by id, looked up without a Python-level loop per id; otherwise
-    in a table of the blocks needed. Raises DrawInputError for an id that is not a whole number
-    from 0 to 2**63-1."""
-    count = sum(map(len, id_lists))
-    try:
-        low = min(map(min, filter(None, id_lists)), default=0)
-        high = max(map(max, filter(None, id_lists)), default=0)
-    except TypeError:
-        low = high = None
-    if type(low) is not int or type(high) is not int or low < 0 or high > MAX_OBJECT_ID:
-        for ids in id_lists:
-            for object_id in ids:
-                _check_id(object_id)
-    first, last = low // BLOCK, high // BLOCK
-    if first <= count // BLOCK + 16:
-        first = 0  # then no offset is subtracted per id
-    if last - first + 1 <= 2 * (count // BLOCK) + 16:
-        flat = array("Q")
-        prefix = _OBJECT_DOMAIN + seed_bytes
-        for block in range(first, last + 1):
-            flat.frombytes(hashlib.shake_256(prefix + block.to_bytes(8, "big")).digest(_BLOCK_BYTES))
-        if sys.byteorder == "little":
-            flat.byteswap()  # the words are big-endian
-        if first == 0:
-            return lambda ids: list(map(flat.__getitem__, ids))
-        offset = first * BLOCK
-        return lambda ids: list(map(flat.__getitem__, map(offset.__rsub__, ids)))
-    blocks: set[int] = set()
-    for ids in id_lists:
-        blocks.update(map((8).__rrshift__, ids))  # id >> 8 == id // 256
-    table = {block: _object_block(seed_bytes, block) for block in blocks}
-    return lambda ids: [table[object_id >> 8][object_id & 255] for object_id in ids]
+    When the ids are dense (from the lowest to the highest there are at most about twice as
+    many blocks as the ids fill) the buckets sit in one bytes object indexed by id; otherwise
+    a table of the blocks needed is kept. Raises DrawInputError for an id that is not a whole
+    number from 0 to 2**63-1."""
+
+    def __init__(self, id_lists: Sequence[Sequence[int]], seed_bytes: bytes) -> None:
+        count = sum(map(len, id_lists))
+        try:
+            low = min(map(min, filter(None, id_lists)), default=0)
+            high = max(map(max, filter(None, id_lists)), default=0)
+        except TypeError:
+            low = high = None
+        if type(low) is not int or type(high) is not int or low < 0 or high > MAX_OBJECT_ID:
+            for ids in id_lists:
+                for object_id in ids:
+                    _check_id(object_id)
+        first, last = low // BLOCK, high // BLOCK
+        if first <= count // BLOCK + 16:
+            first = 0  # then no offset is subtracted per id
+        self.dense = last - first + 1 <= 2 * (count // BLOCK) + 16
+        if self.dense:
+            self.first = first
+            self.digests = [_object_block(seed_bytes, block) for block in range(first, last + 1)]
+            self.buckets = b"".join(digest[::8] for digest in self.digests)  # each word's top byte
+        else:
+            blocks: set[int] = set()
+            for ids in id_lists:
+                blocks.update(map((8).__rrshift__, ids))  # id >> 8 == id // 256
+            self.table = {block: _object_block(seed_bytes, block) for block in blocks}
+
+    def at_least(self, ids: Sequence[int], bucket: int) -> list[int]:
+        """The ids whose x has a top byte of ``bucket`` or more, in their order."""
+        if not bucket:
+            return list(ids)
+        if self.dense:
+            if self.first:
+                lookups = map(self.buckets.__getitem__, map((self.first * BLOCK).__rsub__, ids))
+            else:
+                lookups = map(self.buckets.__getitem__, ids)
+            return list(compress(ids, map(bucket.__le__, lookups)))
+        table = self.table
+        return [i for i in ids if table[i >> 8][8 * (i & 255)] >= bucket]
+
+    def number(self, object_id: int) -> int:
+        """x of one id of the pool."""
+        if self.dense:
+            digest = self.digests[(object_id >> 8) - self.first]
+        else:
+            digest = self.table[object_id >> 8]
+        at = 8 * (object_id & 255)
+        return int.from_bytes(digest[at : at + 8], "big") >> 12
 
 
-def _best(words: list[int], ids: Sequence[int], quota: int) -> Iterable[tuple[int, int]]:
-    """(word, -id) of the objects of one group (one weight) that can be among its ``quota``
-    best: the ``quota`` largest words, and every object whose word equals the smallest of them
-    (ties). Integers only, compared in C."""
-    if quota >= len(words):
-        return zip(words, map(neg, ids), strict=True)
-    top = heapq.nlargest(quota, words)
-    if quota > 16:
-        least = top[-1]
-        return compress(zip(words, map(neg, ids), strict=True), map(least.__le__, words))
-    best = []
-    for word in set(top):  # find each of the few by a scan in C
-        at = words.index(word)
-        while True:
-            best.append((word, -ids[at]))
-            try:
-                at = words.index(word, at + 1)
-            except ValueError:
-                break
-    return best
+def _best(numbers: _Numbers, ids: Sequence[int], quota: int) -> list[tuple[int, int]]:
+    """(x, -id) of the objects of one group (one weight) that can be among its ``quota`` best:
+    the ``quota`` largest x and every other object with the smallest of them (ties).
+
+    x is uniform, so a first pass in C keeps only the ids whose top byte reaches a bucket that
+    about quota + 2√quota + 3 of them pass; when fewer than ``quota`` do, every id is looked at. Any
+    id passed over has a smaller x than every id kept, so the bucket changes how fast the
+    answer comes, never the answer."""
+    size = len(ids)
+    passed: Sequence[int] = ids
+    if quota < size:
+        wanted = quota + 2 * math.isqrt(quota) + 3  # quota passes with a margin of about 2 sd
+        bucket = 256 - -(-wanted * 256 // size)  # 256 × (1 - wanted / size), rounded down
+        if bucket > 0:
+            passed = numbers.at_least(ids, min(bucket, 255))
+            if len(passed) < quota:
+                passed = ids
+    number = numbers.number
+    pairs = sorted(((number(i), -i) for i in passed), reverse=True)
+    if not pairs:
+        return []
+    least = pairs[min(quota, len(pairs)) - 1][0]
+    return [pair for pair in pairs if pair[0] >= least]
 
 
 # --- quotas -------------------------------------------------------------------------------------
@@ -284,11 +306,16 @@ def draw_groups(
     seed: str,
     quotas: Mapping[str, int] | None = None,
     total: int | None = None,
+    assume_distinct: bool = False,
 ) -> dict[str, list[int]]:
     """The same draw as :func:`draw`, from the pool grouped by (stratum, weight): each group is
     (stratum, weight, ids). A group may repeat a (stratum, weight) pair. Within a group every
-    object has the same weight, so the best ``quota`` of it are those with the largest m, found
-    by comparing integers; only those candidates get a floating-point key."""
+    object has the same weight, so its best ``quota`` are those with the largest x, found by
+    comparing integers; only those candidates get a floating-point key.
+
+    The ids must be distinct across all groups; this is checked (a set of every id) unless
+    ``assume_distinct`` is true, which only a caller whose ids come straight from a primary key
+    (one GROUP BY query over one table) may pass."""
     seed_bytes = _seed_bytes(seed)
     by_stratum: dict[str, list[tuple[float, Sequence[int]]]] = {}
     sizes: dict[str, int] = {}
@@ -299,22 +326,23 @@ def draw_groups(
         sizes[stratum] = sizes.get(stratum, 0) + len(ids)
     shares = _quotas(sizes, quotas, total)
     id_lists = [ids for members in by_stratum.values() for _weight, ids in members]
-    distinct: set[int] = set()
-    for ids in id_lists:
-        distinct.update(ids)
-    if len(distinct) != sum(sizes.values()):
-        raise DrawInputError("an object appears more than once in the pool")
-    del distinct
-    words_of = _word_lookup(id_lists, seed_bytes)
+    if not assume_distinct:
+        distinct: set[int] = set()
+        for ids in id_lists:
+            distinct.update(ids)
+        if len(distinct) != sum(sizes.values()):
+            raise DrawInputError("an object appears more than once in the pool")
+        del distinct
+    numbers = _Numbers(id_lists, seed_bytes)
     key = _key
     result: dict[str, list[int]] = {}
     for stratum, quota in shares.items():
         candidates: list[tuple[float, int, int]] = []
         for weight, ids in by_stratum.get(stratum, ()) if quota else ():
-            best = _best(words_of(ids), ids, quota)
-            candidates.extend((key(word, weight), word, negative) for word, negative in best)
+            best = _best(numbers, ids, quota)
+            candidates.extend((key(number, weight), number, negative) for number, negative in best)
         candidates.sort(reverse=True)
-        result[stratum] = [-negative for _key, _word, negative in candidates[:quota]]
+        result[stratum] = [-negative for _key, _number, negative in candidates[:quota]]
     return result
 
 

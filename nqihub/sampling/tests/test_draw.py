@@ -45,18 +45,21 @@ def spec_word(object_id: int, seed: str) -> int:
     return int.from_bytes(block[8 * j : 8 * j + 8], "big")
 
 
+def spec_number(object_id: int, seed: str) -> int:
+    return spec_word(object_id, seed) >> 12
+
+
 def spec_key(object_id: int, weight: float, seed: str) -> float:
-    m = (spec_word(object_id, seed) >> 11) | 1
-    return math.log(m / 2**53) / weight
+    return math.log((2 * spec_number(object_id, seed) + 1) / 2**53) / weight
 
 
 def spec_draw(pool, seed, quotas):
-    """Sort each stratum by (key desc, word desc, id asc) and take the quota."""
+    """Sort each stratum by (key desc, x desc, id asc) and take the quota."""
     result = {}
     for stratum in sorted(set(quotas) | {row[1] for row in pool}):
         ranked = sorted(
             (row for row in pool if row[1] == stratum),
-            key=lambda row: (-spec_key(row[0], row[2], seed), -spec_word(row[0], seed), row[0]),
+            key=lambda row: (-spec_key(row[0], row[2], seed), -spec_number(row[0], seed), row[0]),
         )
         result[stratum] = [row[0] for row in ranked[: quotas.get(stratum, 0)]]
     return result
@@ -151,6 +154,9 @@ def test_grouped_input_gives_the_same_draw():
     for (stratum, weight), ids in groups.items():
         split += [(stratum, weight, ids[::2]), (stratum, weight, tuple(ids[1::2]))]
     assert D.draw_groups(split, seed=SEED, total=10) == D.draw(pool, seed=SEED, total=10)
+    assert D.draw_groups(split, seed=SEED, total=10, assume_distinct=True) == D.draw(pool, seed=SEED, total=10)
+    with pytest.raises(D.DrawInputError, match="more than once"):
+        D.draw_groups([("A", 1.0, [1, 2]), ("B", 2.0, [2])], seed=SEED, total=1)
 
 
 def test_an_objects_key_depends_only_on_seed_and_id():
