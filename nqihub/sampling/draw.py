@@ -8,12 +8,19 @@ nqihub/sampling/tests/test_draw.py pins it, and any change of the results needs 
 :data:`ALGORITHM` version.
 
 In short: every object gets a number u in (0, 1) that depends only on the algorithm version,
-the seed and its id (SHAKE-256 of the seed and the id's block of 256 ids, the id's 64-bit word
-of that block); its key is ``ln(u) / weight`` (Efraimidis–Spirakis weighted sampling without
-replacement) and each stratum keeps its ``quota`` highest keys, in key order. Inspectors for an
-object are ranked the same way, unweighted, with SHA-256 of the seed, the object and the
-inspector; the first ``count`` not excluded are drawn, so a recused inspector is replaced by the
-next one in that fixed order.
+the seed and its id (SHAKE-256 of the seed and the id's block of 256 ids; the id's 64-bit word
+of that output, its top 52 bits x, u = (2x + 1) / 2**53); its key is ``ln(u) / weight``
+(Efraimidis–Spirakis weighted sampling without replacement) and each stratum keeps its
+``quota`` highest keys, in key order (ties: larger x, then smaller id). Inspectors for an object
+are ranked the same way, unweighted, by SHA-256 of the seed, the object and the inspector; the
+first ``count`` not excluded are drawn, so a recused inspector is replaced by the next one in
+that fixed order.
+
+For the service: :func:`draw_groups` takes the pool as it comes from one ``GROUP BY stratum,
+weight`` query (each group's ids), :func:`draw` takes plain rows; both give the same lists.
+:func:`pool_csv` writes the file to publish with the seed, :func:`file_digest` its SHA-256.
+Bad input raises :class:`DrawInputError` (a ValueError) with an English message and draws
+nothing.
 """
 
 from __future__ import annotations

@@ -435,3 +435,27 @@ def test_the_verifier_runs_alone_with_the_standard_library(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert parse_result(done.stdout) == {s: ids for s, ids in D.draw(pool, seed=SEED, total=9).items() if ids}
+
+
+def test_the_worked_example_of_the_documentation():
+    """docs/sampling-draw.md, "Worked example": the same file digest, words and lists."""
+    seed = "0123456789abcdef0123456789abcdef"
+    pool = [
+        (101, "150203|乳制品", 1.0),
+        (102, "150203|乳制品", 3.0),
+        (103, "150203|乳制品", 1.0),
+        (104, "150203|乳制品", 1.0),
+        (256, "150602|稀土永磁材料", 1.0),
+        (257, "150602|稀土永磁材料", 2.0),
+        (300, "150602|稀土永磁材料", 1.0),
+    ]
+    assert D.file_digest(D.pool_csv(pool)) == "a00f0b47c9c504de6a92ac016dde5af7868e93cddb96008e1df7841728cbe745"
+    assert D.object_word(104, seed) == 0xE50AAA406EBE1BEA
+    assert D.object_number(102, seed) == 1168709684445128
+    assert D.draw(pool, seed=seed, total=3) == {"150203|乳制品": [104, 102], "150602|稀土永磁材料": [257]}
+    assert D.draw(pool, seed=seed, quotas={"150203|乳制品": 2, "150602|稀土永磁材料": 2}) == {
+        "150203|乳制品": [104, 102],
+        "150602|稀土永磁材料": [257, 256],
+    }
+    assert D.rank_inspectors(102, [11, 12, 13, 14], seed=seed) == [11, 14, 12, 13]
+    assert D.draw_inspectors(102, [11, 12, 13, 14], seed=seed, exclude=[11]) == [14, 12]
