@@ -203,29 +203,54 @@ class _Numbers:
         return int.from_bytes(digest[at : at + 8], "big") >> 12
 
 
-def _best(numbers: _Numbers, ids: Sequence[int], quota: int) -> list[tuple[int, int]]:
-    """(x, -id) of the objects of one group (one weight) that can be among its ``quota`` best:
-    the ``quota`` largest x and every other object with the smallest of them (ties).
+def _levels(members: Sequence[tuple[float, Sequence[int]]], wanted: int) -> list[int]:
+    """For each group of a stratum, the bucket (0-255) its ids must reach to be looked at, so
+    that about ``wanted`` objects of the stratum are: a cutoff key K is estimated (by bisection)
+    such that the expected number of keys above it, Σ n × (1 − e^(K·w)), is ``wanted``; a group
+    of weight w then needs u ≥ e^(K·w), that is a bucket of ⌊256 × e^(K·w)⌋ (0: every id)."""
+    if wanted >= sum(len(ids) for _weight, ids in members):
+        return [0] * len(members)
+    low, high = -64.0, 0.0  # expected(low) ≥ wanted > expected(high) = 0
+    for _ in range(40):
+        middle = (low + high) / 2
+        expected = sum(len(ids) * -math.expm1(middle * weight) for weight, ids in members)
+        if expected >= wanted:
+            low = middle
+        else:
+            high = middle
+    return [max(0, min(255, math.floor(256 * math.exp(low * weight)))) for weight, _ids in members]
 
-    x is uniform, so a first pass in C keeps only the ids whose top byte reaches a bucket that
-    about quota + 2√quota + 3 of them pass; when fewer than ``quota`` do, every id is looked at. Any
-    id passed over has a smaller x than every id kept, so the bucket changes how fast the
-    answer comes, never the answer."""
-    size = len(ids)
-    passed: Sequence[int] = ids
-    if quota < size:
-        wanted = quota + 2 * math.isqrt(quota) + 3  # quota passes with a margin of about 2 sd
-        bucket = 256 - -(-wanted * 256 // size)  # 256 × (1 - wanted / size), rounded down
-        if bucket > 0:
-            passed = numbers.at_least(ids, min(bucket, 255))
-            if len(passed) < quota:
-                passed = ids
-    number = numbers.number
-    pairs = sorted(((number(i), -i) for i in passed), reverse=True)
-    if not pairs:
-        return []
-    least = pairs[min(quota, len(pairs)) - 1][0]
-    return [pair for pair in pairs if pair[0] >= least]
+
+def _stratum_best(numbers: _Numbers, members: Sequence[tuple[float, Sequence[int]]], quota: int) -> list[int]:
+    """The ``quota`` best of a stratum, best first, looking at as few of its ids as is safe.
+
+    Each group (one weight) is first cut to the ids whose bucket reaches its level (a pass in
+    C), the survivors get their exact key, and K is the quota-th best of them. An id passed over
+    in a group of level b has u < b / 256, so its key is at most ln(b / 256) / w; when that is
+    below K for every cut group, nothing passed over can reach the quota and the answer is
+    exact. A group for which it is not is then looked at whole, and K found again. The levels
+    change how fast the answer comes, never the answer."""
+    key = _key
+    levels = _levels(members, quota + 3 * math.isqrt(quota) + 5)
+    while True:
+        candidates: list[tuple[float, int, int]] = []
+        for (weight, ids), level in zip(members, levels, strict=True):
+            kept = numbers.at_least(ids, level) if level else ids
+            number = numbers.number
+            candidates.extend((key(x, weight), x, -i) for x, i in zip(map(number, kept), kept, strict=True))
+        candidates.sort(reverse=True)
+        if len(candidates) < quota:
+            if not any(levels):
+                break  # the whole stratum is fewer than the quota
+            levels = [0] * len(members)
+            continue
+        cutoff = candidates[quota - 1][0]
+        short = [g for g, level in enumerate(levels) if level and math.log(level / 256) / members[g][0] >= cutoff]
+        if not short:
+            break
+        for g in short:
+            levels[g] = 0
+    return [-negative for _key, _x, negative in candidates[:quota]]
 
 
 # --- quotas -------------------------------------------------------------------------------------
@@ -341,15 +366,10 @@ def draw_groups(
             raise DrawInputError("an object appears more than once in the pool")
         del distinct
     numbers = _Numbers(id_lists, seed_bytes)
-    key = _key
     result: dict[str, list[int]] = {}
     for stratum, quota in shares.items():
-        candidates: list[tuple[float, int, int]] = []
-        for weight, ids in by_stratum.get(stratum, ()) if quota else ():
-            best = _best(numbers, ids, quota)
-            candidates.extend((key(number, weight), number, negative) for number, negative in best)
-        candidates.sort(reverse=True)
-        result[stratum] = [-negative for _key, _number, negative in candidates[:quota]]
+        members = by_stratum.get(stratum, ())
+        result[stratum] = _stratum_best(numbers, members, quota) if quota and members else []
     return result
 
 

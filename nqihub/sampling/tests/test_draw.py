@@ -117,6 +117,25 @@ def test_the_fast_draw_is_the_spec():
         assert D.draw(pool, seed=seed, quotas=quotas) == spec_draw(pool, seed, quotas)
 
 
+@pytest.mark.parametrize("forced", ["highest", "random"])
+def test_the_levels_change_the_speed_never_the_answer(monkeypatch, forced):
+    """Whatever levels the first pass uses — far too strict (every group cut to its top 1/256),
+    or random — the checks that follow it (too few candidates; an id passed over that could
+    still beat the quota-th key) bring the draw back to the spec."""
+    rng = random.Random(forced)
+
+    def levels(members, wanted):
+        return [255 if forced == "highest" else rng.randint(0, 255) for _ in members]
+
+    monkeypatch.setattr(D, "_levels", levels)
+    for _ in range(15):
+        ids = rng.sample(range(3000), 800)
+        pool = [(i, f"S{rng.randint(0, 2)}", rng.choice([1, 3, 0.5, 40])) for i in ids]
+        quotas = {f"S{k}": rng.choice([1, 5, 30]) for k in range(3)}
+        seed = "%064x" % rng.getrandbits(256)
+        assert D.draw(pool, seed=seed, quotas=quotas) == spec_draw(pool, seed, quotas)
+
+
 def test_the_inspector_order_is_the_spec():
     for object_id in (1, 99, 2**40):
         assert D.rank_inspectors(object_id, range(50), seed=OTHER_SEED) == spec_inspectors(
