@@ -157,7 +157,7 @@ class _Numbers:
     a table of the blocks needed is kept. Raises DrawInputError for an id that is not a whole
     number from 0 to 2**63-1."""
 
-    def __init__(self, id_lists: Sequence[Sequence[int]], seed_bytes: bytes) -> None:
+    def __init__(self, id_lists: Sequence[Sequence[int]], seed_bytes: bytes, *, dense: bool = False) -> None:
         count = sum(map(len, id_lists))
         try:
             low = min(map(min, filter(None, id_lists)), default=0)
@@ -171,7 +171,7 @@ class _Numbers:
         first, last = low // BLOCK, high // BLOCK
         if first <= count // BLOCK + 16:
             first = 0  # then no offset is subtracted per id
-        self.dense = last - first + 1 <= 2 * (count // BLOCK) + 16
+        self.dense = dense or last - first + 1 <= 2 * (count // BLOCK) + 16
         if self.dense:
             self.first = first
             self.digests = [_object_block(seed_bytes, block) for block in range(first, last + 1)]
@@ -209,14 +209,14 @@ class _Numbers:
         return int.from_bytes(digest[at : at + 8], "big") >> 12
 
 
-def _levels(members: Sequence[tuple[float, Sequence[int]]], wanted: int) -> list[int]:
-    """For each group of a stratum, the bucket (0-255) its ids must reach to be looked at, so
-    that about ``wanted`` objects of the stratum are: a cutoff key K is estimated (by bisection)
-    such that the expected number of keys above it, Σ n × (1 − e^(K·w)), is ``wanted``; a group
-    of weight w then needs u ≥ e^(K·w), that is a bucket of ⌊256 × e^(K·w)⌋ (0: every id)."""
-    sizes = [(len(ids), weight) for weight, ids in members]
+def _levels(sizes: Sequence[tuple[int, float]], wanted: int) -> list[int]:
+    """For each group (size, weight) of a stratum, the bucket (0-255) its ids must reach to be
+    looked at, so that about ``wanted`` objects of the stratum are: a cutoff key K is estimated
+    (by bisection) such that the expected number of keys above it, Σ n × (1 − e^(K·w)), is
+    ``wanted``; a group of weight w then needs u ≥ e^(K·w), a bucket of ⌊256 × e^(K·w)⌋
+    (0: every id)."""
     if wanted >= sum(size for size, _weight in sizes):
-        return [0] * len(members)
+        return [0] * len(sizes)
     low, high = -64.0, 0.0  # expected(low) ≥ wanted > expected(high) = 0
     expm1 = math.expm1
     for _ in range(24):  # K to within 64 / 2**24: far finer than the levels' steps of 1/256
@@ -226,34 +226,37 @@ def _levels(members: Sequence[tuple[float, Sequence[int]]], wanted: int) -> list
             low = middle
         else:
             high = middle
-    return [max(0, min(255, math.floor(256 * math.exp(low * weight)))) for weight, _ids in members]
+    return [max(0, min(255, math.floor(256 * math.exp(low * weight)))) for _size, weight in sizes]
 
 
-def _stratum_best(numbers: _Numbers, members: Sequence[tuple[float, Sequence[int]]], quota: int) -> list[int]:
+def _wanted(quota: int) -> int:
+    return quota + 3 * math.isqrt(quota) + 5
+
+
+def _stratum_best(numbers: _Numbers, weights: Sequence[float], levels: list[int], kept, quota: int) -> list[int]:
     """The ``quota`` best of a stratum, best first, looking at as few of its ids as is safe.
 
-    Each group (one weight) is first cut to the ids whose bucket reaches its level (a pass in
-    C), the survivors get their exact key, and K is the quota-th best of them. An id passed over
-    in a group of level b has u < b / 256, so its key is at most ln(b / 256) / w; when that is
-    below K for every cut group, nothing passed over can reach the quota and the answer is
-    exact. A group for which it is not is then looked at whole, and K found again. The levels
-    change how fast the answer comes, never the answer."""
-    key = _key
-    levels = _levels(members, quota + 3 * math.isqrt(quota) + 5)
+    Group g (weight ``weights[g]``) is first cut to ``kept(g, level)``: at least the ids whose
+    bucket reaches its level (every id for level 0). The survivors get their exact key, and K
+    is the quota-th best of them. An id passed over in a group of level b has u < b / 256, so its
+    key is at most ln(b / 256) / w; when that is below K for every cut group, nothing passed over
+    can reach the quota and the answer is exact. A group for which it is not is then looked at
+    whole (level 0), and K found again. The levels change how fast the answer comes, never the
+    answer."""
+    key, number = _key, numbers.number
     while True:
         candidates: list[tuple[float, int, int]] = []
-        for (weight, ids), level in zip(members, levels, strict=True):
-            kept = numbers.at_least(ids, level) if level else ids
-            number = numbers.number
-            candidates.extend((key(x, weight), x, -i) for x, i in zip(map(number, kept), kept, strict=True))
+        for g, weight in enumerate(weights):
+            ids = kept(g, levels[g])
+            candidates.extend((key(x, weight), x, -i) for x, i in zip(map(number, ids), ids, strict=True))
         candidates.sort(reverse=True)
         if len(candidates) < quota:
             if not any(levels):
                 break  # the whole stratum is fewer than the quota
-            levels = [0] * len(members)
+            levels = [0] * len(weights)
             continue
         cutoff = candidates[quota - 1][0]
-        short = [g for g, level in enumerate(levels) if level and math.log(level / 256) / members[g][0] >= cutoff]
+        short = [g for g, level in enumerate(levels) if level and math.log(level / 256) / weights[g] >= cutoff]
         if not short:
             break
         for g in short:
@@ -377,8 +380,112 @@ def draw_groups(
     result: dict[str, list[int]] = {}
     for stratum, quota in shares.items():
         members = by_stratum.get(stratum, ())
-        result[stratum] = _stratum_best(numbers, members, quota) if quota and members else []
+        if not (quota and members):
+            result[stratum] = []
+            continue
+        levels = _levels([(len(ids), weight) for weight, ids in members], _wanted(quota))
+
+        def kept(g: int, level: int, members=members) -> Sequence[int]:
+            ids = members[g][1]
+            return numbers.at_least(ids, level) if level else ids
+
+        result[stratum] = _stratum_best(numbers, [weight for weight, _ids in members], levels, kept, quota)
     return result
+
+
+class ShortList:
+    """The same draw for a pool kept in a database, without reading every id into Python.
+
+    1. ``ShortList(sizes, seed=…, high_id=…, quotas=… | total=…)`` with the size of every
+       (stratum, weight) group (one ``GROUP BY stratum, weight`` count) and the highest id of
+       the pool. It hashes every block of ids from 0 to ``high_id`` once and keeps the top byte
+       of each id's x in :attr:`buckets` (byte ``id`` is id's bucket).
+    2. :meth:`levels` gives (stratum, weight, level) for each group to look at; the database
+       returns the rows ``(id, stratum, weight)`` of those groups whose bucket reaches their
+       group's level, e.g. ``get_byte(:buckets, id) >= level`` (PostgreSQL) or
+       ``substr(:buckets, id + 1, 1) >= :level_as_one_byte`` (SQLite).
+    3. :meth:`finish` with those rows and a function giving all ids of one group, called only
+       for a group whose passed-over ids could still reach the quota (rarely).
+
+    The answer is :func:`draw`'s, exactly: the same rule as :func:`draw_groups` decides which
+    groups need more. Meant for dense ids (a pool table's primary key); the buckets take one
+    byte per id up to ``high_id``. Rows beyond what was asked are ignored; a group whose full
+    read does not have the size given raises DrawInputError (the pool changed meanwhile)."""
+
+    def __init__(
+        self,
+        sizes: Mapping[tuple[str, float], int],
+        *,
+        seed: str,
+        high_id: int,
+        quotas: Mapping[str, int] | None = None,
+        total: int | None = None,
+    ) -> None:
+        _check_id(high_id)
+        self.sizes: dict[tuple[str, float], int] = {}
+        stratum_sizes: dict[str, int] = {}
+        for (stratum, weight), size in sizes.items():
+            _check_stratum(stratum)
+            if type(size) is not int or size < 0:
+                raise DrawInputError(f"the size of a group must be a whole number, not {size!r}")
+            group = (stratum, _check_weight(weight))
+            self.sizes[group] = self.sizes.get(group, 0) + size
+            stratum_sizes[stratum] = stratum_sizes.get(stratum, 0) + size
+        self.shares = _quotas(stratum_sizes, quotas, total)
+        self.numbers = _Numbers([[0, high_id]], _seed_bytes(seed), dense=True)
+        self.buckets: bytes = self.numbers.buckets
+        self.high_id = high_id
+        self._groups: dict[str, list[tuple[str, float]]] = {}
+        for group in self.sizes:
+            self._groups.setdefault(group[0], []).append(group)
+        self._levels: dict[tuple[str, float], int] = {}
+        for stratum, groups in self._groups.items():
+            quota = self.shares.get(stratum, 0)
+            if quota:
+                wanted = _wanted(quota)
+                levels = _levels([(self.sizes[g], g[1]) for g in groups], wanted)
+                self._levels.update(zip(groups, levels, strict=True))
+
+    def levels(self) -> list[tuple[str, float, int]]:
+        """(stratum, weight, level) of every group to look at (those of strata with a quota)."""
+        return [(stratum, weight, level) for (stratum, weight), level in self._levels.items()]
+
+    def finish(self, rows: Iterable[Sequence], fetch_group) -> dict[str, list[int]]:
+        """The draw, from the rows (id, stratum, weight) the database returned for
+        :meth:`levels`, and ``fetch_group(stratum, weight)`` giving every id of a group."""
+        buckets, high_id = self.buckets, self.high_id
+        found: dict[tuple[str, float], list[int]] = {}
+        for row in rows:
+            object_id, group = row[0], (row[1], float(row[2]))
+            level = self._levels.get(group)
+            if level is None:
+                continue
+            if type(object_id) is not int or not 0 <= object_id <= high_id:
+                raise DrawInputError(f"object id {object_id!r} is outside 0 to the highest id {high_id}")
+            if buckets[object_id] >= level:
+                found.setdefault(group, []).append(object_id)
+        whole: dict[tuple[str, float], list[int]] = {}
+        result: dict[str, list[int]] = {}
+        for stratum, quota in self.shares.items():
+            groups = self._groups.get(stratum, [])
+            if not (quota and groups):
+                result[stratum] = []
+                continue
+            first = [self._levels[g] for g in groups]
+
+            def kept(g: int, level: int, groups=groups, first=first) -> Sequence[int]:
+                group = groups[g]
+                if level == first[g]:
+                    return found.get(group, [])
+                if group not in whole:
+                    ids = list(fetch_group(*group))
+                    if len(ids) != self.sizes[group] or not all(0 <= i <= high_id for i in ids):
+                        raise DrawInputError(f"the pool changed while drawing: group {group!r}")
+                    whole[group] = ids
+                return whole[group]
+
+            result[stratum] = _stratum_best(self.numbers, [g[1] for g in groups], list(first), kept, quota)
+        return result
 
 
 # --- inspectors ---------------------------------------------------------------------------------

@@ -479,3 +479,66 @@ def test_the_worked_example_of_the_documentation():
     }
     assert D.rank_inspectors(102, [11, 12, 13, 14], seed=seed) == [11, 14, 12, 13]
     assert D.draw_inspectors(102, [11, 12, 13, 14], seed=seed, exclude=[11]) == [14, 12]
+
+
+# --- the same draw with the first pass in the database -------------------------------------
+
+
+def short_list_draw(pool, seed, monkeypatch=None, **allocation):
+    """ShortList against a pool in an in-memory SQLite table, with the first pass in SQL."""
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE pool (id integer PRIMARY KEY, stratum text, weight real)")
+    db.executemany("INSERT INTO pool VALUES (?, ?, ?)", pool)
+    sizes = {(s, w): n for s, w, n in db.execute("SELECT stratum, weight, count(*) FROM pool GROUP BY 1, 2")}
+    high_id = db.execute("SELECT coalesce(max(id), 0) FROM pool").fetchone()[0]
+    short = D.ShortList(sizes, seed=seed, high_id=high_id, **allocation)
+    db.execute("CREATE TEMP TABLE levels (stratum text, weight real, level blob)")
+    db.executemany("INSERT INTO levels VALUES (?, ?, ?)", [(s, w, bytes([lv])) for s, w, lv in short.levels()])
+    rows = db.execute(
+        "SELECT p.id, p.stratum, p.weight FROM pool p JOIN levels l ON p.stratum = l.stratum AND p.weight = l.weight"
+        " WHERE substr(?, p.id + 1, 1) >= l.level",
+        (short.buckets,),
+    ).fetchall()
+    fetched = []
+
+    def fetch_group(stratum, weight):
+        fetched.append((stratum, weight))
+        return [r[0] for r in db.execute("SELECT id FROM pool WHERE stratum = ? AND weight = ?", (stratum, weight))]
+
+    return short.finish(rows, fetch_group), len(rows), fetched
+
+
+def test_the_short_list_in_sql_gives_the_same_draw():
+    rng = random.Random(44)
+    for _ in range(12):
+        size = rng.choice([5, 400, 3000])
+        ids = rng.sample(range(1, 3 * size + 2), size)
+        pool = [(i, f"1502{rng.randint(0, 3):02d}|C{rng.randint(1, 3)}", rng.choice([1.0, 1.5, 3.0, 5.0])) for i in ids]
+        seed = "%064x" % rng.getrandbits(256)
+        total = rng.choice([1, 10, size // 20 + 1, size])
+        result, read, _fetched = short_list_draw(pool, seed, total=total)
+        assert result == D.draw(pool, seed=seed, total=total)
+        if size == 3000 and total < 200:
+            assert read < size / 3  # the database sent only a short list
+        quotas = {f"150200|C{k}": rng.choice([0, 2, 50]) for k in range(1, 4)}
+        assert short_list_draw(pool, seed, quotas=quotas)[0] == D.draw(pool, seed=seed, quotas=quotas)
+
+
+def test_the_short_list_reads_a_whole_group_when_it_must(monkeypatch):
+    monkeypatch.setattr(D, "_levels", lambda sizes, wanted: [255] * len(sizes))
+    rng = random.Random(45)
+    pool = [(i, f"S{rng.randint(0, 2)}", rng.choice([1.0, 4.0])) for i in range(1, 2001)]
+    result, _read, fetched = short_list_draw(pool, SEED, total=60)
+    assert result == D.draw(pool, seed=SEED, total=60)
+    assert fetched  # far too strict levels: groups were read whole
+
+
+def test_the_short_list_notices_a_pool_that_changed():
+    pool = [(i, "A", 1.0) for i in range(1, 501)]
+    short = D.ShortList({("A", 1.0): 500}, seed=SEED, high_id=500, total=20)
+    with pytest.raises(D.DrawInputError, match="changed"):
+        short.finish([], lambda stratum, weight: [row[0] for row in pool[:-1]])
+    with pytest.raises(D.DrawInputError, match="outside"):
+        short.finish([(501, "A", 1.0)], lambda stratum, weight: [])
