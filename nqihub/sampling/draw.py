@@ -400,10 +400,10 @@ class ShortList:
        (stratum, weight) group (one ``GROUP BY stratum, weight`` count) and the highest id of
        the pool. It hashes every block of ids from 0 to ``high_id`` once and keeps the top byte
        of each id's x in :attr:`buckets` (byte ``id`` is id's bucket).
-    2. :meth:`levels` gives (stratum, weight, level) for each group to look at; the database
-       returns the rows ``(id, stratum, weight)`` of those groups whose bucket reaches their
-       group's level, e.g. ``get_byte(:buckets, id) >= level`` (PostgreSQL) or
-       ``substr(:buckets, id + 1, 1) >= :level_as_one_byte`` (SQLite).
+    2. :meth:`plan` gives the ids to read by primary key and the groups to read whole; the
+       database returns their rows ``(id, stratum, weight)``. (Or, one query: :meth:`levels`
+       gives (stratum, weight, level) for each group, and the rows of those groups whose bucket
+       reaches the level are wanted, e.g. ``get_byte(:buckets, id) >= level`` on PostgreSQL.)
     3. :meth:`finish` with those rows and a function giving all ids of one group, called only
        for a group whose passed-over ids could still reach the quota (rarely).
 
@@ -450,11 +450,39 @@ class ShortList:
         """(stratum, weight, level) of every group to look at (those of strata with a quota)."""
         return [(stratum, weight, level) for (stratum, weight), level in self._levels.items()]
 
+    def plan(self) -> tuple[list[int], list[tuple[str, float]]]:
+        """What to read, as two plain queries instead of one that looks at every row: the ids
+        to read by primary key (every id whose bucket reaches the lowest level of the groups
+        read this way) and the (stratum, weight) groups to read whole (those whose level is so
+        low that reading them whole costs less). The split is chosen to read the fewest rows;
+        :meth:`finish` takes the rows of both."""
+        by_level = sorted(((level, self.sizes[group], group) for group, level in self._levels.items()), reverse=True)
+        if not by_level:
+            return [], []
+        span = self.high_id + 1
+        # Groups with the highest levels are read by id, the rest whole: read by id ≈ span ×
+        # (256 − lowest level read by id) / 256, read whole = Σ sizes of the rest.
+        whole_rows = sum(size for _level, size, _group in by_level)
+        best_cost, best_cut = whole_rows, 0  # all whole
+        for cut, (level, size, _group) in enumerate(by_level, start=1):
+            whole_rows -= size
+            cost = span * (256 - level) / 256 + whole_rows
+            if cost < best_cost:
+                best_cost, best_cut = cost, cut
+        whole = [group for _level, _size, group in by_level[best_cut:]]
+        if not best_cut:
+            return [], whole
+        lowest = by_level[best_cut - 1][0]
+        marks = _MARKS.get(lowest)
+        if marks is None:
+            marks = _MARKS[lowest] = bytes(int(b >= lowest) for b in range(256))
+        return list(compress(range(span), self.buckets.translate(marks))), whole
+
     def finish(self, rows: Iterable[Sequence], fetch_group) -> dict[str, list[int]]:
         """The draw, from the rows (id, stratum, weight) the database returned for
         :meth:`levels`, and ``fetch_group(stratum, weight)`` giving every id of a group."""
         buckets, high_id = self.buckets, self.high_id
-        found: dict[tuple[str, float], list[int]] = {}
+        found: dict[tuple[str, float], set[int]] = {}  # a set: a row may come by id and by group
         for row in rows:
             object_id, group = row[0], (row[1], float(row[2]))
             level = self._levels.get(group)
@@ -463,7 +491,7 @@ class ShortList:
             if type(object_id) is not int or not 0 <= object_id <= high_id:
                 raise DrawInputError(f"object id {object_id!r} is outside 0 to the highest id {high_id}")
             if buckets[object_id] >= level:
-                found.setdefault(group, []).append(object_id)
+                found.setdefault(group, set()).add(object_id)
         whole: dict[tuple[str, float], list[int]] = {}
         result: dict[str, list[int]] = {}
         for stratum, quota in self.shares.items():
@@ -476,7 +504,7 @@ class ShortList:
             def kept(g: int, level: int, groups=groups, first=first) -> Sequence[int]:
                 group = groups[g]
                 if level == first[g]:
-                    return found.get(group, [])
+                    return list(found.get(group, ()))
                 if group not in whole:
                     ids = list(fetch_group(*group))
                     if len(ids) != self.sizes[group] or not all(0 <= i <= high_id for i in ids):

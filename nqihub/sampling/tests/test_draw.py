@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import math
 import random
 import shutil
@@ -484,8 +485,9 @@ def test_the_worked_example_of_the_documentation():
 # --- the same draw with the first pass in the database -------------------------------------
 
 
-def short_list_draw(pool, seed, monkeypatch=None, **allocation):
-    """ShortList against a pool in an in-memory SQLite table, with the first pass in SQL."""
+def short_list_draw(pool, seed, one_query=False, **allocation):
+    """ShortList against a pool in an in-memory SQLite table: the rows of :meth:`plan` (by id
+    and whole groups), or with ``one_query`` the first pass in SQL against the buckets."""
     import sqlite3
 
     db = sqlite3.connect(":memory:")
@@ -494,13 +496,24 @@ def short_list_draw(pool, seed, monkeypatch=None, **allocation):
     sizes = {(s, w): n for s, w, n in db.execute("SELECT stratum, weight, count(*) FROM pool GROUP BY 1, 2")}
     high_id = db.execute("SELECT coalesce(max(id), 0) FROM pool").fetchone()[0]
     short = D.ShortList(sizes, seed=seed, high_id=high_id, **allocation)
-    db.execute("CREATE TEMP TABLE levels (stratum text, weight real, level blob)")
-    db.executemany("INSERT INTO levels VALUES (?, ?, ?)", [(s, w, bytes([lv])) for s, w, lv in short.levels()])
-    rows = db.execute(
-        "SELECT p.id, p.stratum, p.weight FROM pool p JOIN levels l ON p.stratum = l.stratum AND p.weight = l.weight"
-        " WHERE substr(?, p.id + 1, 1) >= l.level",
-        (short.buckets,),
-    ).fetchall()
+    if one_query:
+        db.execute("CREATE TEMP TABLE levels (stratum text, weight real, level blob)")
+        db.executemany("INSERT INTO levels VALUES (?, ?, ?)", [(s, w, bytes([lv])) for s, w, lv in short.levels()])
+        rows = db.execute(
+            "SELECT p.id, p.stratum, p.weight FROM levels l CROSS JOIN pool p"
+            " ON p.stratum = l.stratum AND p.weight = l.weight WHERE substr(?, p.id + 1, 1) >= l.level",
+            (short.buckets,),
+        ).fetchall()
+    else:
+        by_id, whole = short.plan()
+        rows = db.execute(
+            "SELECT p.id, p.stratum, p.weight FROM json_each(?) j CROSS JOIN pool p ON p.id = j.value",
+            (json.dumps(by_id),),
+        ).fetchall()
+        for stratum, weight in whole:
+            rows += db.execute(
+                "SELECT id, stratum, weight FROM pool WHERE stratum = ? AND weight = ?", (stratum, weight)
+            )
     fetched = []
 
     def fetch_group(stratum, weight):
@@ -518,8 +531,10 @@ def test_the_short_list_in_sql_gives_the_same_draw():
         pool = [(i, f"1502{rng.randint(0, 3):02d}|C{rng.randint(1, 3)}", rng.choice([1.0, 1.5, 3.0, 5.0])) for i in ids]
         seed = "%064x" % rng.getrandbits(256)
         total = rng.choice([1, 10, size // 20 + 1, size])
+        expected = D.draw(pool, seed=seed, total=total)
         result, read, _fetched = short_list_draw(pool, seed, total=total)
-        assert result == D.draw(pool, seed=seed, total=total)
+        assert result == expected
+        assert short_list_draw(pool, seed, one_query=True, total=total)[0] == expected
         if size == 3000 and total < 200:
             assert read < size / 3  # the database sent only a short list
         quotas = {f"150200|C{k}": rng.choice([0, 2, 50]) for k in range(1, 4)}
@@ -530,9 +545,10 @@ def test_the_short_list_reads_a_whole_group_when_it_must(monkeypatch):
     monkeypatch.setattr(D, "_levels", lambda sizes, wanted: [255] * len(sizes))
     rng = random.Random(45)
     pool = [(i, f"S{rng.randint(0, 2)}", rng.choice([1.0, 4.0])) for i in range(1, 2001)]
-    result, _read, fetched = short_list_draw(pool, SEED, total=60)
-    assert result == D.draw(pool, seed=SEED, total=60)
-    assert fetched  # far too strict levels: groups were read whole
+    for one_query in (False, True):
+        result, _read, fetched = short_list_draw(pool, SEED, one_query=one_query, total=60)
+        assert result == D.draw(pool, seed=SEED, total=60)
+        assert fetched  # far too strict levels: groups were read whole
 
 
 def test_the_short_list_notices_a_pool_that_changed():
