@@ -35,6 +35,7 @@ PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import sqlite3
@@ -109,6 +110,20 @@ class SQLite:
         rows = self.fetch(f"SELECT stratum, weight, group_concat(id) FROM {TABLE} GROUP BY stratum, weight")
         return [(stratum, weight, list(map(int, ids.split(",")))) for stratum, weight, ids in rows]
 
+    def short_list(self, short) -> list:
+        by_id, whole = short.plan()
+        rows = self.fetch(
+            f"SELECT p.id, p.stratum, p.weight FROM json_each(?) AS j CROSS JOIN {TABLE} AS p ON p.id = j.value",
+            (json.dumps(by_id),),
+        )
+        if whole:
+            rows += self.fetch(
+                f"SELECT p.id, p.stratum, p.weight FROM json_each(?) AS g CROSS JOIN {TABLE} AS p"
+                " ON p.stratum = g.value ->> 0 AND p.weight = g.value ->> 1",
+                (json.dumps(whole),),
+            )
+        return rows
+
     per_stratum = f"SELECT id FROM {TABLE} WHERE stratum = ? ORDER BY random() LIMIT ?"
     # u = random() / 2**64 + 0.5 in (0, 1); ln(u) / weight as in the published draw
     per_stratum_weighted = (
@@ -159,6 +174,17 @@ class PostgreSQL:
     def groups(self):
         return self.fetch(f"SELECT stratum, weight, array_agg(id) FROM {TABLE} GROUP BY stratum, weight")
 
+    def short_list(self, short) -> list:
+        by_id, whole = short.plan()
+        rows = self.fetch(f"SELECT id, stratum, weight FROM {TABLE} WHERE id = ANY(?::bigint[])", (by_id,))
+        if whole:
+            rows += self.fetch(
+                f"SELECT p.id, p.stratum, p.weight FROM {TABLE} AS p JOIN unnest(?::text[], ?::float8[]) AS g(stratum, weight)"
+                " ON p.stratum = g.stratum AND p.weight = g.weight",
+                ([g[0] for g in whole], [g[1] for g in whole]),
+            )
+        return rows
+
     per_stratum = SQLite.per_stratum
     per_stratum_weighted = f"SELECT id FROM {TABLE} WHERE stratum = ? ORDER BY ln(1 - random()) / weight DESC LIMIT ?"
     overall = SQLite.overall
@@ -177,6 +203,22 @@ def measure(db, total: int, repeat: int) -> dict:
 
     def ids_once():
         return db.fetch(f"SELECT id FROM {TABLE}")
+
+    def draw_short_list():
+        sizes = {
+            (s, w): n for s, w, n in db.fetch(f"SELECT stratum, weight, count(*) FROM {TABLE} GROUP BY stratum, weight")
+        }
+        high_id = db.fetch(f"SELECT max(id) FROM {TABLE}")[0][0]
+        short = D.ShortList(sizes, seed=SEED, high_id=high_id, total=total)
+        rows = db.short_list(short)
+        shortlisted.append(len(rows))
+
+        def fetch_group(stratum, weight):
+            return [
+                r[0] for r in db.fetch(f"SELECT id FROM {TABLE} WHERE stratum = ? AND weight = ?", (stratum, weight))
+            ]
+
+        return short.finish(rows, fetch_group)
 
     def draw_grouped():
         return D.draw_groups(db.groups(), seed=SEED, total=total, assume_distinct=True)  # ids from the primary key
@@ -198,9 +240,11 @@ def measure(db, total: int, repeat: int) -> dict:
     def random_window():
         return db.fetch(db.window, (window_quota,))
 
+    shortlisted: list[int] = []
     runs = {
         "a": ids_once,
-        "b": draw_grouped,
+        "b": draw_short_list,
+        "b0": draw_grouped,
         "b'": draw_rows,
         "c1": random_per_stratum(db.per_stratum),
         "c2": random_per_stratum(db.per_stratum_weighted),
@@ -216,7 +260,7 @@ def measure(db, total: int, repeat: int) -> dict:
             started = time.perf_counter()
             result = run()
             times[name].append(time.perf_counter() - started)
-            if name in ("b", "b'") and result != results["b"]:
+            if name in ("b", "b0", "b'") and result != results["b"]:
                 raise SystemExit(f"{db.name}: the draw changed between runs or paths: it must not")
     drawn = sum(map(len, results["b"].values()))
     if drawn != sum(quotas.values()) or len(results["a"]) != sum(sizes.values()):
@@ -227,12 +271,14 @@ def measure(db, total: int, repeat: int) -> dict:
         "strata": len(sizes),
         "drawn": drawn,
         "groups": len(db.groups()),
+        "shortlisted": statistics.median(shortlisted),
     }
 
 
 LABELS = {
     "a": "(a)  read the pool's ids once",
-    "b": "(b)  the draw: grouped ids + draw_groups",
+    "b": "(b)  the draw: counts, ShortList, its short list by id and group",
+    "b0": "(b0) the draw: every group's ids + draw_groups",
     "b'": "(b') the draw from rows: rows + draw",
     "c1": "(c1) counts + ORDER BY random() LIMIT q per stratum",
     "c2": "(c2) counts + ORDER BY ln(u)/weight LIMIT q per stratum",
@@ -254,12 +300,13 @@ def report(db, built: float, figures: dict, rows: int, total: int, repeat: int) 
     versus = median["c2"] / median["b"]
     ratio_met = ratio <= TARGET_RATIO
     versus_met = median["b"] < median["c2"]
+    print(f"  short list: {figures['shortlisted']:,.0f} rows of {rows:,} reached Python")
     print(f"  b / a  = {ratio:.2f}   target ≤ {TARGET_RATIO:.0f}: {'MET' if ratio_met else 'NOT MET'}")
     print(
         f"  c2 / b = {versus:.2f}   target > 1 (faster than the same draw by ORDER BY): {'MET' if versus_met else 'NOT MET'}"
     )
     print(
-        f"  also:    b' / a = {median[ROWS] / median['a']:.2f}, c1 / b = {median['c1'] / median['b']:.2f},"
+        f"  also:    b0 / a = {median['b0'] / median['a']:.2f}, b' / a = {median[ROWS] / median['a']:.2f}, c1 / b = {median['c1'] / median['b']:.2f},"
         f" c3 / b = {median['c3'] / median['b']:.2f}, c4 / b = {median['c4'] / median['b']:.2f}"
     )
     return ratio_met and versus_met
