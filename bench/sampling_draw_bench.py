@@ -17,9 +17,13 @@ PostgreSQL.
    busy machine weighs on every figure alike), through the plain DB-API driver (sqlite3,
    psycopg) as the application's database layer would read:
    (a) reading the pool's ids once: ``SELECT id FROM bench_sampling_pool``, every row fetched;
-   (b) the full draw: ``--draw`` objects allocated over the strata by size, weighted, as the
-       service does it: one query returning each (stratum, weight) group's ids
-       (``group_concat`` on SQLite, ``array_agg`` on PostgreSQL), then ``draw_groups``;
+   (b) the full draw, ``--draw`` objects allocated over the strata by size, weighted, as the
+       service should do it: the size of each (stratum, weight) group and the highest id
+       (two aggregate queries), ``ShortList`` (hashes the id blocks, sets each group's level),
+       the rows its ``plan()`` names — ids by primary key, kept in SQL only if their bucket
+       reaches their group's level, and the low-level groups whole — then ``finish()``;
+   (b0) the same draw reading every group's ids (``group_concat`` on SQLite, ``array_agg`` on
+       PostgreSQL), then ``draw_groups``;
    (b') the same draw from plain rows: ``SELECT id, stratum, weight``, then ``draw`` (the
        verifier's way; it must give the identical list);
    (c) ``ORDER BY RANDOM()``: the group counts for the same allocation, then per stratum
@@ -112,9 +116,19 @@ class SQLite:
 
     def short_list(self, short) -> list:
         by_id, whole = short.plan()
+        # The rows by id, each kept only if its bucket reaches its own group's level (the
+        # same test finish() makes): fewer rows to send to Python.
+        c = self.conn
+        c.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS draw_levels (stratum text, weight real, level blob, PRIMARY KEY (stratum, weight))"
+        )
+        c.execute("DELETE FROM draw_levels")
+        c.executemany("INSERT INTO draw_levels VALUES (?, ?, ?)", [(s, w, bytes([lv])) for s, w, lv in short.levels()])
         rows = self.fetch(
-            f"SELECT p.id, p.stratum, p.weight FROM json_each(?) AS j CROSS JOIN {TABLE} AS p ON p.id = j.value",
-            (json.dumps(by_id),),
+            f"SELECT p.id, p.stratum, p.weight FROM json_each(?) AS j CROSS JOIN {TABLE} AS p ON p.id = j.value"
+            " CROSS JOIN draw_levels AS l ON l.stratum = p.stratum AND l.weight = p.weight"
+            " WHERE substr(?, p.id + 1, 1) >= l.level",
+            (json.dumps(by_id), short.buckets),
         )
         if whole:
             rows += self.fetch(
@@ -176,7 +190,14 @@ class PostgreSQL:
 
     def short_list(self, short) -> list:
         by_id, whole = short.plan()
-        rows = self.fetch(f"SELECT id, stratum, weight FROM {TABLE} WHERE id = ANY(?::bigint[])", (by_id,))
+        levels = short.levels()
+        rows = self.fetch(
+            f"SELECT p.id, p.stratum, p.weight FROM {TABLE} AS p"
+            " JOIN unnest(?::text[], ?::float8[], ?::int[]) AS l(stratum, weight, level)"
+            " ON p.stratum = l.stratum AND p.weight = l.weight"
+            " WHERE p.id = ANY(?::bigint[]) AND get_byte(?::bytea, p.id::int) >= l.level",
+            ([x[0] for x in levels], [x[1] for x in levels], [x[2] for x in levels], by_id, short.buckets),
+        )
         if whole:
             rows += self.fetch(
                 f"SELECT p.id, p.stratum, p.weight FROM {TABLE} AS p JOIN unnest(?::text[], ?::float8[]) AS g(stratum, weight)"
