@@ -408,9 +408,10 @@ class ShortList:
        for a group whose passed-over ids could still reach the quota (rarely).
 
     The answer is :func:`draw`'s, exactly: the same rule as :func:`draw_groups` decides which
-    groups need more. Meant for dense ids (a pool table's primary key); the buckets take one
-    byte per id up to ``high_id``. Rows beyond what was asked are ignored; a group whose full
-    read does not have the size given raises DrawInputError (the pool changed meanwhile)."""
+    groups need more. Meant for dense ids (a pool table's primary key): the buckets take one
+    byte per id up to ``high_id``, which may be at most 16 × the pool's size + 65,536 (sparser
+    ids: :func:`draw_groups`). Rows beyond what was asked are ignored; a group whose full read
+    does not have the size given raises DrawInputError (the pool changed meanwhile)."""
 
     def __init__(
         self,
@@ -432,6 +433,10 @@ class ShortList:
             self.sizes[group] = self.sizes.get(group, 0) + size
             stratum_sizes[stratum] = stratum_sizes.get(stratum, 0) + size
         self.shares = _quotas(stratum_sizes, quotas, total)
+        pool_size = sum(stratum_sizes.values())
+        if high_id > 16 * pool_size + 65_536:
+            # one byte and one 8-byte word per id up to high_id: for ids this sparse, draw_groups
+            raise DrawInputError(f"the ids are too sparse for a short list ({pool_size} objects, highest id {high_id})")
         self.numbers = _Numbers([[0, high_id]], _seed_bytes(seed), dense=True)
         self.buckets: bytes = self.numbers.buckets
         self.high_id = high_id

@@ -558,3 +558,5 @@ def test_the_short_list_notices_a_pool_that_changed():
         short.finish([], lambda stratum, weight: [row[0] for row in pool[:-1]])
     with pytest.raises(D.DrawInputError, match="outside"):
         short.finish([(501, "A", 1.0)], lambda stratum, weight: [])
+    with pytest.raises(D.DrawInputError, match="too sparse"):
+        D.ShortList({("A", 1.0): 10}, seed=SEED, high_id=10**9, total=2)
