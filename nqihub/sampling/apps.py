@@ -11,4 +11,4 @@ class SamplingConfig(AppConfig):
     def ready(self) -> None:
         # Each area registers what it needs (case kinds, documents, daily jobs, audit labels)
         # from its own module; loaded here so the registries are complete in every process.
-        pass
+        from .services import aql  # noqa: F401  (GB/T 2828.1: the switching rules' audit label)
