@@ -16,7 +16,6 @@ from rest_framework.response import Response
 
 from nqihub.core.api.schema import AutoSchema
 from nqihub.core.api.views import ScopedViewSetMixin
-from nqihub.core.errors import all_codes
 
 from .. import aql as tables
 from ..services import aql as services
@@ -95,19 +94,15 @@ def plan_data(plan: tables.Plan) -> dict:
 
 
 class _PlanSchema(AutoSchema):
-    """One object, not a list; its 400 lists the input codes of the sampling plans as well."""
+    """One object, not a list; its 400 and 403 list the sampling plans' own codes as well."""
 
     def _is_list_view(self, serializer=None) -> bool:
         return False
 
     def _error_codes(self, status: int) -> tuple[list[str], str]:
         codes, suffix = super()._error_codes(status)
-        if status == 400:
-            own = {
-                e.code
-                for e in all_codes()
-                if e.app == "sampling" and e.status == 400 and e.code in services.INPUT_CODES
-            }
+        own = services.ANSWER_CODES.get(status)
+        if own:
             return sorted(set(codes) | own), suffix + "SamplingPlan"
         return codes, suffix
 

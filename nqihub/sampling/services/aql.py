@@ -47,11 +47,15 @@ NOTE_LABELS = {
         "The table's cell is an arrow ↓: the first plan below it is used, with its sample size."
     ),
     "arrow_up": gettext_lazy("The table's cell is an arrow ↑: the first plan above it is used, with its sample size."),
-    "full_inspection": gettext_lazy("The sample size reaches the lot size: inspect every unit of the lot (100 %)."),
+    "full_inspection": gettext_lazy("The sample size reaches the lot size: inspect every unit of the lot."),
 }
 
 
-INPUT_CODES = frozenset(str(code) for code in (LOT_SIZE_INVALID, LEVEL_UNKNOWN, AQL_NOT_IN_TABLE, SEVERITY_UNKNOWN))
+# The codes a plan request is answered with beyond the kernel's, by status (for the API schema).
+ANSWER_CODES = {
+    400: frozenset(str(code) for code in (LOT_SIZE_INVALID, LEVEL_UNKNOWN, AQL_NOT_IN_TABLE, SEVERITY_UNKNOWN)),
+    403: frozenset({str(NOT_ALLOWED)}),
+}
 
 
 def may_use_plans(user) -> bool:
