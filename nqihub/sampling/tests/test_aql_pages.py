@@ -5,6 +5,8 @@ shown with every plan, and the switching rules changed only by the system admini
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -82,6 +84,33 @@ def test_the_page_refuses_bad_input_on_its_field(world, web, params, field):
     assert page.status_code == 400
     html = page.content.decode()
     assert f'data-field="{field}"' in html and 'data-testid="plan"' not in html
+
+
+TABLES = "/sampling/plans/tables/"
+
+
+def test_the_tables_page_is_for_staff_only(world, web, client):
+    assert client.get(TABLES).status_code == 302
+    assert web(world.users["ent_manager"]).get(TABLES).status_code == 403
+    assert web(world.users["kundulun"]).get(TABLES).status_code == 200
+
+
+@pytest.mark.parametrize("severity", aql.SEVERITIES)
+def test_the_tables_page_shows_each_table_with_its_doubtful_cells(world, web, severity):
+    html = web(world.users["inst"]).get(TABLES, {"severity": severity}).content.decode()
+    table = aql.TABLES[severity]
+    assert html.count('data-testid="doubtful"') == len(table.doubts) > 0
+    letters = re.findall(r"<tr><th>([A-Z])</th><td>(\d+)</td>", html)  # one row per code letter
+    assert letters == [(letter, str(n)) for letter, n in table.sizes.items()]
+    assert ("<tr><th>S</th><td>3150</td>" in html) is (severity == aql.TIGHTENED)
+    assert str(table.title) in html and f"表 {table.key}" in html
+    assert html.count('<tr><td class="nowrap">') == 15  # Table 1
+
+
+def test_the_tables_page_falls_back_to_normal_for_an_unknown_severity(world, web):
+    html = web(world.users["inst"]).get(TABLES, {"severity": "<b>"}).content.decode()
+    assert "表 2-A：正常检验一次抽样方案" in html
+    assert html.count('data-testid="doubtful"') == 2
 
 
 # --------------------------------------------------------------------------- API

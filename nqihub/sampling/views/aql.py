@@ -88,4 +88,57 @@ def plan_calculator(request: HttpRequest) -> HttpResponse:
     return render(request, "sampling/aql_plans.html", context, status=status)
 
 
-urlpatterns = [path("plans/", plan_calculator, name="plans")]
+def _shown(cell) -> str:
+    if cell == tables.DOWN:
+        return "↓"
+    if cell == tables.UP:
+        return "↑"
+    return f"{cell[0]}/{cell[1]}"
+
+
+@login_required
+def plan_tables(request: HttpRequest) -> HttpResponse:
+    """The tables behind the plans, as the platform holds them, each with its evidence and
+    source and every doubtful cell marked, so staff can compare them with the printed standard."""
+    try:
+        services.require_plan_user(request.user)
+    except ServiceError as exc:
+        raise PermissionDenied(str(exc.message)) from None
+    severity = request.GET.get("severity", tables.NORMAL)
+    if severity not in tables.TABLES:
+        severity = tables.NORMAL
+    table = tables.TABLES[severity]
+    rows = [
+        (
+            letter,
+            n,
+            [(_shown(table.cell(letter, the_aql)), table.doubts.get((letter, the_aql))) for the_aql in tables.AQLS],
+        )
+        for letter, n in table.sizes.items()
+    ]
+    table_1 = [
+        (f"{low}–{high}" if high else f"≥{low}", [letters[level] for level in tables.LEVELS])
+        for (low, high), letters in tables.TABLE_1.items()
+    ]
+    return render(
+        request,
+        "sampling/aql_tables.html",
+        {
+            "table": table,
+            "table_check_label": services.CHECK_LABELS[table.check],
+            "rows": rows,
+            "aqls": tables.AQLS,
+            "levels": tables.LEVELS,
+            "table_1": table_1,
+            "table_1_source": tables.TABLE_1_SOURCE,
+            "table_1_check_label": services.CHECK_LABELS[tables.TABLE_1_CHECK],
+            "severities": [(s, services.SEVERITY_LABELS[s]) for s in tables.SEVERITIES],
+            "severity": severity,
+        },
+    )
+
+
+urlpatterns = [
+    path("plans/", plan_calculator, name="plans"),
+    path("plans/tables/", plan_tables, name="plan_tables"),
+]
