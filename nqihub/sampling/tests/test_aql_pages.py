@@ -84,6 +84,7 @@ def test_the_page_refuses_bad_input_on_its_field(world, web, params, field):
     assert page.status_code == 400
     html = page.content.decode()
     assert f'data-field="{field}"' in html and 'data-testid="plan"' not in html
+    assert html.count('<ul class="errorlist"') == 1  # the service's message, once
 
 
 TABLES = "/sampling/plans/tables/"

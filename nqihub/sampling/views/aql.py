@@ -21,21 +21,32 @@ from ..services import aql as services
 
 
 class PlanForm(forms.Form):
-    """Fields only: the service checks them (the same rules for the page and the API)."""
+    """Fields only, none checked here: the service checks them (the same rules and messages for
+    the page and the API), so a refusal shows once, on its field."""
 
     lot_size = forms.CharField(
-        label=_("Lot size"), widget=forms.NumberInput(attrs={"min": 2}), help_text=_("Units in the lot.")
+        label=_("Lot size"),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 2, "required": True}),
+        help_text=_("Units in the lot."),
     )
-    level = forms.ChoiceField(
+    level = forms.CharField(
         label=_("Inspection level"),
-        choices=[(level, level) for level in tables.LEVELS],
+        required=False,
+        widget=forms.Select(choices=[(level, level) for level in tables.LEVELS]),
         initial=tables.DEFAULT_LEVEL,
         help_text=_("General inspection uses level II unless the specification says otherwise."),
     )
-    aql = forms.ChoiceField(label=_("AQL"), choices=[(str(a), str(a)) for a in tables.AQLS], initial="2.5")
-    severity = forms.ChoiceField(
+    aql = forms.CharField(
+        label=_("AQL"),
+        required=False,
+        widget=forms.Select(choices=[(str(a), str(a)) for a in tables.AQLS]),
+        initial="2.5",
+    )
+    severity = forms.CharField(
         label=_("Severity"),
-        choices=[(s, services.SEVERITY_LABELS[s]) for s in tables.SEVERITIES],
+        required=False,
+        widget=forms.Select(choices=[(s, services.SEVERITY_LABELS[s]) for s in tables.SEVERITIES]),
         initial=tables.NORMAL,
     )
 
