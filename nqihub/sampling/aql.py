@@ -308,6 +308,8 @@ def parse_aql(value: object) -> Decimal:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise BadInput("aql", value) from None
+    if not number.is_finite():  # NaN (a signalling one cannot even be compared), infinities
+        raise BadInput("aql", value)
     for aql in AQLS:
         if number == aql:
             return aql

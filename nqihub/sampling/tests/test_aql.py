@@ -266,7 +266,17 @@ def test_reduced_spot_checks(lot, the_aql, expected):
 
 
 def test_plan_refuses_values_outside_the_tables():
-    for args in [(1, "II", "2.5"), (100, "IV", "2.5"), (100, "II", "3.0"), (100, "II", "15"), (100, "II", "x")]:
+    for args in [
+        (1, "II", "2.5"),
+        (100, "IV", "2.5"),
+        (100, "II", "3.0"),
+        (100, "II", "15"),
+        (100, "II", "x"),
+        (100, "II", "sNaN"),
+        (100, "II", "NaN"),
+        (100, "II", "-Infinity"),
+        (100, "II", "2,5"),
+    ]:
         with pytest.raises(aql.BadInput):
             aql.plan(*args)
     with pytest.raises(aql.BadInput):

@@ -179,6 +179,8 @@ def test_the_api_follows_the_arrows_and_reports_what_it_rests_on(world, api):
         ({"lot_size": "10000000000", "aql": "2.5"}, "lot_size_invalid", {"lot_size"}),
         ({"lot_size": "1000", "aql": "3"}, "aql_not_in_table", {"aql"}),
         ({"lot_size": "1000"}, "aql_not_in_table", {"aql"}),
+        ({"lot_size": "1000", "aql": "sNaN"}, "aql_not_in_table", {"aql"}),
+        ({"lot_size": "²", "aql": "2.5"}, "lot_size_invalid", {"lot_size"}),  # a digit to str.isdigit
         ({"lot_size": "1000", "aql": "2.5", "level": "II "}, None, set()),  # stripped, accepted
         ({"lot_size": "1000", "aql": "2.5", "level": "G-2"}, "inspection_level_unknown", {"level"}),
         ({"lot_size": "1000", "aql": "2.5", "severity": "x"}, "severity_unknown", {"severity"}),
