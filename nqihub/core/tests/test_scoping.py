@@ -34,6 +34,7 @@ UNSCOPED = {
     "organizations.OrganizationContact": "part of an organisation's profile (Organization.for_user)",
     "metrology.MetrologyPolicy": "one configuration row, read by the services that apply it",
     "metrology.ReminderLog": "a log of reminders sent once; never shown",
+    "sampling.SwitchingRules": "one configuration row (GB/T 2828.1 switching rules), shown to staff with the plans",
 }
 
 
