@@ -42,6 +42,7 @@ UNSCOPED = {
     "sampling.TestResult": "shown only with its sampling record (SamplingRecord.for_user)",
     "sampling.Objection": "shown only with its sampling record (SamplingRecord.for_user) and its case",
     "sampling.Disposal": "shown only with its sampling record (SamplingRecord.for_user)",
+    "sampling.SwitchingRules": "one configuration row (GB/T 2828.1 switching rules), shown to staff with the plans",
 }
 
 

@@ -1,5 +1,6 @@
 """The supervision-sampling models, one module per area, imported here so Django sees them."""
 
+from .aql import Evidence, SwitchingRules
 from .plans import AnnualPlan, Assignment, Batch, BatchInstitution, Draw, Selection
 from .pools import Inspector, InspectorConflict, PoolObject
 from .records import Conclusion, Disposal, InspectionReport, Objection, SamplingRecord, TestResult
@@ -13,6 +14,7 @@ __all__ = [
     "Conclusion",
     "Disposal",
     "Draw",
+    "Evidence",
     "InspectionItem",
     "InspectionReport",
     "InspectionRules",
@@ -24,6 +26,7 @@ __all__ = [
     "SamplingRecord",
     "SamplingRule",
     "Selection",
+    "SwitchingRules",
     "TestItem",
     "TestResult",
 ]
