@@ -22,7 +22,7 @@ from nqihub.core.access import Capability, OrganizationKind, get_actor, has_capa
 from nqihub.core.errors import invalid_fields
 from nqihub.organizations.credit_code import CreditCodeError, validate_credit_code
 from nqihub.organizations.models import AuthorisationScope, Discipline, InstitutionDiscipline, Organization
-from nqihub.tables.columns import Column, ErrorList, error_text, find_header
+from nqihub.tables.columns import Column, ErrorList, error_text, find_header, normal_header
 from nqihub.tables.columns import error as table_error
 from nqihub.tables.limits import Limits
 from nqihub.tables.readers import TableFileError, is_blank, read_table
@@ -31,19 +31,20 @@ from .. import errors
 from ..models import Inspector, InspectorConflict, PoolObject, ProductCategory, SamplingRule
 
 
+def valid_on(day: datetime.date) -> models.Q:
+    """A capability line valid on ``day`` (either end may be open)."""
+    return (models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=day)) & (
+        models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day)
+    )
+
+
 def qualified_institutions(category: ProductCategory, on: datetime.date | None = None) -> models.QuerySet:
     """The active testing institutions whose CMA capability covers ``category`` on day ``on``
     (today by default): an ``AuthorisationScope`` line of discipline ``testing`` whose
     ``subject_code`` is the category's code and whose validity (open ends allowed) includes the
     day. Returns an ``Organization`` queryset (one row per institution, however many lines)."""
     day = on or timezone.localdate()
-    lines = AuthorisationScope.objects.filter(
-        discipline=Discipline.TESTING,
-        subject_code=category.code,
-    ).filter(
-        models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=day),
-        models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day),
-    )
+    lines = AuthorisationScope.objects.filter(valid_on(day), discipline=Discipline.TESTING, subject_code=category.code)
     return Organization.objects.filter(
         kind=OrganizationKind.INSTITUTION,
         is_active=True,
@@ -396,13 +397,20 @@ class ImportResult:
         return self.created + self.updated
 
 
+# Columns the pool's export writes beside the import's (computed or kept by the platform): an
+# exported pool imports back as it is, those columns ignored.
+IGNORED_HEADERS = frozenset(
+    normal_header(h) for h in ("序号", "no.", "#", "行政区划", "既往不合格次数", "风险分值", "在库")
+)
+
+
 def _read(data: bytes, filename: str, columns: Sequence[Column]) -> list[tuple[int, dict]]:
     """The data rows of an uploaded table as (row number, {field: value}), or ``InvalidInput``
     naming what is wrong with the file as a whole (type, size, header, too many rows)."""
     limits = Limits.from_settings(max_file_bytes=MAX_IMPORT_BYTES)
     try:
         table = read_table(data, filename, limits=limits)
-        header, pending = find_header(table.rows, columns, ignored=frozenset({"序号", "no.", "#"}))
+        header, pending = find_header(table.rows, columns, ignored=IGNORED_HEADERS)
     except TableFileError as exc:
         raise errors.IMPORT_FILE(str(exc), field="file") from None
     if header.fatal or header.errors:
@@ -1047,3 +1055,12 @@ def capability_import(*, actor, data: bytes, filename: str) -> ImportResult:
         details={"filename": str(filename)[:200], "created": result.created, "updated": result.updated},
     )
     return result
+
+
+def offices_for(actor) -> models.QuerySet:
+    """The regulators an inspector of ``actor``'s pool may belong to (within the jurisdiction)."""
+    if actor is None or not get_actor(actor).is_regulator:
+        return Organization.objects.none()
+    return Organization.objects.filter(
+        kind=OrganizationKind.REGULATOR, is_active=True, division_id__in=get_actor(actor).jurisdiction_codes()
+    ).order_by("division_id", "name")
