@@ -139,6 +139,7 @@ def test_pool_search_and_query_count(web, world, sampling):
     assert "酸乳" in page and "灭菌乳" not in page
     page = client.get(reverse("sampling:pool_list"), {"division": "150203"}).content.decode()
     assert "灭菌乳" in page and "酸乳" not in page
+    client.get(reverse("sampling:pool_list"))  # first request's one-off reads
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("sampling:pool_list"))
     for n in range(30):
