@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from nqihub.audit.models import AuditEvent
-from nqihub.sampling.models import InspectionItem, InspectionRules, Inspector, InspectorConflict, PoolObject, TestItem
+from nqihub.sampling.models import InspectionItem, InspectionRules, Inspector, InspectorConflict, PoolObject
+from nqihub.sampling.models import TestItem as RulesTestItem
 from nqihub.sampling.services.pools import may_import_capabilities, may_keep_pool
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +51,8 @@ def _matrix(sampling, conflict):
         (InspectionItem, sampling.item, "change", {"region"}),
         (InspectionRules, sampling.rules, "view", everyone),
         (InspectionRules, sampling.rules, "change", {"region"}),
-        (TestItem, sampling.test_items[0], "view", everyone),
-        (TestItem, sampling.test_items[0], "change", {"region"}),
+        (RulesTestItem, sampling.test_items[0], "view", everyone),
+        (RulesTestItem, sampling.test_items[0], "change", {"region"}),
         (PoolObject, kd_object, "view", {"region", "baotou", "kundulun", "kundulun_viewer", "ent_manager"}),
         (PoolObject, kd_object, "export", {"region", "baotou", "kundulun", "kundulun_viewer", "ent_manager"}),
         (PoolObject, kd_object, "change", {"region", "baotou", "kundulun"}),
