@@ -14,4 +14,8 @@ class SamplingConfig(AppConfig):
         from .casekinds import register as register_case_kinds
 
         register_case_kinds()
-        from .services import aql  # noqa: F401  (GB/T 2828.1: the switching rules' audit label)
+        from .services import (  # noqa: F401 - the services register their audit labels
+            aql,
+            items,
+            pools,
+        )

@@ -18,3 +18,23 @@ LEVEL_UNKNOWN = errors.add("inspection_level_unknown", InvalidInput, _("Choose a
 AQL_NOT_IN_TABLE = errors.add("aql_not_in_table", InvalidInput, _("Choose an AQL of the sampling tables."))
 SEVERITY_UNKNOWN = errors.add("severity_unknown", InvalidInput, _("Choose normal, tightened or reduced inspection."))
 SWITCHING_RULES_INVALID = errors.add("switching_rules_invalid", InvalidInput, _("Check the switching rules."))
+# 一单两库 (the item list, the rules and the pools)
+DUPLICATE = errors.add("duplicate", Conflict, _("This entry is already in the list."))
+RATIO_OUT_OF_RANGE = errors.add(
+    "ratio_out_of_range", InvalidInput, _("The sampling ratio is outside the allowed range.")
+)
+RULES_NOT_AFTER = errors.add(
+    "rules_not_after", InvalidInput, _("A new version must take effect after the current one (%(date)s).")
+)
+TEST_ITEMS_REQUIRED = errors.add("test_items_required", InvalidInput, _("List at least one test item."))
+ENTERPRISE_UNKNOWN = errors.add(
+    "enterprise_unknown", InvalidInput, _("No enterprise with this unified social credit code is on the platform.")
+)
+OUT_OF_JURISDICTION = errors.add(
+    "out_of_jurisdiction", InvalidInput, _("This organisation is outside your jurisdiction.")
+)
+OFFICE_NOT_REGULATOR = errors.add(
+    "office_not_regulator", InvalidInput, _("The office must be a regulator within your jurisdiction.")
+)
+IMPORT_ROWS = errors.add("import_rows", InvalidInput, _("Some rows cannot be imported; nothing was imported."))
+IMPORT_FILE = errors.add("import_file", InvalidInput, _("The file cannot be read."))

@@ -1,10 +1,14 @@
 """The supervision-sampling pages: each views module declares its own ``urlpatterns``, joined
 here in this order. Explicit imports, so static tools (the layer contract) see every page module."""
 
-from .views import aql
+from .views import aql, items, pools
 
 app_name = "sampling"
 
-MODULES: tuple = (aql,)
+MODULES: tuple = (
+    items,
+    pools,
+    aql,
+)
 
 urlpatterns: list = [pattern for module in MODULES for pattern in module.urlpatterns]

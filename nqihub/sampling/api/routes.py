@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from rest_framework.routers import BaseRouter
 
-from . import aql
+from . import aql, items, pools
 
-MODULES: tuple = (aql,)
+MODULES: tuple = (
+    items,
+    pools,
+    aql,
+)
 
 
 def register(router: BaseRouter) -> None:
