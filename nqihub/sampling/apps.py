@@ -14,3 +14,4 @@ class SamplingConfig(AppConfig):
         from .casekinds import register as register_case_kinds
 
         register_case_kinds()
+        from .services import batches, draws, plans  # noqa: F401 - their audit labels
