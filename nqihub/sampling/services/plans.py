@@ -90,7 +90,7 @@ def plan_submit(*, actor, data) -> AnnualPlan:
     with transaction.atomic():
         plan = AnnualPlan.objects.create(case=case, regulator=regulator, division_id=regulator.division_id, **clean)
     if regulator.division.parent_id is None:
-        cases.case_approve(case, actor=actor, note=_("The region's own plan: filed with no level above."))
+        plan.case = cases.case_approve(case, actor=actor, note=_("The region's own plan: filed with no level above."))
     audit_record(
         action="sampling.plan_submit",
         actor=actor,
@@ -124,7 +124,7 @@ def plan_resubmit(*, actor, plan, data) -> AnnualPlan:
             locked.save()
     except IntegrityError:
         raise errors.PLAN_EXISTS(field="title", year=clean["year"]) from None
-    cases.case_resubmit(locked.case, actor=actor)
+    locked.case = cases.case_resubmit(locked.case, actor=actor)
     audit_record(action="sampling.plan_resubmit", actor=actor, target=locked, details={"changes": changes})
     return locked
 
@@ -152,7 +152,7 @@ def _reviewable(actor, plan) -> AnnualPlan:
 def plan_approve(*, actor, plan, note: str = "") -> AnnualPlan:
     locked = _reviewable(actor, plan)
     note = str(note or "").strip()[:REASON_LIMIT]
-    cases.case_approve(locked.case, actor=actor, note=note)
+    locked.case = cases.case_approve(locked.case, actor=actor, note=note)
     audit_record(action="sampling.plan_approve", actor=actor, target=locked, details={"number": locked.case.number})
     return locked
 
@@ -172,7 +172,7 @@ def plan_return(*, actor, plan, reason: str) -> AnnualPlan:
         raise errors.REASON_REQUIRED(field="reason")
     if len(reason) > REASON_LIMIT:
         raise InvalidInput(_("At most 500 characters."), field="reason")
-    cases.case_return(locked.case, actor=actor, reason=reason)
+    locked.case = cases.case_return(locked.case, actor=actor, reason=reason)
     audit_record(
         action="sampling.plan_return",
         actor=actor,
