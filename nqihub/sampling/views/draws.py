@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nqihub.core.errors import ServiceError
-from nqihub.core.views_base import scoped_object
+from nqihub.core.views_base import record_read, scoped_object
 
 from .. import draw as algorithm
 from ..models import Draw
@@ -64,7 +64,9 @@ def _file(name: str, data: bytes) -> HttpResponse:
 
 @login_required
 def draw_pool_file(request: HttpRequest, pk: int) -> HttpResponse:
-    drawn = scoped_object(request, Draw.objects.select_related("batch"), pk)
+    drawn = scoped_object(request, Draw.objects.select_related("batch"), pk, record=False)
+    # The pool names enterprises: its download is an export, recorded whoever makes it.
+    record_read(request, Draw, count=drawn.pool_size, params={"id": pk, "file": "pool"}, kind="export")
     with drawn.pool_file.open("rb") as handle:
         data = handle.read()
     return _file(f"{drawn.batch.number}-{drawn.purpose}-{drawn.seq}.csv", data)
