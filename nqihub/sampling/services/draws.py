@@ -470,6 +470,8 @@ def batch_confirm(*, actor, batch) -> Batch:
         .select_related("pool_object__organization", "pool_object__division")
         .order_by("stratum", "rank")
     )
+    if not selections:
+        raise errors.NOTHING_DRAWN(_("The latest draw selected no object: draw again."))
     since = _window_start()
     barred = [s for s in selections if repeat_rule_reason(s.pool_object, batch=locked, since=since)]
     if barred:
