@@ -8,12 +8,19 @@ nqihub/sampling/tests/test_draw.py pins it, and any change of the results needs 
 :data:`ALGORITHM` version.
 
 In short: every object gets a number u in (0, 1) that depends only on the algorithm version,
-the seed and its id (SHAKE-256 of the seed and the id's block of 256 ids, the id's 64-bit word
-of that block); its key is ``ln(u) / weight`` (Efraimidis–Spirakis weighted sampling without
-replacement) and each stratum keeps its ``quota`` highest keys, in key order. Inspectors for an
-object are ranked the same way, unweighted, with SHA-256 of the seed, the object and the
-inspector; the first ``count`` not excluded are drawn, so a recused inspector is replaced by the
-next one in that fixed order.
+the seed and its id (SHAKE-256 of the seed and the id's block of 256 ids; the id's 64-bit word
+of that output, its top 52 bits x, u = (2x + 1) / 2**53); its key is ``ln(u) / weight``
+(Efraimidis–Spirakis weighted sampling without replacement) and each stratum keeps its
+``quota`` highest keys, in key order (ties: larger x, then smaller id). Inspectors for an object
+are ranked the same way, unweighted, by SHA-256 of the seed, the object and the inspector; the
+first ``count`` not excluded are drawn, so a recused inspector is replaced by the next one in
+that fixed order.
+
+For the service: :func:`draw_groups` takes the pool as it comes from one ``GROUP BY stratum,
+weight`` query (each group's ids), :func:`draw` takes plain rows; both give the same lists.
+:func:`pool_csv` writes the file to publish with the seed, :func:`file_digest` its SHA-256.
+Bad input raises :class:`DrawInputError` (a ValueError) with an English message and draws
+nothing.
 """
 
 from __future__ import annotations
@@ -21,17 +28,14 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import heapq
 import io
 import math
 import re
 import secrets
-import struct
 import sys
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress
-from operator import neg
+from operator import itemgetter
 
 ALGORITHM = "nqihub-draw/1"
 """The version of the algorithm: part of every hashed message, printed with every draw."""
@@ -47,8 +51,8 @@ _ALGORITHM_BYTES = ALGORITHM.encode("ascii")
 _OBJECT_DOMAIN = _ALGORITHM_BYTES + b"\x00object\x00"
 _INSPECTOR_DOMAIN = _ALGORITHM_BYTES + b"\x00inspector\x00"
 _BLOCK_BYTES = 8 * BLOCK
-_BLOCK_WORDS = struct.Struct(f">{BLOCK}Q")
 _TWO_TO_MINUS_53 = 2.0**-53
+_MARKS: dict[int, bytes] = {}  # level → translation table marking the buckets that reach it
 _SEED_RE = re.compile(r"[0-9a-fA-F]+")
 
 # The exported pool (and the verifier's input): UTF-8 with a byte-order mark (so that Excel
@@ -99,27 +103,32 @@ def _seed_bytes(seed: str) -> bytes:
     return bytes.fromhex(normalise_seed(seed))
 
 
-def _object_block(seed_bytes: bytes, block: int) -> tuple[int, ...]:
-    """The 256 64-bit words of one block: SHAKE-256(domain ‖ seed ‖ block as 8 bytes), 2048 bytes."""
-    digest = hashlib.shake_256(_OBJECT_DOMAIN + seed_bytes + block.to_bytes(8, "big")).digest(_BLOCK_BYTES)
-    return _BLOCK_WORDS.unpack(digest)
+def _object_block(seed_bytes: bytes, block: int) -> bytes:
+    """The 2048 bytes of one block: SHAKE-256(domain ‖ seed ‖ block as 8 bytes big-endian)."""
+    return hashlib.shake_256(_OBJECT_DOMAIN + seed_bytes + block.to_bytes(8, "big")).digest(_BLOCK_BYTES)
 
 
 def object_word(object_id: int, seed: str) -> int:
-    """The 64-bit word of one object: word ``id mod 256`` of the block ``id div 256``."""
+    """The 64-bit word of one object: the big-endian word ``id mod 256`` of block ``id div 256``."""
     object_id = _check_id(object_id)
-    return _object_block(_seed_bytes(seed), object_id // BLOCK)[object_id % BLOCK]
+    at = 8 * (object_id % BLOCK)
+    return int.from_bytes(_object_block(_seed_bytes(seed), object_id // BLOCK)[at : at + 8], "big")
 
 
-def _key(word: int, weight: float) -> float:
-    """ln(u) / weight, u = m / 2**53, m the word's top 53 bits with the lowest bit set (odd, so
-    0 < u < 1 exactly as a double)."""
-    return math.log(((word >> 11) | 1) * _TWO_TO_MINUS_53) / weight
+def object_number(object_id: int, seed: str) -> int:
+    """x of one object: the top 52 bits of its word. u = (2x + 1) / 2**53, strictly in (0, 1)."""
+    return object_word(object_id, seed) >> 12
+
+
+def _key(number: int, weight: float) -> float:
+    """ln(u) / weight with u = (2x + 1) / 2**53: an odd integer below 2**53 is exact as a double,
+    and so is its product with 2**-53."""
+    return math.log((2 * number + 1) * _TWO_TO_MINUS_53) / weight
 
 
 def object_key(object_id: int, weight: float, seed: str) -> float:
-    """The key of one object (negative; the highest keys are drawn)."""
-    return _key(object_word(object_id, seed), _check_weight(weight))
+    """The key of one object, ln(u) / weight (negative; the highest keys are drawn)."""
+    return _key(object_number(object_id, seed), _check_weight(weight))
 
 
 def _check_id(object_id) -> int:
@@ -138,65 +147,121 @@ def _check_weight(weight) -> float:
     return value
 
 
-def _word_lookup(id_lists: Sequence[Sequence[int]], seed_bytes: bytes):
-    """A function giving the 64-bit words of a list of ids (any of ``id_lists``), in its order.
+class _Numbers:
+    """x for the ids of a pool, hashed once per block of 256 ids, and a first, coarse look at
+    them: the top byte of each x (its "bucket", 0-255), so that most ids of a group can be
+    passed over in C, without a Python-level step per id.
 
-    Every block the ids need is hashed once for the whole pool. When the ids are dense (from the
-    lowest to the highest there are at most about twice as many blocks as the ids fill) the words
-    sit in one flat array indexed by id, looked up without a Python-level loop per id; otherwise
-    in a table of the blocks needed. Raises DrawInputError for an id that is not a whole number
-    from 0 to 2**63-1."""
-    count = sum(map(len, id_lists))
-    try:
-        low = min(map(min, filter(None, id_lists)), default=0)
-        high = max(map(max, filter(None, id_lists)), default=0)
-    except TypeError:
-        low = high = None
-    if type(low) is not int or type(high) is not int or low < 0 or high > MAX_OBJECT_ID:
-        for ids in id_lists:
-            for object_id in ids:
-                _check_id(object_id)
-    first, last = low // BLOCK, high // BLOCK
-    if first <= count // BLOCK + 16:
-        first = 0  # then no offset is subtracted per id
-    if last - first + 1 <= 2 * (count // BLOCK) + 16:
-        flat = array("Q")
-        prefix = _OBJECT_DOMAIN + seed_bytes
-        for block in range(first, last + 1):
-            flat.frombytes(hashlib.shake_256(prefix + block.to_bytes(8, "big")).digest(_BLOCK_BYTES))
-        if sys.byteorder == "little":
-            flat.byteswap()  # the words are big-endian
-        if first == 0:
-            return lambda ids: list(map(flat.__getitem__, ids))
-        offset = first * BLOCK
-        return lambda ids: list(map(flat.__getitem__, map(offset.__rsub__, ids)))
-    blocks: set[int] = set()
-    for ids in id_lists:
-        blocks.update(map((8).__rrshift__, ids))  # id >> 8 == id // 256
-    table = {block: _object_block(seed_bytes, block) for block in blocks}
-    return lambda ids: [table[object_id >> 8][object_id & 255] for object_id in ids]
+    When the ids are dense (from the lowest to the highest there are at most about twice as
+    many blocks as the ids fill) the buckets sit in one bytes object indexed by id; otherwise
+    a table of the blocks needed is kept. Raises DrawInputError for an id that is not a whole
+    number from 0 to 2**63-1."""
+
+    def __init__(self, id_lists: Sequence[Sequence[int]], seed_bytes: bytes, *, dense: bool = False) -> None:
+        count = sum(map(len, id_lists))
+        try:
+            low = min(map(min, filter(None, id_lists)), default=0)
+            high = max(map(max, filter(None, id_lists)), default=0)
+        except TypeError:
+            low = high = None
+        if type(low) is not int or type(high) is not int or low < 0 or high > MAX_OBJECT_ID:
+            for ids in id_lists:
+                for object_id in ids:
+                    _check_id(object_id)
+        first, last = low // BLOCK, high // BLOCK
+        if first <= count // BLOCK + 16:
+            first = 0  # then no offset is subtracted per id
+        self.dense = dense or last - first + 1 <= 2 * (count // BLOCK) + 16
+        if self.dense:
+            self.first = first
+            self.digests = [_object_block(seed_bytes, block) for block in range(first, last + 1)]
+            self.buckets = b"".join(digest[::8] for digest in self.digests)  # each word's top byte
+        else:
+            blocks: set[int] = set()
+            for ids in id_lists:
+                blocks.update(map((8).__rrshift__, ids))  # id >> 8 == id // 256
+            self.table = {block: _object_block(seed_bytes, block) for block in blocks}
+
+    def at_least(self, ids: Sequence[int], bucket: int) -> list[int]:
+        """The ids whose x has a top byte of ``bucket`` or more, in their order."""
+        if not bucket:
+            return list(ids)
+        if self.dense and len(ids) > 1:
+            # itemgetter fetches every id's bucket in one C loop; translate marks those that
+            # reach the level with 1; compress keeps their ids.
+            marks = _MARKS.get(bucket)
+            if marks is None:
+                marks = _MARKS[bucket] = bytes(int(b >= bucket) for b in range(256))
+            at = map((self.first * BLOCK).__rsub__, ids) if self.first else ids
+            return list(compress(ids, bytes(itemgetter(*at)(self.buckets)).translate(marks)))
+        if self.dense:
+            return [i for i in ids if self.buckets[i - self.first * BLOCK] >= bucket]
+        table = self.table
+        return [i for i in ids if table[i >> 8][8 * (i & 255)] >= bucket]
+
+    def number(self, object_id: int) -> int:
+        """x of one id of the pool."""
+        if self.dense:
+            digest = self.digests[(object_id >> 8) - self.first]
+        else:
+            digest = self.table[object_id >> 8]
+        at = 8 * (object_id & 255)
+        return int.from_bytes(digest[at : at + 8], "big") >> 12
 
 
-def _best(words: list[int], ids: Sequence[int], quota: int) -> Iterable[tuple[int, int]]:
-    """(word, -id) of the objects of one group (one weight) that can be among its ``quota``
-    best: the ``quota`` largest words, and every object whose word equals the smallest of them
-    (ties). Integers only, compared in C."""
-    if quota >= len(words):
-        return zip(words, map(neg, ids), strict=True)
-    top = heapq.nlargest(quota, words)
-    if quota > 16:
-        least = top[-1]
-        return compress(zip(words, map(neg, ids), strict=True), map(least.__le__, words))
-    best = []
-    for word in set(top):  # find each of the few by a scan in C
-        at = words.index(word)
-        while True:
-            best.append((word, -ids[at]))
-            try:
-                at = words.index(word, at + 1)
-            except ValueError:
-                break
-    return best
+def _levels(sizes: Sequence[tuple[int, float]], wanted: int) -> list[int]:
+    """For each group (size, weight) of a stratum, the bucket (0-255) its ids must reach to be
+    looked at, so that about ``wanted`` objects of the stratum are: a cutoff key K is estimated
+    (by bisection) such that the expected number of keys above it, Σ n × (1 − e^(K·w)), is
+    ``wanted``; a group of weight w then needs u ≥ e^(K·w), a bucket of ⌊256 × e^(K·w)⌋
+    (0: every id)."""
+    if wanted >= sum(size for size, _weight in sizes):
+        return [0] * len(sizes)
+    low, high = -64.0, 0.0  # expected(low) ≥ wanted > expected(high) = 0
+    expm1 = math.expm1
+    for _ in range(24):  # K to within 64 / 2**24: far finer than the levels' steps of 1/256
+        middle = (low + high) / 2
+        expected = -sum([size * expm1(middle * weight) for size, weight in sizes])
+        if expected >= wanted:
+            low = middle
+        else:
+            high = middle
+    return [max(0, min(255, math.floor(256 * math.exp(low * weight)))) for _size, weight in sizes]
+
+
+def _wanted(quota: int) -> int:
+    return quota + 3 * math.isqrt(quota) + 5
+
+
+def _stratum_best(numbers: _Numbers, weights: Sequence[float], levels: list[int], kept, quota: int) -> list[int]:
+    """The ``quota`` best of a stratum, best first, looking at as few of its ids as is safe.
+
+    Group g (weight ``weights[g]``) is first cut to ``kept(g, level)``: at least the ids whose
+    bucket reaches its level (every id for level 0). The survivors get their exact key, and K
+    is the quota-th best of them. An id passed over in a group of level b has u < b / 256, so its
+    key is at most ln(b / 256) / w; when that is below K for every cut group, nothing passed over
+    can reach the quota and the answer is exact. A group for which it is not is then looked at
+    whole (level 0), and K found again. The levels change how fast the answer comes, never the
+    answer."""
+    key, number = _key, numbers.number
+    while True:
+        candidates: list[tuple[float, int, int]] = []
+        for g, weight in enumerate(weights):
+            ids = kept(g, levels[g])
+            candidates.extend((key(x, weight), x, -i) for x, i in zip(map(number, ids), ids, strict=True))
+        candidates.sort(reverse=True)
+        if len(candidates) < quota:
+            if not any(levels):
+                break  # the whole stratum is fewer than the quota
+            levels = [0] * len(weights)
+            continue
+        cutoff = candidates[quota - 1][0]
+        short = [g for g, level in enumerate(levels) if level and math.log(level / 256) / weights[g] >= cutoff]
+        if not short:
+            break
+        for g in short:
+            levels[g] = 0
+    return [-negative for _key, _x, negative in candidates[:quota]]
 
 
 # --- quotas -------------------------------------------------------------------------------------
@@ -284,11 +349,16 @@ def draw_groups(
     seed: str,
     quotas: Mapping[str, int] | None = None,
     total: int | None = None,
+    assume_distinct: bool = False,
 ) -> dict[str, list[int]]:
     """The same draw as :func:`draw`, from the pool grouped by (stratum, weight): each group is
     (stratum, weight, ids). A group may repeat a (stratum, weight) pair. Within a group every
-    object has the same weight, so the best ``quota`` of it are those with the largest m, found
-    by comparing integers; only those candidates get a floating-point key."""
+    object has the same weight, so its best ``quota`` are those with the largest x, found by
+    comparing integers; only those candidates get a floating-point key.
+
+    The ids must be distinct across all groups; this is checked (a set of every id) unless
+    ``assume_distinct`` is true, which only a caller whose ids come straight from a primary key
+    (one GROUP BY query over one table) may pass."""
     seed_bytes = _seed_bytes(seed)
     by_stratum: dict[str, list[tuple[float, Sequence[int]]]] = {}
     sizes: dict[str, int] = {}
@@ -299,23 +369,151 @@ def draw_groups(
         sizes[stratum] = sizes.get(stratum, 0) + len(ids)
     shares = _quotas(sizes, quotas, total)
     id_lists = [ids for members in by_stratum.values() for _weight, ids in members]
-    distinct: set[int] = set()
-    for ids in id_lists:
-        distinct.update(ids)
-    if len(distinct) != sum(sizes.values()):
-        raise DrawInputError("an object appears more than once in the pool")
-    del distinct
-    words_of = _word_lookup(id_lists, seed_bytes)
-    key = _key
+    if not assume_distinct:
+        distinct: set[int] = set()
+        for ids in id_lists:
+            distinct.update(ids)
+        if len(distinct) != sum(sizes.values()):
+            raise DrawInputError("an object appears more than once in the pool")
+        del distinct
+    numbers = _Numbers(id_lists, seed_bytes)
     result: dict[str, list[int]] = {}
     for stratum, quota in shares.items():
-        candidates: list[tuple[float, int, int]] = []
-        for weight, ids in by_stratum.get(stratum, ()) if quota else ():
-            best = _best(words_of(ids), ids, quota)
-            candidates.extend((key(word, weight), word, negative) for word, negative in best)
-        candidates.sort(reverse=True)
-        result[stratum] = [-negative for _key, _word, negative in candidates[:quota]]
+        members = by_stratum.get(stratum, ())
+        if not (quota and members):
+            result[stratum] = []
+            continue
+        levels = _levels([(len(ids), weight) for weight, ids in members], _wanted(quota))
+
+        def kept(g: int, level: int, members=members) -> Sequence[int]:
+            ids = members[g][1]
+            return numbers.at_least(ids, level) if level else ids
+
+        result[stratum] = _stratum_best(numbers, [weight for weight, _ids in members], levels, kept, quota)
     return result
+
+
+class ShortList:
+    """The same draw for a pool kept in a database, without reading every id into Python.
+
+    1. ``ShortList(sizes, seed=…, high_id=…, quotas=… | total=…)`` with the size of every
+       (stratum, weight) group (one ``GROUP BY stratum, weight`` count) and the highest id of
+       the pool. It hashes every block of ids from 0 to ``high_id`` once and keeps the top byte
+       of each id's x in :attr:`buckets` (byte ``id`` is id's bucket).
+    2. :meth:`plan` gives the ids to read by primary key and the groups to read whole; the
+       database returns their rows ``(id, stratum, weight)``. (Or, one query: :meth:`levels`
+       gives (stratum, weight, level) for each group, and the rows of those groups whose bucket
+       reaches the level are wanted, e.g. ``get_byte(:buckets, id) >= level`` on PostgreSQL.)
+    3. :meth:`finish` with those rows and a function giving all ids of one group, called only
+       for a group whose passed-over ids could still reach the quota (rarely).
+
+    The answer is :func:`draw`'s, exactly: the same rule as :func:`draw_groups` decides which
+    groups need more. Meant for dense ids (a pool table's primary key); the buckets take one
+    byte per id up to ``high_id``. Rows beyond what was asked are ignored; a group whose full
+    read does not have the size given raises DrawInputError (the pool changed meanwhile)."""
+
+    def __init__(
+        self,
+        sizes: Mapping[tuple[str, float], int],
+        *,
+        seed: str,
+        high_id: int,
+        quotas: Mapping[str, int] | None = None,
+        total: int | None = None,
+    ) -> None:
+        _check_id(high_id)
+        self.sizes: dict[tuple[str, float], int] = {}
+        stratum_sizes: dict[str, int] = {}
+        for (stratum, weight), size in sizes.items():
+            _check_stratum(stratum)
+            if type(size) is not int or size < 0:
+                raise DrawInputError(f"the size of a group must be a whole number, not {size!r}")
+            group = (stratum, _check_weight(weight))
+            self.sizes[group] = self.sizes.get(group, 0) + size
+            stratum_sizes[stratum] = stratum_sizes.get(stratum, 0) + size
+        self.shares = _quotas(stratum_sizes, quotas, total)
+        self.numbers = _Numbers([[0, high_id]], _seed_bytes(seed), dense=True)
+        self.buckets: bytes = self.numbers.buckets
+        self.high_id = high_id
+        self._groups: dict[str, list[tuple[str, float]]] = {}
+        for group in self.sizes:
+            self._groups.setdefault(group[0], []).append(group)
+        self._levels: dict[tuple[str, float], int] = {}
+        for stratum, groups in self._groups.items():
+            quota = self.shares.get(stratum, 0)
+            if quota:
+                wanted = _wanted(quota)
+                levels = _levels([(self.sizes[g], g[1]) for g in groups], wanted)
+                self._levels.update(zip(groups, levels, strict=True))
+
+    def levels(self) -> list[tuple[str, float, int]]:
+        """(stratum, weight, level) of every group to look at (those of strata with a quota)."""
+        return [(stratum, weight, level) for (stratum, weight), level in self._levels.items()]
+
+    def plan(self) -> tuple[list[int], list[tuple[str, float]]]:
+        """What to read, as two plain queries instead of one that looks at every row: the ids
+        to read by primary key (every id whose bucket reaches the lowest level of the groups
+        read this way) and the (stratum, weight) groups to read whole (those whose level is so
+        low that reading them whole costs less). The split is chosen to read the fewest rows;
+        :meth:`finish` takes the rows of both."""
+        by_level = sorted(((level, self.sizes[group], group) for group, level in self._levels.items()), reverse=True)
+        if not by_level:
+            return [], []
+        span = self.high_id + 1
+        # Groups with the highest levels are read by id, the rest whole: read by id ≈ span ×
+        # (256 − lowest level read by id) / 256, read whole = Σ sizes of the rest.
+        whole_rows = sum(size for _level, size, _group in by_level)
+        best_cost, best_cut = whole_rows, 0  # all whole
+        for cut, (level, size, _group) in enumerate(by_level, start=1):
+            whole_rows -= size
+            cost = span * (256 - level) / 256 + whole_rows
+            if cost < best_cost:
+                best_cost, best_cut = cost, cut
+        whole = [group for _level, _size, group in by_level[best_cut:]]
+        if not best_cut:
+            return [], whole
+        lowest = by_level[best_cut - 1][0]
+        marks = _MARKS.get(lowest)
+        if marks is None:
+            marks = _MARKS[lowest] = bytes(int(b >= lowest) for b in range(256))
+        return list(compress(range(span), self.buckets.translate(marks))), whole
+
+    def finish(self, rows: Iterable[Sequence], fetch_group) -> dict[str, list[int]]:
+        """The draw, from the rows (id, stratum, weight) the database returned for
+        :meth:`levels`, and ``fetch_group(stratum, weight)`` giving every id of a group."""
+        buckets, high_id = self.buckets, self.high_id
+        found: dict[tuple[str, float], set[int]] = {}  # a set: a row may come by id and by group
+        for row in rows:
+            object_id, group = row[0], (row[1], float(row[2]))
+            level = self._levels.get(group)
+            if level is None:
+                continue
+            if type(object_id) is not int or not 0 <= object_id <= high_id:
+                raise DrawInputError(f"object id {object_id!r} is outside 0 to the highest id {high_id}")
+            if buckets[object_id] >= level:
+                found.setdefault(group, set()).add(object_id)
+        whole: dict[tuple[str, float], list[int]] = {}
+        result: dict[str, list[int]] = {}
+        for stratum, quota in self.shares.items():
+            groups = self._groups.get(stratum, [])
+            if not (quota and groups):
+                result[stratum] = []
+                continue
+            first = [self._levels[g] for g in groups]
+
+            def kept(g: int, level: int, groups=groups, first=first) -> Sequence[int]:
+                group = groups[g]
+                if level == first[g]:
+                    return list(found.get(group, ()))
+                if group not in whole:
+                    ids = list(fetch_group(*group))
+                    if len(ids) != self.sizes[group] or not all(0 <= i <= high_id for i in ids):
+                        raise DrawInputError(f"the pool changed while drawing: group {group!r}")
+                    whole[group] = ids
+                return whole[group]
+
+            result[stratum] = _stratum_best(self.numbers, [g[1] for g in groups], list(first), kept, quota)
+        return result
 
 
 # --- inspectors ---------------------------------------------------------------------------------
@@ -379,7 +577,8 @@ def pool_csv(rows: Iterable[Sequence], extra_columns: Sequence[str] = ()) -> byt
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*POOL_COLUMNS, *extra_columns])
     for row in rows:
-        writer.writerow([row[0], row[1], _format_weight(row[2]), *row[3 : 3 + len(extra_columns)]])
+        extra = list(row[3 : 3 + len(extra_columns)])
+        writer.writerow([row[0], row[1], _format_weight(row[2]), *extra, *[""] * (len(extra_columns) - len(extra))])
     return out.getvalue().encode(CSV_ENCODING)
 
 
