@@ -164,3 +164,16 @@ def test_an_inspector_who_checked_the_enterprise_recently_recuses(sampling, worl
     assert len(active) == 2 and not active & first
     recent = Assignment.objects.filter(selection=selection, recusal="recent_check")
     assert set(recent.values_list("inspector_id", flat=True)) <= first
+
+
+def test_the_page_cannot_open_a_record_for_a_barred_object_either(web, sampling, world):
+    client = web(world.users["baotou"])
+    client.post(f"/sampling/batches/{sampling.batch.pk}/draw/")
+    _earlier_batch(sampling, world, organizer=world.baotou_reg, user="baotou", area="150200", count=8)
+    response = client.post(f"/sampling/batches/{sampling.batch.pk}/confirm/", follow=True)
+    assert "限制期" in response.content.decode()
+    assert not SamplingRecord.objects.filter(batch=sampling.batch).exists()
+    # Drawn again through the page, the barred objects are shown excluded with the reason.
+    client.post(f"/sampling/batches/{sampling.batch.pk}/draw/", {"reason": "同期批次已抽"})
+    page = client.get(f"/sampling/batches/{sampling.batch.pk}/").content.decode()
+    assert 'data-testid="excluded-reason"' in page and "市场监管总局令第18号" in page
