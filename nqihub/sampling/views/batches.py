@@ -115,7 +115,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draws = []
     if may_see_draws:
         assignments = Assignment.objects.select_related("inspector", "replaces__inspector").order_by("rank")
-        for drawn in Draw.objects.for_user(user, "view").filter(batch=batch).order_by("-drawn_at", "-pk"):
+        for drawn in Draw.objects.for_user(user, "view").filter(batch=batch).order_by("-seq", "-purpose"):
             rows = []
             if drawn.purpose == Draw.Purpose.OBJECTS:
                 rows = list(
