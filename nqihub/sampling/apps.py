@@ -14,8 +14,11 @@ class SamplingConfig(AppConfig):
         from .casekinds import register as register_case_kinds
 
         register_case_kinds()
-        from .services import (  # noqa: F401 - the services register their audit labels
+        from .services import (  # noqa: F401 - the services register their audit labels  # noqa: F401 - their audit labels
             aql,
+            batches,
+            draws,
             items,
+            plans,
             pools,
         )

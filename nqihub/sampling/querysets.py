@@ -89,10 +89,20 @@ class ConflictQuerySet(ScopedQuerySet):
     }
 
 
+def _level_above(actor: Actor) -> models.Q | None:
+    """The working members of the regulator of the division just above a plan's (its level above)."""
+    org = actor.organization
+    if not actor.is_regulator or not actor.can_work or org is None:
+        return None
+    return models.Q(division__parent_id=org.division_id)
+
+
 class PlanQuerySet(ScopedQuerySet):
     scope = {
         ("view", "export"): (jurisdiction(),),
         "change": (own_organization("regulator", working=True),),
+        # Returning or approving a plan filed with the level above.
+        "review": (_level_above,),
     }
 
 

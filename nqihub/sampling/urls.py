@@ -1,13 +1,16 @@
 """The supervision-sampling pages: each views module declares its own ``urlpatterns``, joined
 here in this order. Explicit imports, so static tools (the layer contract) see every page module."""
 
-from .views import aql, items, pools
+from .views import aql, batches, draws, items, plans, pools
 
 app_name = "sampling"
 
 MODULES: tuple = (
     items,
     pools,
+    plans,
+    batches,
+    draws,
     aql,
 )
 

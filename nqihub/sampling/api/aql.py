@@ -1,10 +1,10 @@
 """GB/T 2828.1 sampling plans in the API.
 
-* ``GET /api/v1/sampling-plans/?lot_size=&level=&aql=&severity=`` — the single sampling plan:
+* ``GET /api/v1/aql-plans/?lot_size=&level=&aql=&severity=`` — the single sampling plan:
   code letter (Table 1), the plan used after the arrows, n, Ac, Re, whether every unit is
   inspected, and how far the tables behind the answer were checked. For regulators and technical
   institutions (403 for anyone else); bad input is 400 with the fields named. The plan comes from
-  ``services.aql.sampling_plan``, as on the page ``/sampling/plans/``.
+  ``services.aql.sampling_plan``, as on the page ``/sampling/aql/``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class _TableSerializer(_SourceSerializer):
     title = serializers.CharField()
 
 
-class SamplingPlanSerializer(serializers.Serializer):
+class AqlPlanSerializer(serializers.Serializer):
     lot_size = serializers.IntegerField()
     level = serializers.CharField(help_text="Inspection level: S-1, S-2, S-3, S-4, I, II or III.")
     aql = serializers.CharField(help_text="As in the tables, e.g. 0.010, 2.5, 10.")
@@ -107,7 +107,7 @@ class _PlanSchema(AutoSchema):
         return codes, suffix
 
 
-class SamplingPlanViewSet(ScopedViewSetMixin, viewsets.ViewSet):
+class AqlPlanViewSet(ScopedViewSetMixin, viewsets.ViewSet):
     """The GB/T 2828.1 single sampling plan for a lot."""
 
     schema = _PlanSchema()
@@ -124,7 +124,7 @@ class SamplingPlanViewSet(ScopedViewSetMixin, viewsets.ViewSet):
             ),
             OpenApiParameter("severity", OpenApiTypes.STR, enum=list(tables.SEVERITIES), description="Default normal."),
         ],
-        responses=SamplingPlanSerializer,
+        responses=AqlPlanSerializer,
     )
     def list(self, request, *args, **kwargs):
         services.require_plan_user(request.user)
@@ -137,4 +137,4 @@ class SamplingPlanViewSet(ScopedViewSetMixin, viewsets.ViewSet):
         return Response(plan_data(plan))
 
 
-ROUTES = [("sampling-plans", SamplingPlanViewSet, "sampling-plan")]
+ROUTES = [("aql-plans", AqlPlanViewSet, "aql-plan")]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from rest_framework.routers import BaseRouter
 
-from . import aql, items, pools
+from . import aql, items, plans, pools
 
 MODULES: tuple = (
     items,
     pools,
+    plans,
     aql,
 )
 

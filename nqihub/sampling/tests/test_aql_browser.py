@@ -33,7 +33,7 @@ def test_an_inspector_finds_a_plan_on_a_phone(browser, live_server, world):
         browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
         browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=who]")))
-        browser.get(live_server.url + reverse("sampling:plans"))
+        browser.get(live_server.url + reverse("sampling:aql"))
         assert browser.find_element(By.TAG_NAME, "h1").text == "抽样方案（GB/T 2828.1）"
         browser.find_element(By.ID, "id_lot_size").send_keys("20")
         Select(browser.find_element(By.ID, "id_aql")).select_by_value("0.10")

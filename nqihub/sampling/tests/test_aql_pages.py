@@ -18,14 +18,14 @@ from nqihub.sampling.services.aql import current_switching_rules, switching_rule
 
 pytestmark = pytest.mark.django_db
 
-URL = "/sampling/plans/"
-API = "/api/v1/sampling-plans/"
+URL = "/sampling/aql/"
+API = "/api/v1/aql-plans/"
 STAFF = ["region", "kundulun", "kundulun_viewer", "inst", "sysadmin"]
 OTHERS = ["ent_manager", "ent_other", "applicant", "secadmin", "auditor"]
 
 
 def test_the_urls():
-    assert reverse("sampling:plans") == URL
+    assert reverse("sampling:aql") == URL
 
 
 # --------------------------------------------------------------------------- page
@@ -87,7 +87,7 @@ def test_the_page_refuses_bad_input_on_its_field(world, web, params, field):
     assert html.count('<ul class="errorlist"') == 1  # the service's message, once
 
 
-TABLES = "/sampling/plans/tables/"
+TABLES = "/sampling/aql/tables/"
 
 
 def test_the_tables_page_is_for_staff_only(world, web, client):

@@ -1,4 +1,4 @@
-"""The GB/T 2828.1 sampling plan calculator (``/sampling/plans/``): lot size, inspection level,
+"""The GB/T 2828.1 sampling plan calculator (``/sampling/aql/``): lot size, inspection level,
 AQL and severity give the code letter, the plan used after the arrows, n, Ac, Re, the 100 %
 note and how far the tables behind the answer were checked. For staff (regulators, technical
 institutions); the plan comes from ``services.aql.sampling_plan``, as in the API."""
@@ -150,6 +150,6 @@ def plan_tables(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("plans/", plan_calculator, name="plans"),
-    path("plans/tables/", plan_tables, name="plan_tables"),
+    path("aql/", plan_calculator, name="aql"),
+    path("aql/tables/", plan_tables, name="aql_tables"),
 ]
