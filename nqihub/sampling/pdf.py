@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from io import BytesIO
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -270,7 +270,9 @@ def _draw_conclusion(w: _Writer) -> None:
 
 
 def render_inspection_report(document: InspectionReport, *, request=None) -> bytes:
-    data = report_data(document)
+    """The report's PDF, in Chinese whatever language the request that issued it used."""
+    with translation.override("zh-hans"):
+        data = report_data(document)
     data.url = public_check_url(data.public_code, request)
     buffer = BytesIO()
     canvas = new_canvas(buffer, title=f"{data.title} {data.number}", subject=data.kind_word, keywords=data.public_code)

@@ -2,7 +2,16 @@
 
 from .plans import AnnualPlan, Assignment, Batch, BatchInstitution, Draw, Selection
 from .pools import Inspector, InspectorConflict, PoolObject
-from .records import Conclusion, Disposal, InspectionReport, Objection, SamplingRecord, TestResult
+from .records import (
+    Conclusion,
+    Disposal,
+    InspectionReport,
+    Objection,
+    SamplingRecord,
+    TestResult,
+    is_report_code,
+    new_report_code,
+)
 from .reference import InspectionItem, InspectionRules, ProductCategory, SamplingRule, TestItem
 
 __all__ = [
@@ -26,4 +35,6 @@ __all__ = [
     "Selection",
     "TestItem",
     "TestResult",
+    "is_report_code",
+    "new_report_code",
 ]
