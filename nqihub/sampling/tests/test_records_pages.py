@@ -129,7 +129,9 @@ def test_the_field_work_through_the_pages(field, web):
     pdf = lab.get(reverse("sampling:report_pdf", args=[report.pk]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     # The enterprise downloads its report; another enterprise cannot.
-    assert web(field.world.users["ent_manager"]).get(reverse("sampling:report_pdf", args=[report.pk])).status_code == 200
+    assert (
+        web(field.world.users["ent_manager"]).get(reverse("sampling:report_pdf", args=[report.pk])).status_code == 200
+    )
     assert web(field.world.users["ent_other"]).get(reverse("sampling:report_pdf", args=[report.pk])).status_code == 404
     assert AuditEvent.objects.filter(action="data.export", actor_username="ent_manager").exists()
 
@@ -152,9 +154,17 @@ def test_step_pages_refuse_outsiders(field, web):
     assert web(users["ent_manager"]).get(reverse("sampling:record_sample", args=[field.record.pk])).status_code == 404
     assert web(users["inst"]).get(reverse("sampling:record_refuse", args=[field.record.pk])).status_code == 403
     sample(field)
-    assert web(users["baotou"]).post(reverse("sampling:record_receive", args=[field.record.pk]), {"condition": "x"}).status_code == 403
+    assert (
+        web(users["baotou"])
+        .post(reverse("sampling:record_receive", args=[field.record.pk]), {"condition": "x"})
+        .status_code
+        == 403
+    )
     retest = field.sampling.users["retest"]
-    assert web(retest).post(reverse("sampling:record_receive", args=[field.record.pk]), {"condition": "x"}).status_code == 404
+    assert (
+        web(retest).post(reverse("sampling:record_receive", args=[field.record.pk]), {"condition": "x"}).status_code
+        == 404
+    )
     assert SamplingRecord.objects.get(pk=field.record.pk).stage == "sampled"
 
 
@@ -175,9 +185,7 @@ def test_the_refusal_page(field, web):
 def test_the_lims_posts_results_and_issues_the_report(field, api):
     sample(field)
     lab = api(field.world.users["inst"])
-    answer = lab.post(
-        f"/api/v1/sampling-records/{field.record.pk}/receive/", {"condition": "封条完好"}, format="json"
-    )
+    answer = lab.post(f"/api/v1/sampling-records/{field.record.pk}/receive/", {"condition": "封条完好"}, format="json")
     assert answer.status_code == 200 and answer.json()["stage"] == "received"
     rows = result_rows(field, protein="2.8")
     answer = lab.post(f"/api/v1/sampling-records/{field.record.pk}/results/", {"rows": rows}, format="json")
@@ -200,4 +208,6 @@ def test_the_lims_api_refuses(field, api):
     # Another institution, whatever it sends: 404; the organiser: 403.
     assert api(field.sampling.users["retest"]).post(url, {"rows": "x"}, format="json").status_code == 404
     assert api(field.world.users["baotou"]).post(url, {"rows": result_rows(field)}, format="json").status_code == 403
-    assert api(field.world.users["ent_manager"]).post(url, {"rows": result_rows(field)}, format="json").status_code == 403
+    assert (
+        api(field.world.users["ent_manager"]).post(url, {"rows": result_rows(field)}, format="json").status_code == 403
+    )
