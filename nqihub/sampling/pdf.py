@@ -288,3 +288,93 @@ def render_inspection_report(document: InspectionReport, *, request=None) -> byt
 
 def report_filename(document) -> str:
     return f"检验报告-{document.number}.pdf"
+
+
+# --- the sampling form (抽样单) ----------------------------------------------------------------
+
+
+def _sampling_form_rows(record) -> list[tuple[str, str]]:
+    obj = record.pool_object
+    batch = record.batch
+    taken = record.stage not in ("assigned",)
+
+    def value(text) -> str:
+        return str(text) if taken and text not in (None, "") else ""
+
+    samplers = "、".join(f"{p.name}（{p.enforcement_number}）" for p in record.samplers.all()) if taken else ""
+    return [
+        ("抽样单编号", record.case.number),
+        ("抽查任务", f"{batch.number} {batch.title}（{batch.get_kind_display()}）"),
+        ("组织抽查单位", batch.organizer.name),
+        ("承检机构", record.institution.name),
+        ("被抽样单位", record.organization.name),
+        ("标称生产者", (record.producer.name if record.producer_id else obj.producer_display) or ""),
+        ("产品名称", obj.product_name),
+        ("商标 / 规格型号", " / ".join(part for part in (obj.brand, obj.model) if part)),
+        ("执行标准", obj.standard),
+        ("检验依据", f"{batch.rules.title}（第{batch.rules.version}版）"),
+        ("通知书编号", value(record.notice_number)),
+        (
+            "抽样时间",
+            timezone.localtime(record.sampled_at).strftime("%Y-%m-%d %H:%M") if taken and record.sampled_at else "",
+        ),
+        ("抽样地点", value(record.place)),
+        ("生产日期/批号", value(record.production_batch)),
+        ("批量", value(record.lot_size)),
+        (
+            "抽样数量",
+            f"检验样品 {record.test_quantity}，备用样品 {record.spare_quantity}"
+            if taken and record.test_quantity is not None
+            else f"检验样品 ≥{batch.rules.test_quantity}，备用样品 ≥{batch.rules.spare_quantity}",
+        ),
+        ("封条编号", value(record.seal_numbers)),
+        ("样品购买费用（元）", value(record.sample_price) if taken else ""),
+        ("抽样人员", samplers),
+        ("被抽样单位签字人", value(record.party_signatory)),
+    ]
+
+
+def render_sampling_form(record) -> bytes:
+    """The printable 抽样单 of a record: filled in once the samples were taken, with blank lines
+    to fill by hand before. Signature lines for both parties."""
+    with translation.override("zh-hans"):
+        rows = _sampling_form_rows(record)
+    buffer = BytesIO()
+    canvas = new_canvas(buffer, title=f"抽样单 {record.case.number}", subject="产品质量监督抽查")
+    top = PAGE_H - MARGIN
+    top = draw_text(canvas, "产品质量监督抽查", MARGIN, top, WIDTH, font_size=12, color=MUTED, align="center")
+    top = draw_text(canvas, "抽 样 单", MARGIN, top - 2 * mm, WIDTH, font_size=22, bold=True, align="center") - 6 * mm
+    label_w = 40 * mm
+    value_w = WIDTH - label_w - 4 * mm
+    size, leading = 10, 14
+    for label, text in rows:
+        lines = wrap_text(text or " ", value_w, font_size=size)
+        height = max(1, len(lines)) * leading + 6
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.rect(MARGIN, top - height, WIDTH, height, stroke=1, fill=0)
+        canvas.line(MARGIN + label_w, top, MARGIN + label_w, top - height)
+        draw_text(canvas, label, MARGIN + 2 * mm, top - 3, label_w - 4 * mm, font_size=size)
+        for i, line in enumerate(lines):
+            draw_text(canvas, line, MARGIN + label_w + 2 * mm, top - 3 - i * leading, value_w, font_size=size)
+        top -= height
+    top -= 12 * mm
+    canvas.setFont(CJK_FONT, 10.5)
+    canvas.drawString(MARGIN, top, "抽样人员（签字）：")
+    canvas.drawString(MARGIN + WIDTH / 2, top, "被抽样单位（签字、盖章）：")
+    canvas.drawString(MARGIN, top - 36, "日期：")
+    canvas.drawString(MARGIN + WIDTH / 2, top - 36, "日期：")
+    draw_text(
+        canvas,
+        "样品一式两份，分别封存：一份检验，一份备用。被抽样单位对抽样过程有异议的，可在本单上注明。",
+        MARGIN,
+        top - 60,
+        WIDTH,
+        font_size=8.5,
+        color=MUTED,
+    )
+    canvas.setFillColor(MUTED)
+    canvas.setFont(CJK_FONT, 8)
+    canvas.drawString(MARGIN, 12 * mm, f"抽样单编号 {record.case.number}")
+    save(canvas)
+    return buffer.getvalue()

@@ -211,3 +211,22 @@ def test_the_lims_api_refuses(field, api):
     assert (
         api(field.world.users["ent_manager"]).post(url, {"rows": result_rows(field)}, format="json").status_code == 403
     )
+
+
+def test_the_printable_sampling_form(field, web):
+    import subprocess
+
+    url = reverse("sampling:record_form_pdf", args=[field.record.pk])
+    assert web(field.world.users["ent_manager"]).get(url).status_code == 404  # not before sampling
+    blank = web(field.world.users["baotou"]).get(url)
+    assert blank.status_code == 200 and blank["Content-Type"] == "application/pdf"
+    sample(field)
+    filled = web(field.world.users["ent_manager"]).get(url)
+    assert filled.status_code == 200
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=filled.content, capture_output=True, check=True
+    ).stdout.decode()
+    record = SamplingRecord.objects.get(pk=field.record.pk)
+    for expected in ("抽样单", record.case.number, "FY-0001", "赵执法", "张保管", field.world.ent_kundulun.name):
+        assert expected in text, expected
+    assert AuditEvent.objects.filter(action="data.export", actor_username="ent_manager").exists()

@@ -28,7 +28,7 @@ from nqihub.documents.pdf import pdf_response
 from nqihub.documents.services import PdfMismatch, stored_pdf
 
 from ..models import Batch, Conclusion, InspectionReport, SamplingRecord, TestItem, TestResult
-from ..pdf import report_filename
+from ..pdf import render_sampling_form, report_filename
 from ..services import records as services
 from ..services import reports as report_services
 from ..services.rules import rule
@@ -354,6 +354,20 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@login_required
+def record_form_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable 抽样单 (blank lines before the sampling, filled in after); recorded as an export."""
+    record = scoped_object(
+        request,
+        _related(SamplingRecord.objects.all()).select_related("batch__organizer", "producer"),
+        pk,
+        record=False,
+    )
+    data = render_sampling_form(record)
+    record_read(request, SamplingRecord, params={"id": pk, "form": "sampling"}, count=1, kind="export")
+    return pdf_response(data, f"抽样单-{record.case.number}.pdf", ascii_filename=f"{record.case.number}.pdf")
+
+
 urlpatterns = [
     path("records/", record_list, name="record_list"),
     path("records/<int:pk>/", record_detail, name="record_detail"),
@@ -362,5 +376,6 @@ urlpatterns = [
     path("records/<int:pk>/receive/", record_receive_page, name="record_receive"),
     path("records/<int:pk>/results/", record_results_page, name="record_results"),
     path("records/<int:pk>/report/", record_report_page, name="record_report"),
+    path("records/<int:pk>/form.pdf", record_form_pdf, name="record_form_pdf"),
     path("reports/<int:pk>/pdf/", report_pdf, name="report_pdf"),
 ]
