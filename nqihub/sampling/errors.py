@@ -21,6 +21,11 @@ SAMPLER_NOT_ASSIGNED = errors.add(
     InvalidInput,
     _("%(name)s is not an inspector drawn for this object (or was recused) and cannot sign as a sampler."),
 )
+SAMPLER_CERTIFICATE_EXPIRED = errors.add(
+    "sampler_certificate_expired",
+    InvalidInput,
+    _("The enforcement certificate of %(name)s was valid until %(day)s: they cannot sign as a sampler."),
+)
 QUANTITY_TOO_SMALL = errors.add(
     "quantity_too_small",
     InvalidInput,

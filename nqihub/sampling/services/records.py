@@ -174,7 +174,9 @@ def eligible_samplers(record: SamplingRecord):
     return Inspector.objects.filter(pk__in=assignments.values("inspector_id")).order_by("name", "pk")
 
 
-def _clean_samplers(record: SamplingRecord, value) -> list[Inspector]:
+def _clean_samplers(record: SamplingRecord, value, *, on_day: datetime.date) -> list[Inspector]:
+    """At least ``min_inspectors`` different inspectors, each drawn for the object and not
+    recused, each with an enforcement certificate valid on the day of sampling."""
     ids = _ids(value)
     minimum = rule("min_inspectors")
     if len(ids) < minimum:
@@ -184,6 +186,11 @@ def _clean_samplers(record: SamplingRecord, value) -> list[Inspector]:
         if pk not in eligible:
             person = Inspector.objects.filter(pk=pk).only("name").first()
             raise errors.SAMPLER_NOT_ASSIGNED(field="samplers", name=person.name if person else f"#{pk}")
+        valid_until = eligible[pk].certificate_valid_until
+        if valid_until is not None and valid_until < on_day:
+            raise errors.SAMPLER_CERTIFICATE_EXPIRED(
+                field="samplers", name=eligible[pk].name, day=valid_until.isoformat()
+            )
     return [eligible[pk] for pk in ids]
 
 
@@ -198,10 +205,11 @@ def split_seals(text: str) -> list[str]:
 def clean_sampling(record: SamplingRecord, data: Mapping) -> dict:
     """The sampling input, checked against the rules and the batch's implementation rules."""
     rules = record.batch.rules
-    samplers = _clean_samplers(record, data.get("samplers"))
+    sampled_at = _moment(data, "sampled_at")
+    samplers = _clean_samplers(record, data.get("samplers"), on_day=timezone.localtime(sampled_at).date())
     values = {
         "notice_number": _text(data, "notice_number", limit=40),
-        "sampled_at": _moment(data, "sampled_at"),
+        "sampled_at": sampled_at,
         "place": _text(data, "place"),
         "production_batch": _text(data, "production_batch", limit=100),
         "lot_size": _count(data, "lot_size"),

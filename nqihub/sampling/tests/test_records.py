@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from nqihub.audit.models import AuditEvent
 from nqihub.cases.models import CaseEvent
@@ -122,6 +123,21 @@ def test_the_minimum_of_samplers_is_the_rule(field):
     inspectors = field.sampling.inspectors
     record = sample(field, samplers=[inspectors[k].pk for k in ("qs1", "bt1", "bt2")])
     assert record.samplers.count() == 3
+
+
+def test_a_sampler_with_an_expired_certificate_is_refused(field):
+    import datetime
+
+    from nqihub.sampling.models import Inspector
+
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    Inspector.objects.filter(pk=field.sampling.inspectors["bt1"].pk).update(certificate_valid_until=yesterday)
+    with pytest.raises(InvalidInput) as caught:
+        sample(field)
+    assert caught.value.code == "sampler_certificate_expired"
+    # Valid on the day of sampling (two days ago) is enough.
+    record = sample(field, sampled_at=(timezone.now() - datetime.timedelta(days=2)).isoformat())
+    assert record.stage == SamplingRecord.Stage.SAMPLED
 
 
 def test_sampling_needs_the_photos(field):
