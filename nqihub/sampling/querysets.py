@@ -153,3 +153,44 @@ class RecordQuerySet(ScopedQuerySet):
             own_organization("producer", kind=OrganizationKind.ENTERPRISE, working=True),
         ),
     }
+
+
+def _record_party(prefix: str):
+    """The sampled enterprise (from the sampling on) and the named producer (from the notice of
+    the result on) see the rows of a record reached through ``prefix`` (``record__``)."""
+
+    def rule(actor: Actor) -> models.Q | None:
+        org = actor.organization
+        if org is None or org.kind != OrganizationKind.ENTERPRISE:
+            return None
+        return models.Q(**{f"{prefix}organization": org, f"{prefix}stage__in": VISIBLE_TO_SAMPLED}) | models.Q(
+            **{f"{prefix}producer": org, f"{prefix}stage__in": VISIBLE_TO_PRODUCER}
+        )
+
+    return rule
+
+
+class ResultQuerySet(ScopedQuerySet):
+    """A record's test results: seen by whoever sees the record."""
+
+    scope = {
+        ("view", "export"): (
+            jurisdiction("record__division"),
+            own_organization("record__institution", kind=OrganizationKind.INSTITUTION),
+            _record_party("record__"),
+        ),
+    }
+
+
+class ReportQuerySet(ScopedQuerySet):
+    """Inspection reports: seen and downloaded by whoever sees the record; only the issuing
+    institution's staff act on them."""
+
+    scope = {
+        ("view", "export", "download"): (
+            jurisdiction(),
+            own_organization("institution", kind=OrganizationKind.INSTITUTION),
+            _record_party("record__"),
+        ),
+        "manage": (own_organization("institution", kind=OrganizationKind.INSTITUTION, working=True),),
+    }

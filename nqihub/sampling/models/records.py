@@ -11,7 +11,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from nqihub.documents.models import PUBLIC_CODE_ALPHABET, PUBLIC_CODE_LENGTH, IssuedDocumentBase, new_public_code
 
-from ..querysets import RecordQuerySet
+from ..querysets import RecordQuerySet, ReportQuerySet, ResultQuerySet
 
 
 class Conclusion(models.TextChoices):
@@ -143,6 +143,8 @@ class TestResult(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded"))
 
+    objects = ResultQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("test result")
         verbose_name_plural = _("test results")
@@ -197,6 +199,8 @@ class InspectionReport(IssuedDocumentBase):
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     division = models.ForeignKey("divisions.AdminDivision", on_delete=models.PROTECT, related_name="+", editable=False)
     conclusion = models.CharField(_("conclusion"), max_length=8, choices=Conclusion.choices)
+
+    objects = ReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("inspection report")

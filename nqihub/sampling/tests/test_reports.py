@@ -158,3 +158,24 @@ def test_a_report_code_is_not_taken_for_another_kind(field):
     assert len(report.public_code) == 18
     assert Client().get(f"/verify/{report.public_code[2:]}/").status_code == 404
     assert Client().get(f"/verify/CB{'0' * 16}/").status_code == 404
+
+
+def test_reports_and_results_are_scoped_as_their_record(field):
+    from nqihub.sampling.models import TestResult
+
+    report = _tested(field)
+    users = {**field.world.users, **field.sampling.users}
+    for user, sees in (
+        ("baotou", True),
+        ("kundulun", True),
+        ("qingshan", False),
+        ("xincheng", False),
+        ("inst", True),
+        ("retest", False),
+        ("ent_manager", True),
+        ("ent_other", False),
+    ):
+        assert InspectionReport.objects.for_user(users[user], "download").filter(pk=report.pk).exists() == sees, user
+        assert TestResult.objects.for_user(users[user], "view").filter(record=field.record).exists() == sees, user
+    assert not InspectionReport.objects.for_user(users["ent_manager"], "manage").exists()
+    assert InspectionReport.objects.for_user(users["inst"], "manage").filter(pk=report.pk).exists()
