@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import models
 
 from nqihub.core.access import Actor, OrganizationKind
@@ -100,9 +101,9 @@ def _testing_institution(actor: Actor) -> models.Q | None:
     org = actor.organization
     if org is None or org.kind != OrganizationKind.INSTITUTION:
         return None
-    from .models import BatchInstitution
-
-    return models.Q(pk__in=BatchInstitution.objects.filter(institution=org).values("batch_id"))
+    # Through the app registry: an import of .models here would close a circle (models → querysets).
+    batch_institution = apps.get_model("sampling", "BatchInstitution")
+    return models.Q(pk__in=batch_institution.objects.filter(institution=org).values("batch_id"))
 
 
 class BatchQuerySet(ScopedQuerySet):
