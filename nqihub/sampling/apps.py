@@ -14,11 +14,33 @@ class SamplingConfig(AppConfig):
         from .casekinds import register as register_case_kinds
 
         register_case_kinds()
-        from .services import (  # noqa: F401 - the services register their audit labels  # noqa: F401 - their audit labels
+        # Field work and the inspection report: the services register their audit labels when
+        # loaded; the report is an issued document with its own check code on /verify/.
+        from nqihub.documents.registry import DocumentKind, register_document_kind
+
+        from . import verify as report_check
+        from .models import InspectionReport
+        from .pdf import report_filename
+        from .services import (  # noqa: F401 - the services register their audit labels  # noqa: F401
             aql,
             batches,
             draws,
             items,
             plans,
             pools,
+            records,
+            reports,
         )
+
+        for kind in InspectionReport.Kind.values:
+            register_document_kind(
+                DocumentKind(
+                    key=f"sampling.{kind}",
+                    model=InspectionReport,
+                    value=kind,
+                    number_prefix=reports.number_prefix(kind),
+                    render=reports.render_report,
+                    filename=report_filename,
+                )
+            )
+        report_check.register()

@@ -78,3 +78,31 @@ REPEAT_RULE = errors.add(
     _("The same product was sampled within the repeat window; draw again: %(objects)s."),
 )
 NOTHING_DRAWN = errors.add("nothing_drawn", Conflict, _("Draw the objects first."))
+# Field work, testing and the inspection report (services/records.py, services/reports.py).
+SAMPLERS_TOO_FEW = errors.add(
+    "samplers_too_few", InvalidInput, _("At least %(count)d samplers must take the samples (%(given)d chosen).")
+)
+SAMPLER_NOT_ASSIGNED = errors.add(
+    "sampler_not_assigned",
+    InvalidInput,
+    _("%(name)s is not an inspector drawn for this object (or was recused) and cannot sign as a sampler."),
+)
+SAMPLER_CERTIFICATE_EXPIRED = errors.add(
+    "sampler_certificate_expired",
+    InvalidInput,
+    _("The enforcement certificate of %(name)s was valid until %(day)s: they cannot sign as a sampler."),
+)
+QUANTITY_TOO_SMALL = errors.add(
+    "quantity_too_small",
+    InvalidInput,
+    _("The implementation rules require at least %(minimum)d units here (%(given)d given)."),
+)
+SEALS_REQUIRED = errors.add(
+    "seals_required", InvalidInput, _("Give at least %(count)d seal numbers: one for each set of samples sealed.")
+)
+EVIDENCE_REQUIRED = errors.add("evidence_required", InvalidInput, _("Attach at least one file as evidence."))
+RESULT_MISSING = errors.add("result_missing", InvalidInput, _("Give the result of test item %(item)s."))
+RESULT_INVALID = errors.add("result_invalid", InvalidInput, _("Test item %(item)s: %(problem)s"))
+RESULTS_INCOMPLETE = errors.add(
+    "results_incomplete", Conflict, _("Record the results of every test item before the report is issued.")
+)

@@ -111,9 +111,9 @@ def _testing_institution(actor: Actor) -> models.Q | None:
     org = actor.organization
     if org is None or org.kind != OrganizationKind.INSTITUTION:
         return None
-    # Looked up by name: the models module imports this one.
-    through = apps.get_model("sampling", "BatchInstitution")
-    return models.Q(pk__in=through.objects.filter(institution=org).values("batch_id"))
+    # Through the app registry: an import of .models here would close a circle (models → querysets).
+    batch_institution = apps.get_model("sampling", "BatchInstitution")
+    return models.Q(pk__in=batch_institution.objects.filter(institution=org).values("batch_id"))
 
 
 class BatchQuerySet(ScopedQuerySet):
@@ -166,14 +166,42 @@ class RecordQuerySet(ScopedQuerySet):
     }
 
 
-class ReportQuerySet(ScopedQuerySet):
-    """An inspection report: the regulators of its division, the institution that issued it, and
-    the sampled enterprise it is about."""
+def _record_party(prefix: str):
+    """The sampled enterprise (from the sampling on) and the named producer (from the notice of
+    the result on) see the rows of a record reached through ``prefix`` (``record__``)."""
+
+    def rule(actor: Actor) -> models.Q | None:
+        org = actor.organization
+        if org is None or org.kind != OrganizationKind.ENTERPRISE:
+            return None
+        return models.Q(**{f"{prefix}organization": org, f"{prefix}stage__in": VISIBLE_TO_SAMPLED}) | models.Q(
+            **{f"{prefix}producer": org, f"{prefix}stage__in": VISIBLE_TO_PRODUCER}
+        )
+
+    return rule
+
+
+class ResultQuerySet(ScopedQuerySet):
+    """A record's test results: seen by whoever sees the record."""
 
     scope = {
         ("view", "export"): (
+            jurisdiction("record__division"),
+            own_organization("record__institution", kind=OrganizationKind.INSTITUTION),
+            _record_party("record__"),
+        ),
+    }
+
+
+class ReportQuerySet(ScopedQuerySet):
+    """Inspection reports: seen and downloaded by whoever sees the record; only the issuing
+    institution's staff act on them."""
+
+    scope = {
+        ("view", "export", "download"): (
             jurisdiction(),
             own_organization("institution", kind=OrganizationKind.INSTITUTION),
-            own_organization("organization", kind=OrganizationKind.ENTERPRISE),
+            _record_party("record__"),
         ),
+        "manage": (own_organization("institution", kind=OrganizationKind.INSTITUTION, working=True),),
     }

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from rest_framework.routers import BaseRouter
 
-from . import aql, items, plans, pools
+from . import aql, items, plans, pools, records
 
 MODULES: tuple = (
     items,
     pools,
     plans,
+    records,
     aql,
 )
 

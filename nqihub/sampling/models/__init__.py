@@ -3,7 +3,16 @@
 from .aql import Evidence, SwitchingRules
 from .plans import AnnualPlan, Assignment, Batch, BatchInstitution, Draw, Selection
 from .pools import Inspector, InspectorConflict, PoolObject
-from .records import Conclusion, Disposal, InspectionReport, Objection, SamplingRecord, TestResult
+from .records import (
+    Conclusion,
+    Disposal,
+    InspectionReport,
+    Objection,
+    SamplingRecord,
+    TestResult,
+    is_report_code,
+    new_report_code,
+)
 from .reference import InspectionItem, InspectionRules, ProductCategory, SamplingRule, TestItem
 
 __all__ = [
@@ -29,4 +38,6 @@ __all__ = [
     "SwitchingRules",
     "TestItem",
     "TestResult",
+    "is_report_code",
+    "new_report_code",
 ]

@@ -9,9 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from nqihub.documents.models import IssuedDocumentBase
+from nqihub.documents.models import PUBLIC_CODE_ALPHABET, PUBLIC_CODE_LENGTH, IssuedDocumentBase, new_public_code
 
-from ..querysets import RecordQuerySet, ReportQuerySet
+from ..querysets import RecordQuerySet, ReportQuerySet, ResultQuerySet
 
 
 class Conclusion(models.TextChoices):
@@ -129,6 +129,8 @@ class SamplingRecord(FSMModelMixin, models.Model):
 class TestResult(models.Model):
     """The result of one test item on a record's samples, in the first test or the re-test."""
 
+    __test__ = False  # a model, not a test class of pytest
+
     class Round(models.TextChoices):
         INITIAL = "initial", _("Test")
         RECHECK = "recheck", _("Re-test")
@@ -143,6 +145,8 @@ class TestResult(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded"))
 
+    objects = ResultQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("test result")
         verbose_name_plural = _("test results")
@@ -155,12 +159,37 @@ class TestResult(models.Model):
         return f"{self.record_id} {self.test_item_id} {self.round}"
 
 
+# A report's check code carries the module's own prefix, so the public check tells it from the
+# other modules' codes by its form alone (metrology's document codes are 16 bare characters).
+REPORT_CODE_PREFIX = "CB"
+REPORT_CODE_LENGTH = len(REPORT_CODE_PREFIX) + PUBLIC_CODE_LENGTH
+_REPORT_CODE_ALPHABET = frozenset(PUBLIC_CODE_ALPHABET)
+
+
+def new_report_code() -> str:
+    """A report's check code: ``CB`` and 16 random characters of the kernel's alphabet (80 bits)."""
+    return REPORT_CODE_PREFIX + new_public_code()
+
+
+def is_report_code(code: str) -> bool:
+    """Whether ``code`` (upper case) has the form of a report's check code (no query)."""
+    return (
+        len(code) == REPORT_CODE_LENGTH
+        and code.startswith(REPORT_CODE_PREFIX)
+        and _REPORT_CODE_ALPHABET.issuperset(code[len(REPORT_CODE_PREFIX) :])
+    )
+
+
 class InspectionReport(IssuedDocumentBase):
     """The inspection report (检验报告) of a record, or of its re-test: an issued document of the
     documents kernel (number, check code, content hash, PDF, public check)."""
 
     ISSUER_FIELD = "institution"
     CONTENT_FIELDS = ("record", "organization", "conclusion")
+
+    public_code = models.CharField(
+        _("check code"), max_length=REPORT_CODE_LENGTH, unique=True, default=new_report_code, editable=False
+    )
 
     class Kind(models.TextChoices):
         REPORT = "report", _("Inspection report")
