@@ -14,3 +14,10 @@ class SamplingConfig(AppConfig):
         from .casekinds import register as register_case_kinds
 
         register_case_kinds()
+
+        # After the result: the services register their audit labels; the daily job of time limits.
+        from nqihub.core.registries import register_daily_job
+
+        from .services import aftermath, escalation  # noqa: F401
+
+        register_daily_job("escalate_sampling_deadlines", order=14)
