@@ -132,7 +132,8 @@ def make_final(finals: list[Final], *, actor=None, at: datetime | None = None, n
     failed = [f for f in finals if f.conclusion == Conclusion.FAIL]
     if failed:
         Disposal.objects.bulk_create([Disposal(record_id=f.record_id, ordered_at=now) for f in failed])
-        correction = cases.deadline_after(now, days=rule("correction_days"))
+        correction_days = rule("correction_days")
+        correction = cases.deadline_after(now, days=correction_days)
         recheck = cases.deadline_after(now, days=rule("recheck_days"))
         deadlines = []
         for f in failed:
@@ -163,7 +164,7 @@ def make_final(finals: list[Final], *, actor=None, at: datetime | None = None, n
                             "correct within %(days)s days (by %(correction)s) and report the correction; "
                             "the re-check is due by %(recheck)s."
                         )
-                        % {"days": rule("correction_days"), "correction": _day(correction), "recheck": _day(recheck)},
+                        % {"days": correction_days, "correction": _day(correction), "recheck": _day(recheck)},
                         link=record_url(f.record_id),
                     )
                 )

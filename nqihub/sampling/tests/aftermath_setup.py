@@ -30,11 +30,13 @@ def draw_for(sampling, user) -> Draw:
     return draw
 
 
-def record_at_result(world, sampling, key="kundulun", *, failing=(), producer=None, institution=None) -> SamplingRecord:
+def record_at_result(
+    world, sampling, key="kundulun", *, failing=(), producer=None, institution=None, obj=None
+) -> SamplingRecord:
     """A record of pool object ``key`` tested by the batch's institution; the test items named
     (by sequence number) in ``failing`` failed."""
     user = world.users["baotou"]
-    obj = sampling.objects[key]
+    obj = obj or sampling.objects[key]
     draw = draw_for(sampling, user)
     selection = Selection.objects.create(
         batch=sampling.batch, draw=draw, pool_object=obj, stratum=obj.division_id, rank=Selection.objects.count() + 1
