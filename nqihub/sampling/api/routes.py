@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from rest_framework.routers import BaseRouter
 
-MODULES: tuple = ()
+from . import aftermath
+
+MODULES: tuple = (aftermath,)
 
 
 def register(router: BaseRouter) -> None:
