@@ -63,6 +63,8 @@ class SamplingResultSerializer(serializers.ModelSerializer):
     organization = AftermathPartySerializer(read_only=True)
     producer = AftermathPartySerializer(read_only=True, allow_null=True)
     institution = AftermathPartySerializer(read_only=True)
+    conclusion = serializers.ChoiceField(choices=Conclusion.choices, allow_blank=True, read_only=True)
+    final_conclusion = serializers.ChoiceField(choices=Conclusion.choices, allow_blank=True, read_only=True)
     objection = serializers.SerializerMethodField()
     disposal = serializers.SerializerMethodField()
     deadlines = serializers.SerializerMethodField()
@@ -113,6 +115,7 @@ class SamplingObjectionSerializer(serializers.ModelSerializer):
     state = serializers.CharField(source="case.state", read_only=True)
     disputed_items = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     recheck_institution = AftermathPartySerializer(read_only=True, allow_null=True)
+    conclusion = serializers.ChoiceField(choices=Conclusion.choices, allow_blank=True, read_only=True)
     retest_agrees = serializers.SerializerMethodField()
     events = CaseTimelineField()
 
