@@ -20,22 +20,28 @@ from .aftermath_setup import record_at_result
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def _sign_in(browser, live_server, user, wait):
-    browser.delete_all_cookies()
-    browser.get(live_server.url + reverse("accounts:login"))
+def _sign_in(driver, live_server, user, wait):
+    driver.delete_all_cookies()
+    driver.get(live_server.url + reverse("accounts:login"))
     wait.until(EC.presence_of_element_located((By.ID, "id_username"))).send_keys(user.username)
-    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=who]")))
 
 
-def _fits(browser):
-    page_width = browser.execute_script("return document.documentElement.scrollWidth")
-    viewport = browser.execute_script("return document.documentElement.clientWidth")
+def _fits(driver):
+    page_width = driver.execute_script("return document.documentElement.scrollWidth")
+    viewport = driver.execute_script("return document.documentElement.clientWidth")
     assert page_width <= viewport, (page_width, viewport)
 
 
-def test_objecting_on_a_phone(browser, live_server, world, sampling, no_second_factor):
+def test_objecting_on_a_phone(
+    browser,  # noqa: F811 - the fixture imported above
+    live_server,
+    world,
+    sampling,
+    no_second_factor,
+):
     record = record_at_result(world, sampling, failing=(2,))
     services.record_notify(actor=world.users["baotou"], record=record)
     browser.set_window_size(390, 844)
