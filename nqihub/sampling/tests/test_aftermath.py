@@ -412,3 +412,64 @@ def test_scopes_of_objections_and_disposals(world, sampling, record, organiser):
     services.objection_accept(actor=organiser, objection=objection, institution=sampling.retest_institution)
     assert sees(sampling.users["retest"])
     assert not Organization.objects.none().exists()
+
+
+# Role × action on an objection and on a disposal of 昆都仑区's record in 包头市's batch.
+OBJECTION_MATRIX = {
+    # who: (view, handle, retest)
+    "region": (True, False, False),
+    "baotou": (True, True, False),
+    "kundulun": (True, False, False),
+    "kundulun_viewer": (True, False, False),
+    "qingshan": (False, False, False),
+    "xincheng": (False, False, False),
+    "ent_manager": (True, False, False),
+    "ent_other": (False, False, False),
+    "inst": (True, False, False),
+    "retest": (True, False, True),
+    "sysadmin": (False, False, False),
+    "auditor": (False, False, False),
+}
+DISPOSAL_MATRIX = {
+    # who: (view, handle, correct)
+    "region": (True, False, False),
+    "baotou": (True, True, False),
+    "kundulun": (True, False, False),
+    "qingshan": (False, False, False),
+    "xincheng": (False, False, False),
+    "ent_manager": (True, False, True),
+    "ent_clerk": (True, False, True),
+    "ent_other": (False, False, False),
+    "inst": (False, False, False),
+    "retest": (False, False, False),
+    "sysadmin": (False, False, False),
+}
+
+
+def _user(world, sampling, name):
+    return sampling.users.get(name) or world.users[name]
+
+
+def test_permission_matrix_of_objections(world, sampling, record, organiser):
+    objection = _objection(world, sampling, record, organiser)
+    services.objection_accept(actor=organiser, objection=objection, institution=sampling.retest_institution)
+    for name, expected in OBJECTION_MATRIX.items():
+        user = _user(world, sampling, name)
+        got = tuple(
+            Objection.objects.for_user(user, step).filter(pk=objection.pk).exists()
+            for step in ("view", "handle", "retest")
+        )
+        assert got == expected, name
+
+
+def test_permission_matrix_of_disposals(world, sampling, record, disposal):
+    from django.contrib.auth.models import AnonymousUser
+
+    for name, expected in DISPOSAL_MATRIX.items():
+        user = _user(world, sampling, name)
+        got = tuple(
+            Disposal.objects.for_user(user, step).filter(pk=disposal.pk).exists()
+            for step in ("view", "handle", "correct")
+        )
+        assert got == expected, name
+    assert not Disposal.objects.for_user(AnonymousUser(), "view").exists()
