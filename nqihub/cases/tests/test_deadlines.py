@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.db import IntegrityError, transaction
 from django.template import Context, Template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from nqihub.cases import kinds
 from nqihub.cases import selectors as case_selectors
@@ -53,8 +53,9 @@ def test_start_replace_meet_and_history(case):
     assert case_selectors.running_deadlines(case) == []
     # Meeting a step that is not running changes nothing.
     assert cases.case_deadline_meet(case, code="correction") is None
-    # The timeline says when each countdown started, in words.
-    labels = [str(e.label_for(case.kind)) for e in case.events.all()]
+    # The timeline says when each countdown started, in words (here in English).
+    with translation.override("en"):
+        labels = [str(e.label_for(case.kind)) for e in case.events.all()]
     assert labels.count("Time limit started: Correction (test)") == 2
 
 
@@ -90,8 +91,11 @@ def test_overdue_deadlines_are_selected_once_for_escalation(case):
 def test_countdown_panel(case):
     now = timezone.now()
     cases.case_deadline_start(case, code="correction", due_at=now - datetime.timedelta(days=3))
-    html = Template('{% include "cases/_deadlines.html" %}').render(Context({"case": case}))
+    with translation.override("en"):
+        html = Template('{% include "cases/_deadlines.html" %}').render(Context({"case": case}))
     assert "Correction (test)" in html
     assert "3 days overdue" in html
+    # Chinese by default.
+    assert "逾期 3 天" in Template('{% include "cases/_deadlines.html" %}').render(Context({"case": case}))
     cases.case_deadline_cancel(case, code="correction")
     assert Template('{% include "cases/_deadlines.html" %}').render(Context({"case": case})).strip() == ""
