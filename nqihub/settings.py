@@ -467,6 +467,9 @@ SPECTACULAR_SETTINGS = {
         "VerificationApplicationStateEnum": "nqihub.metrology.models.VerificationApplication.State",
         "VerificationOutcomeEnum": "nqihub.metrology.models.VerificationResult.Outcome",
         "InstrumentStatusEnum": "nqihub.metrology.models.Instrument.Status",
+        "SamplingConclusionEnum": "nqihub.sampling.models.Conclusion",
+        "SamplingDisposalStateEnum": "nqihub.sampling.models.Disposal.State",
+        "SamplingRecordStageEnum": "nqihub.sampling.models.SamplingRecord.Stage",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -425,6 +425,49 @@ def case_deadlines_mark_escalated(deadline_ids, *, at: datetime | None = None) -
     )
 
 
+def case_log_many(entries, *, actor=None, at: datetime | None = None) -> int:
+    """Add one timeline step to each of many cases in one statement (a daily job's bulk step):
+    ``entries`` are ``(case_id, step, note)``. Run it inside the domain's transaction."""
+    now = at or timezone.now()
+    rows = [
+        CaseEvent(case_id=case_id, at=now, actor=actor, kind=step[:32], note=str(note or "")[:NOTE_LIMIT])
+        for case_id, step, note in entries
+    ]
+    CaseEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
+def case_deadlines_start_many(entries, *, at: datetime | None = None) -> list[CaseDeadline]:
+    """Start many countdowns at once (a running one of the same case and step is replaced, as
+    ``case_deadline_start`` does): ``entries`` are ``(case_id, code, due_at, not_before)``.
+    Writes no timeline step: the caller logs its own step in the same transaction."""
+    now = at or timezone.now()
+    entries = list(entries)
+    if not entries:
+        return []
+    replaced = models.Q()
+    for case_id, code, due_at, not_before in entries:
+        if not_before is not None and not_before > due_at:
+            raise ValueError("a deadline's window opens before it closes")
+        replaced |= models.Q(case_id=case_id, code=code)
+    CaseDeadline.objects.filter(replaced, state=CaseDeadline.State.OPEN).update(
+        state=CaseDeadline.State.CANCELLED, closed_at=now, closed_note=_("Replaced by a new time limit.")
+    )
+    return CaseDeadline.objects.bulk_create(
+        [
+            CaseDeadline(case_id=case_id, code=code[:40], started_at=now, not_before=not_before, due_at=due_at)
+            for case_id, code, due_at, not_before in entries
+        ]
+    )
+
+
+def case_deadlines_meet_many(deadline_ids, *, note: str = "", at: datetime | None = None) -> int:
+    """Stop many running countdowns as met in one statement (a daily job's bulk step)."""
+    return CaseDeadline.objects.filter(pk__in=list(deadline_ids), state=CaseDeadline.State.OPEN).update(
+        state=CaseDeadline.State.MET, closed_at=at or timezone.now(), closed_note=str(note or "")[:NOTE_LIMIT]
+    )
+
+
 # --- Reminders ---------------------------------------------------------------------------------
 
 

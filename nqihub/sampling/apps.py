@@ -21,7 +21,7 @@ class SamplingConfig(AppConfig):
         from . import verify as report_check
         from .models import InspectionReport
         from .pdf import report_filename
-        from .services import (  # noqa: F401 - the services register their audit labels  # noqa: F401
+        from .services import (  # noqa: F401 - the services register their audit labels
             aql,
             batches,
             draws,
@@ -44,3 +44,10 @@ class SamplingConfig(AppConfig):
                 )
             )
         report_check.register()
+
+        # After the result: the services register their audit labels; the daily job of time limits.
+        from nqihub.core.registries import register_daily_job
+
+        from .services import aftermath, escalation  # noqa: F401
+
+        register_daily_job("escalate_sampling_deadlines", order=14)

@@ -205,3 +205,44 @@ class ReportQuerySet(ScopedQuerySet):
         ),
         "manage": (own_organization("institution", kind=OrganizationKind.INSTITUTION, working=True),),
     }
+
+
+def _regulator_of_record(field: str):
+    """A regulator over the record's division (any role), for rows read with their record."""
+    return _regulator_over(field)
+
+
+class ObjectionQuerySet(ScopedQuerySet):
+    """An objection is seen with its record: the regulators over the record's division, the
+    party that objected (the sampled enterprise or the named producer), the first testing
+    institution and the re-testing institution once named."""
+
+    scope = {
+        ("view", "export"): (
+            _regulator_of_record("record__division"),
+            own_organization("record__organization", kind=OrganizationKind.ENTERPRISE),
+            own_organization("record__producer", kind=OrganizationKind.ENTERPRISE),
+            own_organization("record__institution", kind=OrganizationKind.INSTITUTION),
+            own_organization("recheck_institution", kind=OrganizationKind.INSTITUTION),
+        ),
+        # Accepting or rejecting: the organiser's managers and clerks.
+        "handle": (own_organization("record__batch__organizer", working=True),),
+        # The re-test: the re-testing institution's managers and clerks.
+        "retest": (own_organization("recheck_institution", kind=OrganizationKind.INSTITUTION, working=True),),
+    }
+
+
+class DisposalQuerySet(ScopedQuerySet):
+    """The handling of an unqualified product: seen by the regulators over the record's division
+    and the sampled enterprise (and the named producer); the organiser re-checks, the sampled
+    enterprise reports its correction."""
+
+    scope = {
+        ("view", "export"): (
+            _regulator_of_record("record__division"),
+            own_organization("record__organization", kind=OrganizationKind.ENTERPRISE),
+            own_organization("record__producer", kind=OrganizationKind.ENTERPRISE),
+        ),
+        "handle": (own_organization("record__batch__organizer", working=True),),
+        "correct": (own_organization("record__organization", kind=OrganizationKind.ENTERPRISE, working=True),),
+    }

@@ -1,7 +1,7 @@
 """The supervision-sampling pages: each views module declares its own ``urlpatterns``, joined
 here in this order. Explicit imports, so static tools (the layer contract) see every page module."""
 
-from .views import aql, batches, draws, items, plans, pools, records
+from .views import aftermath, aql, batches, draws, items, plans, pools, records
 
 app_name = "sampling"
 
@@ -12,6 +12,7 @@ MODULES: tuple = (
     batches,
     draws,
     records,
+    aftermath,
     aql,
 )
 

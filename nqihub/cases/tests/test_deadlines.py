@@ -53,8 +53,8 @@ def test_start_replace_meet_and_history(case):
     assert case_selectors.running_deadlines(case) == []
     # Meeting a step that is not running changes nothing.
     assert cases.case_deadline_meet(case, code="correction") is None
-    # The timeline says when each countdown started, in words.
-    with translation.override("en"):  # the label's English; the Chinese is in the catalogue
+    # The timeline says when each countdown started, in words (here in English).
+    with translation.override("en"):
         labels = [str(e.label_for(case.kind)) for e in case.events.all()]
     assert labels.count("Time limit started: Correction (test)") == 2
 
@@ -95,5 +95,7 @@ def test_countdown_panel(case):
         html = Template('{% include "cases/_deadlines.html" %}').render(Context({"case": case}))
     assert "Correction (test)" in html
     assert "3 days overdue" in html
+    # Chinese by default.
+    assert "逾期 3 天" in Template('{% include "cases/_deadlines.html" %}').render(Context({"case": case}))
     cases.case_deadline_cancel(case, code="correction")
     assert Template('{% include "cases/_deadlines.html" %}').render(Context({"case": case})).strip() == ""

@@ -39,8 +39,6 @@ UNSCOPED = {
     "sampling.BatchInstitution": "part of its batch (Batch.for_user)",
     "sampling.Selection": "shown only with its batch and draw (Batch.for_user, Draw.for_user)",
     "sampling.Assignment": "shown only with its drawn object's batch (Batch.for_user)",
-    "sampling.Objection": "shown only with its sampling record (SamplingRecord.for_user) and its case",
-    "sampling.Disposal": "shown only with its sampling record (SamplingRecord.for_user)",
     "sampling.SwitchingRules": "one configuration row (GB/T 2828.1 switching rules), shown to staff with the plans",
 }
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from rest_framework.routers import BaseRouter
 
-from . import aql, items, plans, pools, records
+from . import aftermath, aql, items, plans, pools, records
 
 MODULES: tuple = (
     items,
     pools,
     plans,
     records,
+    aftermath,
     aql,
 )
 

@@ -11,7 +11,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from nqihub.documents.models import PUBLIC_CODE_ALPHABET, PUBLIC_CODE_LENGTH, IssuedDocumentBase, new_public_code
 
-from ..querysets import RecordQuerySet, ReportQuerySet, ResultQuerySet
+from ..querysets import DisposalQuerySet, ObjectionQuerySet, RecordQuerySet, ReportQuerySet, ResultQuerySet
 
 
 class Conclusion(models.TextChoices):
@@ -235,6 +235,8 @@ class Objection(models.Model):
     conclusion = models.CharField(_("re-test conclusion"), max_length=8, choices=Conclusion.choices, blank=True)
     concluded_at = models.DateTimeField(_("re-test concluded"), null=True, blank=True)
 
+    objects = ObjectionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
@@ -266,6 +268,8 @@ class Disposal(FSMModelMixin, models.Model):
     announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
     announcement = models.CharField(_("announcement"), max_length=300, blank=True)
     second_rechecked_at = models.DateTimeField(_("re-checked again"), null=True, blank=True)
+
+    objects = DisposalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("handling of an unqualified product")
