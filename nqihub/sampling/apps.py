@@ -14,3 +14,10 @@ class SamplingConfig(AppConfig):
         from .casekinds import register as register_case_kinds
 
         register_case_kinds()
+
+        # Closing, publication, analysis: the services' audit labels and the daily reminder.
+        from nqihub.core.registries import register_daily_job
+
+        from .services import analysis, disclosure  # noqa: F401 - the services register their audit labels
+
+        register_daily_job("sampling_disclosure_daily", order=14)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from rest_framework.routers import BaseRouter
 
-MODULES: tuple = ()
+from . import disclosure
+
+MODULES: tuple = (disclosure,)
 
 
 def register(router: BaseRouter) -> None:
