@@ -21,6 +21,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
+from nqihub.core.api.schema import AutoSchema
 from nqihub.core.api.views import ScopedGenericViewSet, ScopedViewSetMixin
 from nqihub.core.errors import INVALID, ServiceError
 
@@ -147,12 +148,21 @@ class AnalysisSerializer(serializers.Serializer):
     failures_by_item = FailureSerializer(many=True, source="failures_as_rows")
 
 
+class _OneObjectSchema(AutoSchema):
+    """The analysis answers one object (not a list) on its ``list`` route."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class AnalysisViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     """Pass rates and failures of the caller's jurisdiction (regulators)."""
 
+    schema = _OneObjectSchema()
     queryset = SamplingRecord.objects.all()
     serializer_class = AnalysisSerializer
     pagination_class = None
+    filter_backends: list = []
 
     @extend_schema(
         parameters=[
