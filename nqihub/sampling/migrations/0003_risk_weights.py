@@ -1,20 +1,15 @@
-"""Reference data of the disclosure and analysis area: the weights of the risk score that
-weights the next draw. The platform's own convention (no regulation gives numbers), so they are
-rules the system administrator adjusts, marked unverified."""
+"""The weights of the inspection-object pool's risk score (``services.pools.risk_score``), as
+rules of the procedure the system administrator changes. No law fixes them: they are the
+platform's defaults for weighting draws by risk, marked unverified."""
 
 from django.db import migrations
 
-SOURCE = "平台约定的风险加权（法规未规定数值），由监管部门根据实际调整"
+SOURCE = "平台风险分级默认权重（国发〔2019〕5号要求按风险确定抽查比例和频次，未给出数值），待监管部门确定"
 RULES = [
-    (
-        "risk_weight_failure",
-        "风险分：每次不合格（抽查最终结论或导入的既往不合格）增加的分值（百分之一分）",
-        100,
-        "percent",
-    ),
-    ("risk_weight_complaint", "风险分：每件投诉举报增加的分值（百分之一分）", 20, "percent"),
-    ("risk_complaints_cap", "风险分：计入的投诉举报件数上限", 10, "count"),
-    ("risk_weight_abnormal", "风险分：列入经营异常名录增加的分值（百分之一分）", 100, "percent"),
+    ("risk_complaint_weight_percent", "风险分值：每次投诉的权重（以 1 分的百分比计）", 50, "percent"),
+    ("risk_complaint_cap", "风险分值：计入的投诉次数上限", 6, "count"),
+    ("risk_failure_weight_percent", "风险分值：每次既往不合格的权重（以 1 分的百分比计）", 100, "percent"),
+    ("risk_abnormal_weight_percent", "风险分值：列入经营异常名录的权重（以 1 分的百分比计）", 200, "percent"),
 ]
 
 

@@ -15,7 +15,7 @@ Counting, everywhere the same:
 
 The risk score (``refresh_risk_scores``) is computed in one UPDATE from the earlier failures
 (the larger of the imported count and the final failures on record), the complaints (capped)
-and the abnormal-operations flag, with weights that are rule data (``risk_weight_*``).
+and the abnormal-operations flag, with the pool's formula and weights (rule data, ``risk_*``).
 """
 
 from __future__ import annotations
@@ -273,10 +273,15 @@ def _weight(code: str) -> Value:
 
 
 def refresh_risk_scores(*, actor=None, objects=None) -> int:
-    """Recompute ``PoolObject.risk_score`` in one UPDATE, for ``objects`` (ids, or a query of
-    ids) or the whole pool; with ``actor``, only the objects the actor may change. Returns the
-    number of objects updated. The score is 1 + failures × w_f + min(complaints, cap) × w_c +
-    (w_a if on the abnormal list), each weight a rule (per cent of one point)."""
+    """Recompute the risk of ``objects`` (ids, or a query of ids) or of the whole pool in one
+    UPDATE; with ``actor``, only the objects the actor may change. Returns the number of objects
+    updated. The final failures on record count as earlier failures (``earlier_failures`` becomes
+    the larger of the imported count and the records' final failures), and the score is the
+    pool's formula (``services.pools.risk_score``, with the same rules)::
+
+        1 + w_complaint · min(complaints, cap) + w_failure · earlier failures + w_abnormal · [abnormal-listed]
+
+    each weight a rule in per cent of one point, held below the column's largest value."""
     pool = PoolObject.objects.all()
     if objects is not None:
         pool = pool.filter(pk__in=objects)
@@ -292,12 +297,16 @@ def refresh_risk_scores(*, actor=None, objects=None) -> int:
     )
     decimal = DecimalField(max_digits=8, decimal_places=2)
     failures = Greatest(F("earlier_failures"), Coalesce(failures_on_record, 0), output_field=IntegerField())
-    complaints = Least(F("complaints"), Value(rule("risk_complaints_cap")), output_field=IntegerField())
-    abnormal = Case(When(abnormal_listed=True, then=_weight("risk_weight_abnormal")), default=Value(Decimal("0")))
+    complaints = Least(F("complaints"), Value(rule("risk_complaint_cap")), output_field=IntegerField())
+    abnormal = Case(
+        When(abnormal_listed=True, then=_weight("risk_abnormal_weight_percent")),
+        default=Value(Decimal("0"), output_field=decimal),
+        output_field=decimal,
+    )
     score = (
         Value(Decimal("1"), output_field=decimal)
-        + failures * _weight("risk_weight_failure")
-        + complaints * _weight("risk_weight_complaint")
+        + complaints * _weight("risk_complaint_weight_percent")
+        + failures * _weight("risk_failure_weight_percent")
         + abnormal
     )
-    return pool.update(risk_score=Least(score, Value(RISK_CEILING), output_field=decimal))
+    return pool.update(earlier_failures=failures, risk_score=Least(score, Value(RISK_CEILING), output_field=decimal))

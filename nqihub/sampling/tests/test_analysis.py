@@ -181,16 +181,19 @@ def test_risk_score_from_failures_complaints_and_the_abnormal_list(known, sampli
     updated = refresh_risk_scores()
     assert updated == PoolObject.objects.count()
     scores = dict(PoolObject.objects.values_list("pk", "risk_score"))
+    # Default weights: 0.5 a complaint up to 6, 1 an earlier failure, 2 on the abnormal list.
     assert scores[o["kundulun"].pk] == Decimal("2.00")  # one final failure
-    assert scores[o["qingshan"].pk] == Decimal("1.60")  # re-tested qualified; 3 complaints × 0.20
-    assert scores[o["more2"].pk] == Decimal("2.00")  # abnormal list
+    assert PoolObject.objects.get(pk=o["kundulun"].pk).earlier_failures == 1
+    assert scores[o["qingshan"].pk] == Decimal("2.50")  # re-tested qualified; 3 complaints × 0.5
+    assert scores[o["more2"].pk] == Decimal("3.00")  # abnormal list
     assert scores[o["more1"].pk] == Decimal("2.00")  # one imported earlier failure (fixture: n % 2)
-    assert scores[o["xincheng"].pk] == Decimal("5.00")  # 2 failures + complaints capped at 10 × 0.20
+    assert scores[o["xincheng"].pk] == Decimal("6.00")  # 2 failures + complaints capped at 6 × 0.5
+    assert PoolObject.objects.get(pk=o["xincheng"].pk).earlier_failures == 2  # the imported count stays
     assert scores[o["more4"].pk] == Decimal("1.00")
 
 
 def test_risk_weights_are_rule_data_and_actor_scoped(known, sampling, world):
-    SamplingRule.objects.filter(code="risk_weight_failure").update(value=250)
+    SamplingRule.objects.filter(code="risk_failure_weight_percent").update(value=250)
     o = sampling.objects
     # 昆都仑区 may change only its own objects.
     refresh_risk_scores(actor=world.users["kundulun"])
@@ -198,4 +201,4 @@ def test_risk_weights_are_rule_data_and_actor_scoped(known, sampling, world):
     assert kundulun.risk_score == Decimal("3.50")
     assert qingshan.risk_score == Decimal("1.00")  # not refreshed: another county's
     refresh_risk_scores(objects=[o["qingshan"].pk])
-    assert PoolObject.objects.get(pk=o["qingshan"].pk).risk_score == Decimal("1.60")
+    assert PoolObject.objects.get(pk=o["qingshan"].pk).risk_score == Decimal("2.50")
