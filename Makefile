@@ -14,6 +14,7 @@ demo: setup
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_metrology_demo
+	$(BIN)/python manage.py seed_sampling_demo
 	@echo "NQI Hub: http://$(HOST):$(PORT)/  (demo accounts: see README.md)"
 	@# A task worker (background imports) and the daily jobs (due reminders, clean-up) run beside
 	@# the web server and stop with it.

@@ -470,6 +470,7 @@ SPECTACULAR_SETTINGS = {
         "SamplingConclusionEnum": "nqihub.sampling.models.Conclusion",
         "SamplingDisposalStateEnum": "nqihub.sampling.models.Disposal.State",
         "SamplingRecordStageEnum": "nqihub.sampling.models.SamplingRecord.Stage",
+        "SamplingBatchStateEnum": "nqihub.sampling.models.Batch.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

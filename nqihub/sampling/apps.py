@@ -51,3 +51,8 @@ class SamplingConfig(AppConfig):
         from .services import aftermath, escalation  # noqa: F401
 
         register_daily_job("escalate_sampling_deadlines", order=14)
+
+        # Closing, publication, analysis: the services' audit labels and the daily reminder.
+        from .services import analysis, disclosure  # noqa: F401 - the services register their audit labels
+
+        register_daily_job("sampling_disclosure_daily", order=15)

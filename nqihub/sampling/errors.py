@@ -146,3 +146,11 @@ ANNOUNCEMENT_REQUIRED = errors.add(
 SECOND_RECHECK_TOO_EARLY = errors.add(
     "second_recheck_too_early", Conflict, _("The second re-check may be done from %(date)s on, not before.")
 )
+# Closing and publishing a batch, its public results and the analysis (disclosure area).
+RECORDS_OPEN = errors.add(
+    "records_open",
+    Conflict,
+    _("%(count)d sampling records of this batch are still open: close it when every record is final or refused."),
+)
+REGULATORS_ONLY = errors.add("regulators_only", Forbidden, _("Only regulators see the analysis of sampling results."))
+BAD_FILTER = errors.add("bad_filter", InvalidInput, _("%(name)s: “%(value)s” is not a valid value."))

@@ -1,7 +1,7 @@
 """The supervision-sampling pages: each views module declares its own ``urlpatterns``, joined
 here in this order. Explicit imports, so static tools (the layer contract) see every page module."""
 
-from .views import aftermath, aql, batches, draws, items, plans, pools, records
+from .views import aftermath, analysis, aql, batches, disclosure, draws, items, plans, pools, public, records
 
 app_name = "sampling"
 
@@ -13,6 +13,9 @@ MODULES: tuple = (
     draws,
     records,
     aftermath,
+    disclosure,
+    analysis,
+    public,
     aql,
 )
 

@@ -66,8 +66,8 @@ def test_the_daily_jobs_are_the_ones_the_apps_register(db, settings):
     from nqihub.core.registries import daily_jobs
 
     assert daily_jobs() == [
-        "send_due_reminders", "send_case_reminders", "escalate_sampling_deadlines", "clean_stored_files",
-        "prune_rate_counters", "clearsessions", "verify_audit_chain", "audit_checkpoint", "recover_jobs",
+        "send_due_reminders", "send_case_reminders", "escalate_sampling_deadlines", "sampling_disclosure_daily",
+        "clean_stored_files", "prune_rate_counters", "clearsessions", "verify_audit_chain", "audit_checkpoint", "recover_jobs",
     ]  # fmt: skip
     settings.NQI_DAILY_COMMANDS = []
     out = io.StringIO()

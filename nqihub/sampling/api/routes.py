@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework.routers import BaseRouter
 
-from . import aftermath, aql, items, plans, pools, records
+from . import aftermath, aql, disclosure, items, plans, pools, records
 
 MODULES: tuple = (
     items,
@@ -13,6 +13,7 @@ MODULES: tuple = (
     plans,
     records,
     aftermath,
+    disclosure,
     aql,
 )
 

@@ -40,6 +40,6 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sampling", "0003_switching_rules")]
+    dependencies = [("sampling", "0002_reference_data")]
 
     operations = [migrations.RunPython(load, unload)]

@@ -28,6 +28,6 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sampling", "0004_aql_switching_rules_defaults")]
+    dependencies = [("sampling", "0003_switching_rules_defaults")]
 
     operations = [migrations.RunPython(load, unload)]
