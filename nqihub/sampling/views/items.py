@@ -113,6 +113,7 @@ def sampling_home(request: HttpRequest) -> HttpResponse:
         "sampling/index.html",
         {
             "is_regulator": actor.is_regulator,
+            "is_institution": actor.kind == "institution",
             "can_keep": request.user.is_authenticated and may_keep_pool(request.user),
             "can_capabilities": request.user.is_authenticated and may_import_capabilities(request.user),
         },
