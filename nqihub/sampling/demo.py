@@ -688,7 +688,7 @@ def _measured(spec_row, fail: bool, rng: random.Random) -> tuple[str, Decimal | 
     else:
         value = value * Decimal(str(round(rng.uniform(0.97, 1.03), 3)))
     value = value.quantize(Decimal("0.01"))
-    return f"{value} {unit}".strip(), value
+    return str(value), value  # the unit is the test item's, shown beside it
 
 
 def _write_records(builder: _Builder, batch: Batch, spec: BatchSpec, selections, tests, testers, cat_spec) -> list[int]:
