@@ -679,7 +679,7 @@ def _prefix(division_id: str) -> str:
 
 
 def _measured(spec_row, fail: bool, rng: random.Random) -> tuple[str, Decimal | None]:
-    _name, _method, _req, lower, upper, unit, _key, typical = spec_row
+    _name, _method, _req, lower, upper, _unit, _key, typical = spec_row
     if typical is None:
         return ("不符合" if fail else "符合"), None
     value = Decimal(typical)

@@ -110,4 +110,7 @@ def test_every_kind_with_a_domain_row_is_covered():
     from nqihub.cases import kinds
 
     covered = {"enterprise_registration", "instrument_filing", "verification_application"}
-    assert {k.code for k in kinds.all_kinds() if k.subject} == covered
+    # Kinds whose domain row keeps no copy of the case's state or number (it reads them through
+    # its case), so there is nothing to keep in step.
+    no_copies = {"sampling_plan", "sampling_record", "sampling_objection"}
+    assert {k.code for k in kinds.all_kinds() if k.subject} == covered | no_copies
