@@ -207,11 +207,6 @@ class ReportQuerySet(ScopedQuerySet):
     }
 
 
-def _regulator_of_record(field: str):
-    """A regulator over the record's division (any role), for rows read with their record."""
-    return _regulator_over(field)
-
-
 class ObjectionQuerySet(ScopedQuerySet):
     """An objection is seen with its record: the regulators over the record's division, the
     party that objected (the sampled enterprise or the named producer), the first testing
@@ -219,7 +214,7 @@ class ObjectionQuerySet(ScopedQuerySet):
 
     scope = {
         ("view", "export"): (
-            _regulator_of_record("record__division"),
+            _regulator_over("record__division"),
             own_organization("record__organization", kind=OrganizationKind.ENTERPRISE),
             own_organization("record__producer", kind=OrganizationKind.ENTERPRISE),
             own_organization("record__institution", kind=OrganizationKind.INSTITUTION),
@@ -239,7 +234,7 @@ class DisposalQuerySet(ScopedQuerySet):
 
     scope = {
         ("view", "export"): (
-            _regulator_of_record("record__division"),
+            _regulator_over("record__division"),
             own_organization("record__organization", kind=OrganizationKind.ENTERPRISE),
             own_organization("record__producer", kind=OrganizationKind.ENTERPRISE),
         ),

@@ -33,6 +33,7 @@ from nqihub.organizations.models import Organization
 from .. import errors
 from ..models import Conclusion, Disposal, InspectionReport, Objection, SamplingRecord, TestItem, TestResult
 from .pools import qualified_institutions
+from .records import judge as judge_range
 from .rules import rule
 
 NOTICE_KIND = "sampling_result"
@@ -436,8 +437,7 @@ def judge(item: TestItem, row: dict) -> tuple[str, Decimal | None, str]:
             raise errors.RESULT_VALUE_REQUIRED(field="rows", item=item.name) from None
         if not value.is_finite():
             raise errors.RESULT_VALUE_REQUIRED(field="rows", item=item.name)
-        ok = (item.lower is None or value >= item.lower) and (item.upper is None or value <= item.upper)
-        return (Conclusion.PASS if ok else Conclusion.FAIL), value, measured or str(value)
+        return judge_range(item, value), value, measured or str(value)
     conclusion = str(row.get("conclusion") or "")
     if conclusion not in Conclusion.values:
         raise errors.RESULT_JUDGEMENT_REQUIRED(field="rows", item=item.name)
